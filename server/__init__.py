@@ -1,0 +1,1 @@
+"""Sésame: the application (the only place HTTP exists)."""

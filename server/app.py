@@ -1,0 +1,63 @@
+"""The application factory: `create_app(settings)`; `app = create_app()` for uvicorn."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from server import settings as settings_module
+from server.auth.ratelimit import RateLimiter
+from server.routes import routes
+from server.settings import Settings
+from server.store import migrations
+from server.store.db import Database
+from server.templating import Templates
+from server.web import errors
+from server.web.middleware import Identity, SameOrigin, SecurityHeaders
+
+log = logging.getLogger("sesame")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or settings_module.load()
+    db = Database(settings.db_path)
+    # Migrations run before the first request: a database made by an older
+    # version is upgraded at start-up (they are a no-op when up to date).
+    migrations.migrate(db)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        log.info("Sésame ready at %s", settings.origin)
+        yield
+        db.close()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityHeaders, settings=settings),
+            Middleware(Identity, settings=settings, db=db),
+            Middleware(errors.ServerErrors),
+            Middleware(SameOrigin, settings=settings, reject=errors.csrf_rejected),
+        ],
+        exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.templates = Templates()
+    app.state.limiter = RateLimiter()
+    return app
+
+
+def __getattr__(name: str) -> Starlette:
+    # `uvicorn server.app:app` builds the app on first access, so importing
+    # this module (in tests, in the CLI) reads no environment.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

@@ -1,0 +1,1 @@
+"""Authentication (passkeys, sessions, recovery) and authorisation (policy)."""

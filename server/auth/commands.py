@@ -1,0 +1,66 @@
+"""Commands on one's own credentials and devices (through the sync engine).
+
+Codes: not_found [passkey_id|session_id], last_passkey, label_required,
+label_too_long [label].
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server import clock
+from sync.engine import Context, Refused
+
+from . import credentials, events, sessions
+from .policy import Actor
+
+
+def _own_passkey(ctx: Context[Actor], args: dict[str, Any]) -> credentials.StoredPasskey:
+    if not ctx.actor.signed_in:
+        raise Refused("forbidden")
+    passkey = credentials.get(ctx.conn, str(args.get("passkey_id", "")))
+    # Someone else's passkey is "not found", never "forbidden": ids reveal nothing.
+    if passkey is None or passkey.account_id != ctx.actor.account_id:
+        raise Refused("not_found", "passkey_id")
+    return passkey
+
+
+def rename_passkey(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
+    passkey = _own_passkey(ctx, args)
+    label = " ".join(str(args.get("label", "")).split())
+    if not label:
+        raise Refused("label_required", "label")
+    if len(label) > credentials.LABEL_MAX:
+        raise Refused("label_too_long", "label")
+    ctx.conn.execute(
+        "UPDATE passkeys SET label = ?, version = ? WHERE id = ?", (label, ctx.version, passkey.id)
+    )
+    return {"label": label}
+
+
+def remove_passkey(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
+    passkey = _own_passkey(ctx, args)
+    if credentials.count(ctx.conn, passkey.account_id) <= 1:
+        raise Refused("last_passkey")
+    ctx.conn.execute("DELETE FROM passkeys WHERE id = ?", (passkey.id,))
+    # The account row changes too, so a reader of the change feed learns of it.
+    ctx.conn.execute("UPDATE accounts SET version = ? WHERE id = ?", (ctx.version, passkey.account_id))
+    events.record(ctx.conn, "passkey_removed", account_id=passkey.account_id, passkey=passkey.id)
+    return {}
+
+
+def revoke_session(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
+    if not ctx.actor.signed_in or ctx.actor.account_id is None:
+        raise Refused("forbidden")
+    session_id = str(args.get("session_id", ""))
+    if not sessions.revoke(ctx.conn, session_id, ctx.actor.account_id, clock.now()):
+        raise Refused("not_found", "session_id")
+    events.record(ctx.conn, "session_revoked", account_id=ctx.actor.account_id)
+    return {"current": session_id == ctx.actor.session_id}
+
+
+HANDLERS = {
+    "passkey.rename": rename_passkey,
+    "passkey.remove": remove_passkey,
+    "session.revoke": revoke_session,
+}

@@ -1,0 +1,66 @@
+"""Who may do what: the one place where permissions are decided.
+
+Routes name a permission (`routes.py`); commands check theirs in their handler
+through `require`. `tests/test_policy_matrix.py` walks every route with every
+role and compares with `PERMISSIONS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ANONYMOUS = "anonymous"
+ROLES = (ANONYMOUS, "applicant", "agent", "admin")
+SIGNED_IN = frozenset({"applicant", "agent", "admin"})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # Public pages: landing, sign-in, sign-up, recovery, enrolment, health.
+    "public": frozenset(ROLES),
+    # Pages only for people who are not signed in (sign-up, sign-in).
+    "anonymous": frozenset({ANONYMOUS}),
+    # Everyone signed in: their dashboard, their own account and devices.
+    "signed_in": SIGNED_IN,
+    # Prefecture administrators: invite agents and administrators.
+    "staff.invite": frozenset({"admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: an account (with its role) on a session, or nobody."""
+
+    role: str = ANONYMOUS
+    account_id: str | None = None
+    prefecture: str | None = None
+    session_id: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.account_id is not None
+
+    @property
+    def key(self) -> str:
+        """How the command log names this actor."""
+        return f"{self.role}:{self.account_id}" if self.account_id else ANONYMOUS
+
+
+NOBODY = Actor()
+
+
+def allowed(actor: Actor, permission: str) -> bool:
+    return actor.role in PERMISSIONS[permission]
+
+
+def may_invite(actor: Actor, prefecture: str | None) -> bool:
+    """A national administrator (no prefecture) invites for any prefecture;
+    a prefecture's administrator only for their own."""
+    if actor.role != "admin":
+        return False
+    if actor.prefecture is None:
+        return True
+    return prefecture == actor.prefecture
+
+
+def may_act_on_account(actor: Actor, account_id: str) -> bool:
+    """Own account only (mandates for outreach workers come later, logged)."""
+    return actor.signed_in and actor.account_id == account_id

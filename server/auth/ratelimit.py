@@ -1,0 +1,54 @@
+"""Rate limits on authentication, kept in memory (one server process).
+
+A sliding window per (action, key): at most `limit` hits in `window` seconds.
+Memory, not SQLite: a limit is about the next minutes, and a write per failed
+attempt would let an attacker make the database work.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    limit: int
+    window: float  # seconds
+
+
+# Generous enough for a family sharing one shelter's Wi-Fi (one IP address).
+LIMITS = {
+    "signin": Limit(30, 300),
+    "signup": Limit(20, 600),
+    "recover": Limit(8, 900),
+    "enrol": Limit(10, 900),
+}
+
+
+class RateLimiter:
+    def __init__(
+        self, limits: dict[str, Limit] | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limits = dict(LIMITS if limits is None else limits)
+        self.clock = clock
+        self._hits: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, action: str, key: str) -> float:
+        """Count one attempt; 0 if allowed, else the seconds to wait."""
+        rule = self.limits[action]
+        now = self.clock()
+        with self._lock:
+            hits = self._hits.setdefault((action, key), deque())
+            while hits and hits[0] <= now - rule.window:
+                hits.popleft()
+            if len(hits) >= rule.limit:
+                return max(1.0, hits[0] + rule.window - now)
+            hits.append(now)
+            if len(self._hits) > 100_000:  # bound memory under a flood
+                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - 3600}
+            return 0.0

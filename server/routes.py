@@ -1,0 +1,56 @@
+"""The whole URL map, in one list. Every route names the permission it needs
+(`server/auth/policy.py`); `tests/test_policy_matrix.py` checks them all."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.routing import BaseRoute, Mount, Route
+
+from server.web import account, admin, auth_pages, pages
+from server.web.guard import Endpoint, guarded
+from server.web.static import StaticAssets
+
+
+def route(path: str, endpoint: Endpoint, permission: str, methods: Sequence[str] = ("GET",)) -> Route:
+    return Route(path, guarded(endpoint, permission), methods=list(methods), name=endpoint.__name__)
+
+
+GET, POST = ("GET",), ("POST",)
+
+routes: list[BaseRoute] = [
+    # public
+    route("/", pages.home, "public"),
+    route("/healthz", pages.healthz, "public"),
+    route("/manifest.webmanifest", pages.manifest, "public"),
+    route("/language", pages.set_language, "public", POST),
+    route("/recover", auth_pages.recover_page, "public"),
+    route("/recover", auth_pages.recover_begin, "public", POST),
+    route("/recover/finish", auth_pages.recover_finish, "public", POST),
+    route("/enrol/{token}", auth_pages.enrol_page, "anonymous"),
+    route("/enrol/{token}", auth_pages.enrol_begin, "anonymous", POST),
+    route("/enrol/{token}/finish", auth_pages.enrol_finish, "anonymous", POST),
+    # not signed in yet
+    route("/signup", auth_pages.signup_page, "anonymous"),
+    route("/signup", auth_pages.signup_begin, "anonymous", POST),
+    route("/signup/finish", auth_pages.signup_finish, "anonymous", POST),
+    route("/signin", auth_pages.signin_page, "anonymous"),
+    route("/signin", auth_pages.signin_finish, "anonymous", POST),
+    # signed in
+    route("/signout", auth_pages.signout, "signed_in", POST),
+    route("/dashboard", pages.dashboard, "signed_in"),
+    route("/account", account.page, "signed_in"),
+    route("/account/profile", account.update_profile, "signed_in", POST),
+    route("/account/passkeys/new", account.new_passkey_page_get, "signed_in"),
+    route("/account/passkeys/new", account.add_passkey, "signed_in", POST),
+    route("/account/passkeys/{passkey_id}/rename", account.rename_passkey, "signed_in", POST),
+    route("/account/passkeys/{passkey_id}/remove", account.remove_passkey, "signed_in", POST),
+    route("/account/sessions/{session_id}/revoke", account.revoke_session, "signed_in", POST),
+    route("/account/recovery-codes", account.recovery_codes_page, "signed_in"),
+    route("/account/recovery-codes", account.regenerate_codes, "signed_in", POST),
+    # prefecture administrators
+    route("/admin/invitations", admin.page, "staff.invite"),
+    route("/admin/invitations", admin.invite, "staff.invite", POST),
+    # static files (public, hashed URLs)
+    Mount("/static", app=StaticAssets(), name="static"),
+]

@@ -1,0 +1,107 @@
+"""Settings: the only module that reads the environment.
+
+Every variable is listed, with its default and meaning, in `.env.example`;
+`tests/test_settings.py` fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.config import Config
+from starlette.datastructures import Secret
+
+# Names of every environment variable Sésame reads (checked against .env.example).
+VARIABLES = (
+    "SESAME_DATA",
+    "PORT",
+    "SESAME_HOST",
+    "SESAME_ORIGIN",
+    "SESAME_RP_ID",
+    "SESAME_SECRET_KEY",
+    "SESAME_REPLICA_URL",
+    "SESAME_REPLICA_ENDPOINT",
+    "SESAME_SECURE_COOKIES",
+    "SESAME_LOG_LEVEL",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    port: int = 8000
+    host: str = "127.0.0.1"
+    origin: str = "http://localhost:8000"
+    rp_id: str = "localhost"
+    rp_name: str = "Sésame"
+    secret_key: Secret = field(default_factory=lambda: Secret(secrets.token_hex(32)))
+    replica_url: str = ""
+    replica_endpoint: str = ""
+    secure_cookies: bool = False
+    log_level: str = "info"
+    # Durations, in seconds. Applicants may stay offline for weeks: their
+    # sessions slide; agents handle other people's data: theirs do not.
+    applicant_session_seconds: int = 90 * 24 * 3600
+    staff_session_seconds: int = 12 * 3600
+    challenge_seconds: int = 300
+    invitation_seconds: int = 7 * 24 * 3600
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "sesame.db"
+
+    @property
+    def replica_dir(self) -> Path:
+        return self.data_dir / "replica"
+
+    @property
+    def litestream_config_path(self) -> Path:
+        return self.data_dir / "litestream.yml"
+
+    @property
+    def is_localhost(self) -> bool:
+        return self.rp_id in ("localhost", "127.0.0.1") or self.rp_id.endswith(".localhost")
+
+
+def _secret_key(config: Config, data_dir: Path) -> Secret:
+    """The key that peppers recovery-code hashes and signs tokens.
+
+    Without SESAME_SECRET_KEY, one is generated once and kept beside the
+    database (mode 0600), so a restart keeps recovery codes valid.
+    """
+    value = config("SESAME_SECRET_KEY", default="")
+    if value:
+        return Secret(value)
+    key_file = data_dir / "secret.key"
+    if not key_file.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return Secret(key_file.read_text().strip())
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    config = Config(environ=dict(os.environ if environ is None else environ))
+    data_dir = Path(config("SESAME_DATA", default="./data")).resolve()
+    port = config("PORT", cast=int, default=8000)
+    origin = config("SESAME_ORIGIN", default=f"http://localhost:{port}").rstrip("/")
+    rp_id = config("SESAME_RP_ID", default=urlsplit(origin).hostname or "localhost")
+    local = rp_id == "localhost" or rp_id.endswith(".localhost")
+    return Settings(
+        data_dir=data_dir,
+        port=port,
+        host=config("SESAME_HOST", default="127.0.0.1" if local else "0.0.0.0"),
+        origin=origin,
+        rp_id=rp_id,
+        secret_key=_secret_key(config, data_dir),
+        replica_url=config("SESAME_REPLICA_URL", default=""),
+        replica_endpoint=config("SESAME_REPLICA_ENDPOINT", default=""),
+        secure_cookies=config("SESAME_SECURE_COOKIES", cast=bool, default=not local),
+        log_level=config("SESAME_LOG_LEVEL", default="info"),
+    )

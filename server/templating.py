@@ -1,0 +1,94 @@
+"""The Jinja environment: autoescape, gettext bound to the request's language,
+and `static()` URLs carrying a hash of the file's content (cached forever)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+import i18n
+from server import clock, translation
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent.parent / "pwa"
+
+
+@functools.cache
+def _content_hash(name: str) -> str:
+    return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+
+
+def static(name: str) -> str:
+    return f"/static/{name}?v={_content_hash(name)}"
+
+
+def _moment(value: str | datetime | None) -> datetime | None:
+    if not value:
+        return None
+    return clock.parse(value) if isinstance(value, str) else value
+
+
+def date(value: str | datetime | None) -> str:
+    moment = _moment(value)
+    return format_date(moment, format="long", locale=translation.current.get()) if moment else ""
+
+
+def datetime_(value: str | datetime | None) -> str:
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    return format_datetime(moment, format="medium", tzinfo="Europe/Paris", locale=translation.current.get())
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        translation.gettext, translation.ngettext, newstyle=True
+    )
+    env.globals.update(static=static, languages=i18n.LANGUAGES, new_id=lambda: str(uuid.uuid4()))
+    env.filters.update(date=date, datetime=datetime_)
+    return env
+
+
+class Templates:
+    def __init__(self) -> None:
+        self.env = make_environment()
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        *,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        lang = translation.current.get()
+        state = request.scope.get("state", {})
+        full = {
+            "request": request,
+            "lang": lang,
+            "dir": i18n.text_direction(lang),
+            "actor": state.get("actor"),
+            "account": state.get("account"),
+            "js_strings": i18n.catalog_dict(lang, "js"),
+            **(context or {}),
+        }
+        html = self.env.get_template(name).render(full)
+        response = HTMLResponse(html, status_code=status_code, headers=headers)
+        return response

@@ -1,0 +1,37 @@
+"""Route guards: every route names the permission it needs (see routes.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.auth import policy
+
+from .common import redirect
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def guarded(endpoint: Endpoint, permission: str) -> Endpoint:
+    if permission not in policy.PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    @wraps(endpoint)
+    async def check(request: Request) -> Response:
+        actor: policy.Actor = request.state.actor
+        if not policy.allowed(actor, permission):
+            if permission == "anonymous":
+                return redirect("/dashboard")
+            if not actor.signed_in:
+                target = request.url.path if request.method == "GET" else "/dashboard"
+                return redirect(f"/signin?next={quote(target)}")
+            raise HTTPException(status_code=403)
+        return await endpoint(request)
+
+    check.permission = permission  # type: ignore[attr-defined]
+    return check

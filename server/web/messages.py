@@ -1,0 +1,85 @@
+"""Sentences for the codes that the domain, the auth flows and sync return.
+
+Codes travel untranslated; this is the edge where they become words, in the
+language of the person reading.
+"""
+
+from __future__ import annotations
+
+from server.translation import N_, gettext
+
+MESSAGES: dict[str, str] = {
+    # profile
+    "name_required": N_("Indiquez le nom par lequel vous souhaitez qu’on s’adresse à vous."),
+    "name_too_long": N_("Ce nom est trop long (80 caractères au plus)."),
+    "language_unknown": N_("Choisissez une langue de la liste."),
+    "foreign_number_format": N_(
+        "Le numéro étranger compte 10 chiffres (il figure sur votre titre de séjour ou votre"
+        " récépissé). Vous pouvez aussi laisser ce champ vide."
+    ),
+    "email_format": N_("Cette adresse électronique ne semble pas valide (exemple : nom@exemple.fr)."),
+    "phone_format": N_("Ce numéro de téléphone ne semble pas valide (exemple : 06 12 34 56 78)."),
+    # passkeys and ceremonies
+    "expired": N_("Cette étape a expiré (au bout de quelques minutes). Recommencez, s’il vous plaît."),
+    "invalid_response": N_(
+        "La clé d’accès n’a pas pu être vérifiée. Réessayez ; si cela se reproduit, utilisez un"
+        " code de secours."
+    ),
+    "unknown_passkey": N_(
+        "Cette clé d’accès n’est liée à aucun compte Sésame (elle a peut-être été supprimée)."
+        " Essayez une autre clé, ou utilisez un code de secours."
+    ),
+    "passkey_exists": N_("Cette clé d’accès est déjà enregistrée sur votre compte."),
+    "missing_credential": N_(
+        "La clé d’accès n’a pas été reçue. Les clés d’accès ont besoin de JavaScript : activez-le,"
+        " puis réessayez."
+    ),
+    "code_invalid": N_(
+        "Ce code de secours n’est pas valide, ou il a déjà servi. Vérifiez-le (les tirets et les"
+        " espaces ne comptent pas)."
+    ),
+    "code_spent": N_("Ce code de secours a déjà servi. Utilisez-en un autre."),
+    "invitation_invalid": N_(
+        "Ce lien d’inscription n’est plus valable (il a déjà servi ou il a expiré). Demandez un"
+        " nouveau lien à votre administrateur."
+    ),
+    # commands
+    "forbidden": N_("Vous n’avez pas le droit de faire cela."),
+    "not_found": N_("Cet élément n’existe pas, ou plus."),
+    "invalid": N_("Une valeur envoyée n’est pas valide."),
+    "conflict": N_("La situation a changé entre-temps : cette action ne s’applique plus."),
+    "id_conflict": N_("Cette action a déjà été envoyée avec un autre contenu ; elle n’a pas été appliquée."),
+    "unknown_op": N_("Cette action n’est pas connue du serveur. Mettez l’application à jour."),
+    "bad_command": N_("Cette action est mal formée."),
+    "last_passkey": N_(
+        "C’est votre seule clé d’accès : ajoutez-en une autre avant de supprimer celle-ci, sinon"
+        " vous ne pourriez plus vous connecter."
+    ),
+    "label_required": N_("Donnez un nom à cette clé d’accès (par exemple « Mon téléphone »)."),
+    "label_too_long": N_("Ce nom est trop long (60 caractères au plus)."),
+    "prefecture_unknown": N_("Choisissez une préfecture de la liste."),
+    "role_unknown": N_("Choisissez un rôle de la liste."),
+}
+
+# Confirmations shown after a redirect (?done=…).
+DONE: dict[str, str] = {
+    "profile_saved": N_("Vos informations sont enregistrées."),
+    "passkey_added": N_("La nouvelle clé d’accès est enregistrée."),
+    "passkey_renamed": N_("La clé d’accès est renommée."),
+    "passkey_removed": N_("La clé d’accès est supprimée."),
+    "session_revoked": N_("L’appareil a été déconnecté."),
+    "recovered": N_(
+        "Une nouvelle clé d’accès est enregistrée sur cet appareil. Le code de secours utilisé ne servira plus."
+    ),
+    "signed_out": N_("La session est fermée."),
+}
+
+
+def message(code: str | None) -> str:
+    if not code:
+        return ""
+    return gettext(MESSAGES.get(code, MESSAGES["invalid"]))
+
+
+def done(code: str | None) -> str:
+    return gettext(DONE[code]) if code in DONE else ""

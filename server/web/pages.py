@@ -1,0 +1,90 @@
+"""Public pages, the dashboard, the language switch, health and the manifest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+import i18n
+from server.auth import credentials, recovery
+from server.store import migrations
+from server.translation import gettext
+from server.web.middleware import language_cookie
+
+from .common import actor, db, form, redirect, run_command, safe_next, settings, templates
+from .messages import done
+
+
+async def home(request: Request) -> Response:
+    return templates(request).render(request, "pages/home.html")
+
+
+async def dashboard(request: Request) -> Response:
+    who = actor(request)
+    assert who.account_id is not None
+
+    def load(conn: Any) -> dict[str, Any]:
+        return {
+            "passkeys": credentials.list_for(conn, who.account_id),
+            "codes_left": recovery.remaining(conn, who.account_id),
+        }
+
+    data = await db(request).read(load)
+    return templates(request).render(
+        request, "pages/dashboard.html", {**data, "done": done(request.query_params.get("done"))}
+    )
+
+
+async def set_language(request: Request) -> Response:
+    values = await form(request)
+    lang = values.get("lang", "")
+    target = safe_next(values.get("next"), "/")
+    if lang not in i18n.LANGUAGES:
+        return redirect(target)
+    if actor(request).signed_in:
+        await run_command(request, "account.update", {"language": lang}, values.get("command_id"))
+    response = redirect(target)
+    response.headers.append("set-cookie", language_cookie(settings(request), lang))
+    return response
+
+
+async def healthz(request: Request) -> Response:
+    applied = await db(request).read(migrations.applied)
+    return JSONResponse({"status": "ok", "migrations": len(applied)}, headers={"cache-control": "no-store"})
+
+
+async def manifest(request: Request) -> Response:
+    lang = request.query_params.get("lang") or request.state.lang
+    if lang not in i18n.LANGUAGES:
+        lang = i18n.DEFAULT
+    from server import translation
+    from server.templating import static
+
+    with translation.language(lang):
+        body = {
+            "name": gettext("Sésame — démarches de titre de séjour"),
+            "short_name": "Sésame",
+            "description": gettext(
+                "Préparez et suivez vos demandes de titre de séjour, même sans connexion."
+            ),
+            "lang": lang,
+            "dir": i18n.text_direction(lang),
+            "start_url": "/dashboard",
+            "scope": "/",
+            "display": "standalone",
+            "background_color": "#ffffff",
+            "theme_color": "#1d3f8f",
+            "icons": [
+                {"src": static("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+                {"src": static("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+                {
+                    "src": static("icons/maskable-512.png"),
+                    "sizes": "512x512",
+                    "type": "image/png",
+                    "purpose": "maskable",
+                },
+            ],
+        }
+    return JSONResponse(body, media_type="application/manifest+json")

@@ -1,0 +1,103 @@
+"""The command log and the version counter, stored in the application's SQLite.
+
+- `commands`: one row per command id ever seen, with the digest of what it asked
+  and its first result: that row is what makes commands idempotent.
+- `sync_clock`: one row holding the last version handed out. Every command that
+  changes rows takes the next value and stamps it on each row it changed, so a
+  reader can ask "what changed after version N" (the change feed).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+from .protocol import Command, Result
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sync_clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO sync_clock (id, value) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS commands (
+    id TEXT PRIMARY KEY,
+    client TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    op TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    status TEXT NOT NULL,
+    result TEXT NOT NULL,
+    version INTEGER,
+    at TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS commands_actor ON commands (actor, applied_at);
+CREATE TABLE IF NOT EXISTS command_conflicts (
+    id INTEGER PRIMARY KEY,
+    command_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+);
+"""
+
+
+def create_tables(conn: sqlite3.Connection) -> None:
+    """Create the sync tables; called by the application's migrations."""
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def next_version(conn: sqlite3.Connection) -> int:
+    """Take the next value of the monotonic counter (inside the caller's transaction)."""
+    row = conn.execute("UPDATE sync_clock SET value = value + 1 WHERE id = 1 RETURNING value").fetchone()
+    return int(row[0])
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM sync_clock WHERE id = 1").fetchone()
+    return int(row[0]) if row else 0
+
+
+def find(conn: sqlite3.Connection, command_id: str) -> tuple[str, Result] | None:
+    """The digest and first result of a command already seen, or None."""
+    row = conn.execute("SELECT digest, result FROM commands WHERE id = ?", (command_id,)).fetchone()
+    if row is None:
+        return None
+    return str(row[0]), Result.from_json(json.loads(row[1]))
+
+
+def record(conn: sqlite3.Connection, command: Command, actor: str, result: Result) -> None:
+    conn.execute(
+        "INSERT INTO commands (id, client, seq, op, actor, digest, status, result, version, at,"
+        " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            command.id,
+            command.client,
+            command.seq,
+            command.op,
+            actor,
+            command.digest(),
+            result.status,
+            json.dumps(result.to_json(), ensure_ascii=False),
+            result.version,
+            command.at or _now(),
+            _now(),
+        ),
+    )
+
+
+def record_conflict(conn: sqlite3.Connection, command: Command, actor: str) -> None:
+    """Keep a trace of an id reused for different content (never applied)."""
+    conn.execute(
+        "INSERT INTO command_conflicts (command_id, actor, digest, seen_at) VALUES (?, ?, ?, ?)",
+        (command.id, actor, command.digest(), _now()),
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
