@@ -55,6 +55,15 @@ class SignedIn:
 
 
 @dataclass(frozen=True)
+class Device:
+    """Where a ceremony happens: the passkey's default label, the browser, the address."""
+
+    label: str
+    user_agent: str | None = None
+    ip: str | None = None
+
+
+@dataclass(frozen=True)
 class Begun:
     flow: str
     options: dict[str, Any]
@@ -75,7 +84,7 @@ def attempt(fn: Callable[..., T], conn: sqlite3.Connection, *args: Any, **kwargs
             conn,
             fn.__name__.removeprefix("finish_").removeprefix("begin_") + "_failed",
             account_id=error.account_id,
-            ip=kwargs.get("ip"),
+            ip=kwargs["device"].ip if "device" in kwargs else kwargs.get("ip"),
             now=kwargs.get("now"),
             reason=error.code,
         )
@@ -139,18 +148,18 @@ def _open_session(
     conn: sqlite3.Connection,
     settings: Settings,
     account: accounts.Account,
-    user_agent: str | None,
-    ip: str | None,
+    device: Device,
     now: datetime,
 ) -> tuple[str, sessions.Session]:
     staff = account.is_staff
+    sessions.purge_expired(conn, now)
     return sessions.create(
         conn,
         account.id,
         lifetime=settings.staff_session_seconds if staff else settings.applicant_session_seconds,
         sliding=not staff,
-        user_agent=user_agent,
-        ip=ip,
+        user_agent=device.user_agent,
+        ip=device.ip,
         now=now,
     )
 
@@ -193,13 +202,11 @@ def finish_signup(
     *,
     flow_id: str,
     credential: str,
-    label: str,
-    user_agent: str | None,
-    ip: str | None,
+    device: Device,
     now: datetime,
 ) -> SignedIn:
     ch = _take(conn, flow_id, "signup", now)
-    return _create_account(conn, settings, ch, credential, label, user_agent, ip, now)
+    return _create_account(conn, settings, ch, credential, device, now)
 
 
 def _create_account(
@@ -207,9 +214,7 @@ def _create_account(
     settings: Settings,
     ch: challenges.Challenge,
     credential: str,
-    label: str,
-    user_agent: str | None,
-    ip: str | None,
+    device: Device,
     now: datetime,
     role: str = "applicant",
     prefecture: str | None = None,
@@ -226,10 +231,10 @@ def _create_account(
         prefecture=prefecture,
         now=now,
     )
-    _store_passkey(conn, new, account.id, label, version, now)
+    _store_passkey(conn, new, account.id, device.label, version, now)
     codes = recovery.generate(conn, str(settings.secret_key), account.id, now)
-    token, session = _open_session(conn, settings, account, user_agent, ip, now)
-    events.record(conn, "account_created", account_id=account.id, ip=ip, now=now, role=role)
+    token, session = _open_session(conn, settings, account, device, now)
+    events.record(conn, "account_created", account_id=account.id, ip=device.ip, now=now, role=role)
     return SignedIn(account, token, session, codes)
 
 
@@ -250,8 +255,7 @@ def finish_signin(
     *,
     flow_id: str,
     credential: str,
-    user_agent: str | None,
-    ip: str | None,
+    device: Device,
     now: datetime,
 ) -> SignedIn:
     ch = _take(conn, flow_id, "signin", now)
@@ -282,7 +286,7 @@ def finish_signin(
             conn,
             "sign_count_regression",
             account_id=account.id,
-            ip=ip,
+            ip=device.ip,
             now=now,
             passkey=stored.id,
             stored=stored.sign_count,
@@ -297,8 +301,8 @@ def finish_signin(
         version=sync_log.next_version(conn),
         now=now,
     )
-    token, session = _open_session(conn, settings, account, user_agent, ip, now)
-    events.record(conn, "signin", account_id=account.id, ip=ip, now=now, passkey=stored.id)
+    token, session = _open_session(conn, settings, account, device, now)
+    events.record(conn, "signin", account_id=account.id, ip=device.ip, now=now, passkey=stored.id)
     return SignedIn(account, token, session)
 
 
@@ -335,16 +339,17 @@ def finish_add_passkey(
     account_id: str,
     flow_id: str,
     credential: str,
-    label: str,
-    ip: str | None,
+    device: Device,
     now: datetime,
 ) -> str:
     ch = _take(conn, flow_id, "add_passkey", now)
     if ch.account_id != account_id:
         raise FlowError("expired")
     new = _register(settings, credential, ch.challenge)
-    _store_passkey(conn, new, account_id, label, sync_log.next_version(conn), now)
-    events.record(conn, "passkey_added", account_id=account_id, ip=ip, now=now, passkey=new.credential_id)
+    _store_passkey(conn, new, account_id, device.label, sync_log.next_version(conn), now)
+    events.record(
+        conn, "passkey_added", account_id=account_id, ip=device.ip, now=now, passkey=new.credential_id
+    )
     return new.credential_id
 
 
@@ -383,9 +388,7 @@ def finish_recovery(
     *,
     flow_id: str,
     credential: str,
-    label: str,
-    user_agent: str | None,
-    ip: str | None,
+    device: Device,
     now: datetime,
 ) -> SignedIn:
     ch = _take(conn, flow_id, "recover", now)
@@ -397,9 +400,9 @@ def finish_recovery(
         raise FlowError("code_spent", "code")
     account = accounts.get(conn, owner)
     assert account is not None
-    _store_passkey(conn, new, account.id, label, sync_log.next_version(conn), now)
-    token, session = _open_session(conn, settings, account, user_agent, ip, now)
-    events.record(conn, "recovered", account_id=account.id, ip=ip, now=now, passkey=new.credential_id)
+    _store_passkey(conn, new, account.id, device.label, sync_log.next_version(conn), now)
+    token, session = _open_session(conn, settings, account, device, now)
+    events.record(conn, "recovered", account_id=account.id, ip=device.ip, now=now, passkey=new.credential_id)
     return SignedIn(account, token, session)
 
 
@@ -436,9 +439,7 @@ def finish_enrolment(
     *,
     flow_id: str,
     credential: str,
-    label: str,
-    user_agent: str | None,
-    ip: str | None,
+    device: Device,
     now: datetime,
 ) -> SignedIn:
     ch = _take(conn, flow_id, "enrol", now)
@@ -450,16 +451,7 @@ def finish_enrolment(
         raise FlowError("invitation_invalid")
     invitation = invitations.Invitation.from_row(row)
     signed_in = _create_account(
-        conn,
-        settings,
-        ch,
-        credential,
-        label,
-        user_agent,
-        ip,
-        now,
-        role=invitation.role,
-        prefecture=invitation.prefecture,
+        conn, settings, ch, credential, device, now, role=invitation.role, prefecture=invitation.prefecture
     )
     if not invitations.use(conn, invitation.id, signed_in.account.id, now):
         raise FlowError("invitation_invalid")

@@ -13,7 +13,7 @@ from server.domain import accounts
 from server.translation import gettext
 from server.web.middleware import clear_session_cookie
 
-from .auth_pages import codes_page, passkey_label, passkey_step, write_step
+from .auth_pages import codes_page, finish, passkey_step, write_step
 from .common import actor, client_ip, db, form, redirect, run_command, settings, templates
 from .messages import done, message
 
@@ -97,17 +97,8 @@ async def new_passkey_page_get(request: Request) -> Response:
 async def add_passkey(request: Request) -> Response:
     who = actor(request)
     values = await form(request)
-    if not values.get("credential"):
-        return await new_passkey_page(request, message("missing_credential"), 400)
-    outcome = await write_step(
-        request,
-        flows.finish_add_passkey,
-        account_id=who.account_id,
-        flow_id=values.get("flow", ""),
-        credential=values["credential"],
-        label=(values.get("label") or "").strip()[: credentials.LABEL_MAX] or passkey_label(request),
-        ip=client_ip(request),
-    )
+    label = (values.get("label") or "").strip()[: credentials.LABEL_MAX]
+    outcome = await finish(request, flows.finish_add_passkey, values, label, account_id=who.account_id)
     if isinstance(outcome, flows.FlowError):
         return await new_passkey_page(request, message(outcome.code), 400)
     return redirect("/account?done=passkey_added")

@@ -106,6 +106,18 @@ async def write_step(request: Request, fn: Any, **kwargs: Any) -> Any:
     )
 
 
+async def finish(request: Request, fn: Any, values: dict[str, str], label: str = "", **kwargs: Any) -> Any:
+    """The second step of a ceremony: the browser's answer posted with its flow id."""
+    if not values.get("credential"):
+        return flows.FlowError("missing_credential")
+    device = flows.Device(
+        label=label or passkey_label(request), user_agent=user_agent(request), ip=client_ip(request)
+    )
+    return await write_step(
+        request, fn, flow_id=values.get("flow", ""), credential=values["credential"], device=device, **kwargs
+    )
+
+
 # -- sign-up ---------------------------------------------------------------
 
 
@@ -160,17 +172,7 @@ async def signup_finish(request: Request) -> Response:
         "display_name": values.get("display_name", ""),
         "language": values.get("language", request.state.lang),
     }
-    if not values.get("credential"):
-        return _signup_form(request, profile, {"form": message("missing_credential")}, 400)
-    outcome = await write_step(
-        request,
-        flows.finish_signup,
-        flow_id=values.get("flow", ""),
-        credential=values["credential"],
-        label=passkey_label(request),
-        user_agent=user_agent(request),
-        ip=client_ip(request),
-    )
+    outcome = await finish(request, flows.finish_signup, values)
     if isinstance(outcome, flows.FlowError):
         return _signup_form(request, profile, {"form": message(outcome.code)}, 400)
     page = codes_page(request, outcome.account, outcome.recovery_codes, first_time=True)
@@ -206,16 +208,7 @@ async def signin_finish(request: Request) -> Response:
     limit(request, "signin")
     values = await form(request)
     next_url = safe_next(values.get("next"))
-    if not values.get("credential"):
-        return await _signin_page(request, next_url, message("missing_credential"), 400)
-    outcome = await write_step(
-        request,
-        flows.finish_signin,
-        flow_id=values.get("flow", ""),
-        credential=values["credential"],
-        user_agent=user_agent(request),
-        ip=client_ip(request),
-    )
+    outcome = await finish(request, flows.finish_signin, values)
     if isinstance(outcome, flows.FlowError):
         return await _signin_page(request, next_url, message(outcome.code), 400)
     return _signed_in_response(request, outcome, redirect(next_url))
@@ -274,17 +267,7 @@ async def recover_finish(request: Request) -> Response:
     limit(request, "recover")
     values = await form(request)
     code = values.get("code", "")
-    if not values.get("credential"):
-        return _recover_form(request, code, {"form": message("missing_credential")}, 400)
-    outcome = await write_step(
-        request,
-        flows.finish_recovery,
-        flow_id=values.get("flow", ""),
-        credential=values["credential"],
-        label=passkey_label(request),
-        user_agent=user_agent(request),
-        ip=client_ip(request),
-    )
+    outcome = await finish(request, flows.finish_recovery, values)
     if isinstance(outcome, flows.FlowError):
         return _recover_form(request, code, {"code": message(outcome.code)}, 400)
     return _signed_in_response(request, outcome, redirect("/account?done=recovered"))
@@ -367,17 +350,7 @@ async def enrol_finish(request: Request) -> Response:
         "display_name": values.get("display_name", ""),
         "language": values.get("language", request.state.lang),
     }
-    if not values.get("credential"):
-        return _enrol_form(request, invitation, profile, {"form": message("missing_credential")}, 400)
-    outcome = await write_step(
-        request,
-        flows.finish_enrolment,
-        flow_id=values.get("flow", ""),
-        credential=values["credential"],
-        label=passkey_label(request),
-        user_agent=user_agent(request),
-        ip=client_ip(request),
-    )
+    outcome = await finish(request, flows.finish_enrolment, values)
     if isinstance(outcome, flows.FlowError):
         return _enrol_form(request, invitation, profile, {"form": message(outcome.code)}, 400)
     page = codes_page(request, outcome.account, outcome.recovery_codes, first_time=True)

@@ -69,7 +69,8 @@ DONE: dict[str, str] = {
     "passkey_removed": N_("La clé d’accès est supprimée."),
     "session_revoked": N_("L’appareil a été déconnecté."),
     "recovered": N_(
-        "Une nouvelle clé d’accès est enregistrée sur cet appareil. Le code de secours utilisé ne servira plus."
+        "Une nouvelle clé d’accès est enregistrée sur cet appareil."
+        " Le code de secours utilisé ne servira plus."
     ),
     "signed_out": N_("La session est fermée."),
 }

@@ -8,8 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 import i18n
+from server import translation
 from server.auth import credentials, recovery
 from server.store import migrations
+from server.templating import static
 from server.translation import gettext
 from server.web.middleware import language_cookie
 
@@ -59,9 +61,6 @@ async def manifest(request: Request) -> Response:
     lang = request.query_params.get("lang") or request.state.lang
     if lang not in i18n.LANGUAGES:
         lang = i18n.DEFAULT
-    from server import translation
-    from server.templating import static
-
     with translation.language(lang):
         body = {
             "name": gettext("Sésame — démarches de titre de séjour"),
