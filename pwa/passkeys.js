@@ -22,6 +22,8 @@
 
   function say(message, kind) {
     status.hidden = false;
+    // An error interrupts the screen reader; progress is announced politely.
+    status.setAttribute("role", kind === "error" ? "alert" : "status");
     status.className = "alert" + (kind ? " alert--" + kind : "");
     status.textContent = message;
   }

@@ -11,12 +11,14 @@ from starlette.middleware import Middleware
 
 from server import settings as settings_module
 from server.auth.ratelimit import RateLimiter
+from server.domain import catalogue
 from server.routes import routes
 from server.settings import Settings
 from server.store import migrations
+from server.store.blobs import FileBlobStore
 from server.store.db import Database
 from server.templating import Templates
-from server.web import errors
+from server.web import errors, texts
 from server.web.middleware import Identity, SameOrigin, SecurityHeaders
 
 log = logging.getLogger("sesame")
@@ -24,6 +26,8 @@ log = logging.getLogger("sesame")
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or settings_module.load()
+    # A broken procedure catalogue stops the start, with the list of its problems.
+    catalogue.load()
     db = Database(settings.db_path)
     # Migrations run before the first request: a database made by an older
     # version is upgraded at start-up (they are a no-op when up to date).
@@ -49,6 +53,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.templates = Templates()
+    app.state.templates.env.globals.update(texts.template_globals())
+    app.state.blobs = FileBlobStore(settings.blobs_dir)
     app.state.limiter = RateLimiter()
     return app
 

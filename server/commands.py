@@ -10,13 +10,16 @@ from collections.abc import Mapping
 
 from server.auth import commands as auth_commands
 from server.auth.policy import Actor
-from server.domain import accounts
+from server.domain import accounts, file_commands, messages, pieces
 from sync.engine import Handler, apply_command
 from sync.protocol import Command, Result
 
 HANDLERS: Mapping[str, Handler[Actor]] = {
     **accounts.HANDLERS,
     **auth_commands.HANDLERS,
+    **file_commands.HANDLERS,
+    **pieces.HANDLERS,
+    **messages.HANDLERS,
 }
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, Mount, Route
 
-from server.web import account, admin, auth_pages, pages
+from server.web import account, admin, auth_pages, files, history, pages, pieces, thread
 from server.web.guard import Endpoint, guarded
 from server.web.static import StaticAssets
 
@@ -48,6 +48,30 @@ routes: list[BaseRoute] = [
     route("/account/sessions/{session_id}/revoke", account.revoke_session, "signed_in", POST),
     route("/account/recovery-codes", account.recovery_codes_page, "signed_in"),
     route("/account/recovery-codes", account.regenerate_codes, "signed_in", POST),
+    # applicants' files
+    route("/files/new", files.new_file, "applicant"),
+    route("/files/new/grounds", files.new_file_grounds, "applicant"),
+    route("/files", files.create_file, "applicant", POST),
+    route("/files/{file_id}", files.show_file, "applicant"),
+    route("/files/{file_id}/grounds", files.grounds_page, "applicant"),
+    route("/files/{file_id}/grounds", files.change_grounds, "applicant", POST),
+    route("/files/{file_id}/fields", files.autosave, "applicant", POST),
+    route("/files/{file_id}/checklist", pieces.checklist, "applicant"),
+    route("/files/{file_id}/pieces/{piece_id}", pieces.upload, "applicant", POST),
+    route("/files/{file_id}/attachments/{attachment_id}", pieces.download, "signed_in"),
+    route("/files/{file_id}/attachments/{attachment_id}/replace", pieces.replace, "applicant", POST),
+    route("/files/{file_id}/attachments/{attachment_id}/remove", pieces.remove, "applicant", POST),
+    route("/files/{file_id}/review", files.review, "applicant"),
+    route("/files/{file_id}/submit", files.submit, "applicant", POST),
+    route("/files/{file_id}/withdraw", files.withdraw_page, "applicant"),
+    route("/files/{file_id}/withdraw", files.withdraw, "applicant", POST),
+    route("/files/{file_id}/messages", thread.page, "applicant"),
+    route("/files/{file_id}/messages", thread.send, "applicant", POST),
+    route("/files/{file_id}/messages/{message_id}/attachments/{index:int}", thread.attachment, "signed_in"),
+    route("/files/{file_id}/{step}", files.step_page, "applicant"),
+    route("/files/{file_id}/{step}", files.save_step, "applicant", POST),
+    route("/timeline", history.person_timeline, "applicant"),
+    route("/account/export", history.export, "applicant"),
     # prefecture administrators
     route("/admin/invitations", admin.page, "staff.invite"),
     route("/admin/invitations", admin.invite, "staff.invite", POST),

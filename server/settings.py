@@ -28,6 +28,7 @@ VARIABLES = (
     "SESAME_REPLICA_ENDPOINT",
     "SESAME_SECURE_COOKIES",
     "SESAME_LOG_LEVEL",
+    "SESAME_MAX_FILE_MB",
 )
 
 
@@ -44,6 +45,7 @@ class Settings:
     replica_endpoint: str = ""
     secure_cookies: bool = False
     log_level: str = "info"
+    max_file_bytes: int = 20 * 1024 * 1024  # per uploaded file; no cap on a file's total
     # Durations, in seconds. Applicants may stay offline for weeks: their
     # sessions slide; agents handle other people's data: theirs do not.
     applicant_session_seconds: int = 90 * 24 * 3600
@@ -54,6 +56,10 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "sesame.db"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"
 
     @property
     def replica_dir(self) -> Path:
@@ -104,4 +110,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         replica_endpoint=config("SESAME_REPLICA_ENDPOINT", default=""),
         secure_cookies=config("SESAME_SECURE_COOKIES", cast=bool, default=not local),
         log_level=config("SESAME_LOG_LEVEL", default="info"),
+        max_file_bytes=int(config("SESAME_MAX_FILE_MB", cast=float, default=20) * 1024 * 1024),
     )

@@ -12,7 +12,7 @@ from server.settings import Settings, load
 from server.store.db import Database
 from server.store.migrations import migrate
 
-from .people import Person
+from .people import Applicant, Person
 
 
 @pytest.fixture
@@ -52,8 +52,8 @@ def person(app: Starlette, settings: Settings) -> Iterator[Person]:
 def make_person(app: Starlette, settings: Settings) -> Iterator[object]:
     made: list[Person] = []
 
-    def make(synced: bool = False) -> Person:
-        p = Person.new(app, settings, synced=synced)
+    def make(synced: bool = False) -> Applicant:
+        p = Applicant.new(app, settings, synced=synced)
         p.client.__enter__()
         made.append(p)
         return p

@@ -111,3 +111,30 @@ class Person:
             data={"flow": step["flow"], "credential": json.dumps(answer), "code": code},
             follow_redirects=False,
         )
+
+
+class Applicant(Person):
+    """A person who also works on files."""
+
+    def start_file(self, procedure: str, grounds: list[str] = (), title: str = "") -> str:  # type: ignore[assignment]
+        page = self.client.get("/files/new/grounds", params={"procedure": procedure})
+        assert page.status_code == 200, page.text
+        file_id = re.search(r'name="file_id" value="([^"]+)"', page.text).group(1)
+        response = self.client.post(
+            "/files",
+            data={"procedure": procedure, "grounds": list(grounds), "title": title, "file_id": file_id},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        assert response.headers["location"] == f"/files/{file_id}/situation"
+        return file_id
+
+    def fill(self, file_id: str, step: str, **fields: str) -> Any:
+        return self.client.post(f"/files/{file_id}/{step}", data=fields, follow_redirects=False)
+
+    def upload(self, file_id: str, piece: str, *files: tuple[str, bytes, str]) -> Any:
+        return self.client.post(
+            f"/files/{file_id}/pieces/{piece}",
+            files=[("files", f) for f in files],
+            follow_redirects=False,
+        )

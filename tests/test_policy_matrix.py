@@ -41,6 +41,29 @@ EXPECTED = {
     ("/account/sessions/{session_id}/revoke", "POST"): "signed_in",
     ("/account/recovery-codes", "GET"): "signed_in",
     ("/account/recovery-codes", "POST"): "signed_in",
+    ("/files/new", "GET"): "applicant",
+    ("/files/new/grounds", "GET"): "applicant",
+    ("/files", "POST"): "applicant",
+    ("/files/{file_id}", "GET"): "applicant",
+    ("/files/{file_id}/grounds", "GET"): "applicant",
+    ("/files/{file_id}/grounds", "POST"): "applicant",
+    ("/files/{file_id}/fields", "POST"): "applicant",
+    ("/files/{file_id}/checklist", "GET"): "applicant",
+    ("/files/{file_id}/pieces/{piece_id}", "POST"): "applicant",
+    ("/files/{file_id}/attachments/{attachment_id}", "GET"): "signed_in",
+    ("/files/{file_id}/attachments/{attachment_id}/replace", "POST"): "applicant",
+    ("/files/{file_id}/attachments/{attachment_id}/remove", "POST"): "applicant",
+    ("/files/{file_id}/review", "GET"): "applicant",
+    ("/files/{file_id}/submit", "POST"): "applicant",
+    ("/files/{file_id}/withdraw", "GET"): "applicant",
+    ("/files/{file_id}/withdraw", "POST"): "applicant",
+    ("/files/{file_id}/messages", "GET"): "applicant",
+    ("/files/{file_id}/messages", "POST"): "applicant",
+    ("/files/{file_id}/messages/{message_id}/attachments/{index:int}", "GET"): "signed_in",
+    ("/files/{file_id}/{step}", "GET"): "applicant",
+    ("/files/{file_id}/{step}", "POST"): "applicant",
+    ("/timeline", "GET"): "applicant",
+    ("/account/export", "GET"): "applicant",
     ("/admin/invitations", "GET"): "staff.invite",
     ("/admin/invitations", "POST"): "staff.invite",
 }
@@ -89,7 +112,16 @@ def test_matrix(app, settings, role: str) -> None:
         for (path, method), permission in sorted(EXPECTED.items()):
             if (path, method) == ("/signout", "POST"):
                 continue  # would end the session for the rest of the loop; see below
-            url = path.format(token="t0ken", passkey_id="pk", session_id="s")
+            url = path.replace("{index:int}", "0").format(
+                token="t0ken",
+                passkey_id="pk",
+                session_id="s",
+                file_id="00000000-0000-4000-8000-000000000000",
+                piece_id="passport",
+                attachment_id="a",
+                message_id="m",
+                step="identity",
+            )
             response = client.request(method, url, follow_redirects=False)
             allowed = role in policy.PERMISSIONS[permission]
             where = response.headers.get("location", "")

@@ -20,6 +20,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "anonymous": frozenset({ANONYMOUS}),
     # Everyone signed in: their dashboard, their own account and devices.
     "signed_in": SIGNED_IN,
+    # Applicants: their files (starting, filling in, pieces, messages, history).
+    "applicant": frozenset({"applicant"}),
     # Prefecture administrators: invite agents and administrators.
     "staff.invite": frozenset({"admin"}),
 }
@@ -64,3 +66,27 @@ def may_invite(actor: Actor, prefecture: str | None) -> bool:
 def may_act_on_account(actor: Actor, account_id: str) -> bool:
     """Own account only (mandates for outreach workers come later, logged)."""
     return actor.signed_in and actor.account_id == account_id
+
+
+# -- files -----------------------------------------------------------------
+# Someone else's file is "not found", never "forbidden": ids reveal nothing.
+
+
+def is_applicant_of(actor: Actor, owner_id: str) -> bool:
+    """The person whose file it is (outreach workers under a mandate come later)."""
+    return actor.signed_in and actor.account_id == owner_id
+
+
+def is_agent_of(actor: Actor, departement: str | None) -> bool:
+    """A prefecture agent or administrator of the file's prefecture. A national
+    administrator (no prefecture) sees no file: least privilege."""
+    return (
+        actor.role in ("agent", "admin") and actor.prefecture is not None and actor.prefecture == departement
+    )
+
+
+def may_see_file(actor: Actor, owner_id: str, departement: str | None, status: str) -> bool:
+    if is_applicant_of(actor, owner_id):
+        return True
+    # Agents see a file once it is sent to them, not the person's drafts.
+    return status != "draft" and is_agent_of(actor, departement)

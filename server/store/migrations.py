@@ -147,6 +147,132 @@ def m002_sync(db: sqlite_utils.Database) -> None:
     sync_log.create_tables(db.conn)
 
 
+@migrations()
+def m003_files(db: sqlite_utils.Database) -> None:
+    """Applicant files: several at once per person, fields, pieces, timeline, messages."""
+    db["counters"].create({"name": str, "value": int}, pk="name", not_null={"value"})
+    db["files"].create(
+        {
+            "id": str,  # a UUID, made by the phone or the server
+            "number": str,  # readable: 2026-000042
+            "owner_id": str,  # the applicant
+            "procedure": str,  # catalogue procedure id
+            "grounds": str,  # JSON list of catalogue ground ids
+            "title": str,  # requested title id, or None
+            "status": str,  # draft | submitted | locked | decided | withdrawn
+            "departement": str,  # competent prefecture (département code)
+            "catalogue_version": str,
+            "created_by": str,
+            "created_at": str,
+            "updated_at": str,
+            "submitted_at": str,
+            "locked_at": str,
+            "decided_at": str,
+            "withdrawn_at": str,
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("owner_id", "accounts", "id")],
+        not_null={
+            "number",
+            "owner_id",
+            "procedure",
+            "grounds",
+            "status",
+            "created_at",
+            "updated_at",
+            "version",
+        },
+    )
+    db["files"].create_index(["number"], unique=True)
+    db["files"].create_index(["owner_id"])
+    db["files"].create_index(["departement", "status"])
+    db["files"].create_index(["version"])
+
+    # One row per field: last writer wins per field (the newest `at` wins).
+    db["file_fields"].create(
+        {"file_id": str, "name": str, "value": str, "at": str, "command_id": str, "version": int},
+        pk=("file_id", "name"),
+        foreign_keys=[("file_id", "files", "id")],
+        not_null={"at", "version"},
+    )
+
+    db["blobs"].create(
+        {"sha256": str, "size": int, "media_type": str, "created_at": str},
+        pk="sha256",
+        not_null={"size", "media_type", "created_at"},
+    )
+
+    # Who may attach a blob: whoever uploaded its bytes. Blobs are shared by
+    # content, so knowing a hash must never be enough to use someone's document.
+    db["blob_grants"].create(
+        {"sha256": str, "account_id": str, "created_at": str},
+        pk=("sha256", "account_id"),
+        foreign_keys=[("sha256", "blobs", "sha256")],
+        not_null={"created_at"},
+    )
+
+    db["attachments"].create(
+        {
+            "id": str,
+            "file_id": str,
+            "piece": str,  # catalogue piece id
+            "blob": str,
+            "filename": str,
+            "media_type": str,
+            "size": int,
+            "added_at": str,
+            "added_by": str,
+            "removed_at": str,  # kept, not deleted: the timeline refers to it
+            "replaces": str,
+            "after_submission": int,
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("file_id", "files", "id"), ("blob", "blobs", "sha256")],
+        not_null={"file_id", "piece", "blob", "filename", "media_type", "size", "added_at", "version"},
+    )
+    db["attachments"].create_index(["file_id", "piece"])
+
+    db["messages"].create(
+        {
+            "id": str,
+            "file_id": str,
+            "author_id": str,
+            "author_role": str,  # applicant | agent
+            "body": str,
+            "attachments": str,  # JSON list of {blob, filename, media_type, size}
+            "sent_at": str,
+            "read_at": str,  # when the other side read it
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("file_id", "files", "id")],
+        not_null={"file_id", "author_id", "author_role", "body", "sent_at", "version"},
+    )
+    db["messages"].create_index(["file_id", "sent_at"])
+
+    db["timeline"].create(
+        {
+            "id": int,
+            "file_id": str,
+            "person_id": str,  # whose history this is (the applicant)
+            "at": str,
+            "actor_id": str,
+            "actor_role": str,
+            "kind": str,
+            "data": str,
+            "after_submission": int,
+            "command_id": str,
+            "version": int,
+        },
+        pk="id",
+        not_null={"person_id", "at", "kind", "version"},
+    )
+    db["timeline"].create_index(["file_id", "at"])
+    db["timeline"].create_index(["person_id", "at"])
+
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:

@@ -82,8 +82,11 @@ def command_id(value: str | None) -> str:
         return str(uuid.uuid4())
 
 
-async def run_command(request: Request, op: str, args: dict[str, Any], cid: str | None = None) -> Result:
-    """Build the command a plain HTML form stands for, and apply it."""
+async def run_command(
+    request: Request, op: str, args: dict[str, Any], cid: str | None = None, at: str | None = None
+) -> Result:
+    """Build the command a plain HTML form stands for, and apply it. `at`: when
+    the person did it, if the page says so (autosave), else now."""
     from server import commands  # the registry imports every domain module
 
     who = actor(request)
@@ -93,9 +96,16 @@ async def run_command(request: Request, op: str, args: dict[str, Any], cid: str 
         seq=0,
         op=op,
         args=args,
-        at=clock.iso(clock.now()),
+        at=_when(at),
     )
     return await db(request).write(commands.apply, command, who)
+
+
+def _when(at: str | None) -> str:
+    try:
+        return clock.iso(clock.parse(at)) if at else clock.iso(clock.now())
+    except ValueError:
+        return clock.iso(clock.now())
 
 
 def not_found() -> HTTPException:

@@ -58,6 +58,46 @@ MESSAGES: dict[str, str] = {
     "label_required": N_("Donnez un nom à cette clé d’accès (par exemple « Mon téléphone »)."),
     "label_too_long": N_("Ce nom est trop long (60 caractères au plus)."),
     "prefecture_unknown": N_("Choisissez une préfecture de la liste."),
+    # files
+    "procedure_unknown": N_("Choisissez une démarche dans la liste."),
+    "ground_unknown": N_("Un des motifs choisis ne correspond pas à cette démarche."),
+    "ground_required": N_("Choisissez au moins une situation qui correspond à la vôtre."),
+    "title_unknown": N_(
+        "Cette carte ne peut pas être demandée avec les situations choisies. Choisissez une autre carte, ou"
+        " laissez la préfecture décider."
+    ),
+    "field_unknown": N_("Ce champ n’existe pas pour cette démarche."),
+    "field_too_long": N_("Ce texte est trop long."),
+    "file_locked": N_(
+        "Le dossier est en cours d’examen par la préfecture : il ne peut plus être modifié. Vous pouvez"
+        " toujours écrire un message à la préfecture."
+    ),
+    "file_closed": N_("Ce dossier est clos (retiré ou décidé) : il ne peut plus être modifié."),
+    "incomplete": N_("Le dossier n’est pas encore complet : voyez ce qui manque ci-dessous."),
+    "not_allowed": N_("Cette action n’est pas possible dans l’état actuel du dossier."),
+    "exists": N_("Cet élément existe déjà."),
+    "piece_unknown": N_("Cette pièce ne fait pas partie de la liste de ce dossier."),
+    "blob_unknown": N_("Le fichier envoyé n’a pas été trouvé. Envoyez-le de nouveau."),
+    "filename_invalid": N_("Le nom du fichier n’est pas valide."),
+    "file_missing": N_("Choisissez au moins un fichier, ou prenez une photo."),
+    "file_empty": N_("Ce fichier est vide (0 octet). Choisissez le bon fichier."),
+    "file_type_unknown": N_(
+        "Ce fichier n’est ni une photo ni un PDF (ou son contenu ne correspond pas à son nom). Envoyez une"
+        " photo (JPEG, PNG, WebP, HEIC) ou un PDF."
+    ),
+    "file_truncated": N_(
+        "Ce fichier est incomplet : il a sans doute été coupé pendant l’envoi ou l’enregistrement. Ouvrez-le"
+        " pour vérifier, puis envoyez-le de nouveau."
+    ),
+    "file_too_large": N_(
+        "Ce fichier dépasse %(mb)s Mo. Réduisez-le (par exemple en le photographiant à nouveau), ou envoyez"
+        " chaque page dans un fichier séparé."
+    ),
+    "file_type_refused": N_(
+        "Ce type de fichier n’est pas accepté pour cette pièce. Formats acceptés : %(accepted)s."
+    ),
+    "body_required": N_("Écrivez votre message."),
+    "body_too_long": N_("Ce message est trop long (5 000 caractères au plus)."),
     "role_unknown": N_("Choisissez un rôle de la liste."),
 }
 
@@ -73,6 +113,15 @@ DONE: dict[str, str] = {
         " Le code de secours utilisé ne servira plus."
     ),
     "signed_out": N_("La session est fermée."),
+    "saved": N_("Enregistré."),
+    "submitted": N_(
+        "Votre dossier est envoyé à la préfecture. Vous pouvez encore le corriger ou le compléter."
+    ),
+    "withdrawn": N_("Le dossier est retiré. Il reste dans votre historique."),
+    "pieces_added": N_("Les fichiers sont ajoutés."),
+    "piece_replaced": N_("Le fichier est remplacé."),
+    "piece_removed": N_("Le fichier est retiré."),
+    "message_sent": N_("Votre message est envoyé."),
 }
 
 

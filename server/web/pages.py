@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 import i18n
-from server import translation
+from server import clock, translation
 from server.auth import credentials, recovery
+from server.domain import catalogue, files, messages
 from server.store import migrations
 from server.templating import static
 from server.translation import gettext
@@ -28,14 +30,24 @@ async def dashboard(request: Request) -> Response:
     assert who.account_id is not None
 
     def load(conn: Any) -> dict[str, Any]:
+        owned = files.owned_by(conn, who.account_id)
+        month_ago = clock.iso(clock.now() - timedelta(days=30))
         return {
             "passkeys": credentials.list_for(conn, who.account_id),
             "codes_left": recovery.remaining(conn, who.account_id),
+            "files": owned,
+            "problems": {
+                f.id: len(files.problems(conn, f, catalogue.load())) for f in owned if f.status == "draft"
+            },
+            "unread": messages.unread_for_applicant(conn, who.account_id),
+            "stale": {f.id for f in files.stale_drafts(conn, who.account_id, month_ago)},
         }
 
     data = await db(request).read(load)
     return templates(request).render(
-        request, "pages/dashboard.html", {**data, "done": done(request.query_params.get("done"))}
+        request,
+        "pages/dashboard.html",
+        {**data, "catalogue": catalogue.load(), "done": done(request.query_params.get("done"))},
     )
 
 

@@ -1,0 +1,179 @@
+"""Pieces: each checklist item of a file holds any number of files (pages,
+photos, PDFs). Files can be added, replaced or removed until the file is
+locked; removed ones are kept (the timeline refers to them), only hidden.
+
+Refusal codes: piece_unknown [piece]; blob_unknown [blob]; file_type_refused
+[blob] (data: accepted); not_found [attachment_id]; file_locked, file_closed;
+filename_invalid [filename].
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from server import clock
+from server.auth.policy import Actor
+from sync.engine import Context, Refused
+
+from . import uploads
+from .file_commands import catalogue, editable, note, own_file, when
+from .files import File
+
+
+@dataclass(frozen=True)
+class Attachment:
+    id: str
+    file_id: str
+    piece: str
+    blob: str
+    filename: str
+    media_type: str
+    size: int
+    added_at: str
+    added_by: str | None
+    removed_at: str | None
+    replaces: str | None
+    after_submission: bool
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Attachment:
+        values = {k: row[k] for k in cls.__dataclass_fields__}
+        values["after_submission"] = bool(values["after_submission"])
+        return cls(**values)
+
+
+def current(conn: sqlite3.Connection, file_id: str) -> list[Attachment]:
+    rows = conn.execute(
+        "SELECT * FROM attachments WHERE file_id = ? AND removed_at IS NULL ORDER BY added_at, id", (file_id,)
+    )
+    return [Attachment.from_row(r) for r in rows]
+
+
+def get(conn: sqlite3.Connection, attachment_id: str) -> Attachment | None:
+    row = conn.execute("SELECT * FROM attachments WHERE id = ?", (attachment_id,)).fetchone()
+    return Attachment.from_row(row) if row else None
+
+
+def clean_filename(value: Any) -> str:
+    name = str(value or "").replace("\\", "/").split("/")[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable())[:150]
+    if not name or name in (".", ".."):
+        raise Refused("filename_invalid", "filename")
+    return name
+
+
+def _new_id(value: Any) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise Refused("invalid", "attachment_id") from None
+
+
+def _insert(
+    ctx: Context[Actor], file: File, piece: str, args: dict[str, Any], replaces: str | None
+) -> Attachment:
+    cat = catalogue()
+    if piece not in {item.piece.id for item in cat.checklist(file.procedure, file.grounds)}:
+        raise Refused("piece_unknown", "piece")
+    blob = uploads.granted(ctx.conn, str(args.get("blob", "")), ctx.actor.account_id)
+    if blob is None:
+        raise Refused("blob_unknown", "blob")
+    accepted = cat.media_types(piece)
+    if blob["media_type"] not in accepted:
+        raise Refused("file_type_refused", "blob", accepted=sorted(accepted))
+    attachment_id = _new_id(args.get("attachment_id"))
+    if get(ctx.conn, attachment_id) is not None:
+        raise Refused("exists", "attachment_id")
+    ctx.conn.execute(
+        "INSERT INTO attachments (id, file_id, piece, blob, filename, media_type, size, added_at, added_by,"
+        " replaces, after_submission, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            attachment_id,
+            file.id,
+            piece,
+            blob["sha256"],
+            clean_filename(args.get("filename")),
+            blob["media_type"],
+            blob["size"],
+            when(ctx),
+            ctx.actor.account_id,
+            replaces,
+            int(file.submitted),
+            ctx.version,
+        ),
+    )
+    _touch(ctx, file)
+    found = get(ctx.conn, attachment_id)
+    assert found is not None
+    return found
+
+
+def _touch(ctx: Context[Actor], file: File) -> None:
+    ctx.conn.execute(
+        "UPDATE files SET updated_at = ?, version = ? WHERE id = ?",
+        (clock.iso(clock.now()), ctx.version, file.id),
+    )
+
+
+def _own_attachment(ctx: Context[Actor], file: File, args: dict[str, Any]) -> Attachment:
+    found = get(ctx.conn, str(args.get("attachment_id", "")))
+    if found is None or found.file_id != file.id or found.removed_at:
+        raise Refused("not_found", "attachment_id")
+    return found
+
+
+def attach(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
+    """`piece.attach` {file_id, piece, attachment_id, blob, filename}: add one file to a checklist item."""
+    file = own_file(ctx, args)
+    editable(file)
+    added = _insert(ctx, file, str(args.get("piece", "")), args, None)
+    note(
+        ctx,
+        file,
+        "piece_added",
+        piece=added.piece,
+        filename=added.filename,
+        attachment=added.id,
+        size=added.size,
+    )
+    return {"attachment_id": added.id}
+
+
+def remove(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
+    """`piece.remove` {file_id, attachment_id}."""
+    file = own_file(ctx, args)
+    editable(file)
+    old = _own_attachment(ctx, file, args)
+    ctx.conn.execute(
+        "UPDATE attachments SET removed_at = ?, version = ? WHERE id = ?", (when(ctx), ctx.version, old.id)
+    )
+    _touch(ctx, file)
+    note(ctx, file, "piece_removed", piece=old.piece, filename=old.filename, attachment=old.id)
+    return {}
+
+
+def replace(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
+    """`piece.replace` {file_id, attachment_id, new_attachment_id, blob, filename}."""
+    file = own_file(ctx, args)
+    editable(file)
+    old = _own_attachment(ctx, file, args)
+    ctx.conn.execute(
+        "UPDATE attachments SET removed_at = ?, version = ? WHERE id = ?", (when(ctx), ctx.version, old.id)
+    )
+    added = _insert(ctx, file, old.piece, {**args, "attachment_id": args.get("new_attachment_id")}, old.id)
+    note(
+        ctx,
+        file,
+        "piece_replaced",
+        piece=old.piece,
+        filename=added.filename,
+        old_filename=old.filename,
+        attachment=added.id,
+    )
+    return {"attachment_id": added.id}
+
+
+HANDLERS = {"piece.attach": attach, "piece.remove": remove, "piece.replace": replace}

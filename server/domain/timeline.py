@@ -1,0 +1,100 @@
+"""One history per person and per file: every event, with who did it and when.
+
+Rows are only ever added. `kind` names the event; `data` holds what the page
+needs to say it (ids, names of fields, file names), never translated text.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from server import clock
+
+KINDS = (
+    "created",
+    "grounds_changed",
+    "fields_changed",
+    "piece_added",
+    "piece_removed",
+    "piece_replaced",
+    "submitted",
+    "withdrawn",
+    "locked",
+    "unlocked",
+    "message",
+    "decided",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    file_id: str | None
+    person_id: str
+    at: str
+    actor_id: str | None
+    actor_role: str | None
+    kind: str
+    data: dict[str, Any]
+    after_submission: bool
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Event:
+        return cls(
+            id=row["id"],
+            file_id=row["file_id"],
+            person_id=row["person_id"],
+            at=row["at"],
+            actor_id=row["actor_id"],
+            actor_role=row["actor_role"],
+            kind=row["kind"],
+            data=json.loads(row["data"] or "{}"),
+            after_submission=bool(row["after_submission"]),
+        )
+
+
+def record(
+    conn: sqlite3.Connection,
+    *,
+    kind: str,
+    person_id: str,
+    file_id: str | None,
+    actor_id: str | None,
+    actor_role: str | None,
+    version: int,
+    after_submission: bool = False,
+    command_id: str | None = None,
+    at: str | None = None,
+    **data: Any,
+) -> None:
+    if kind not in KINDS:
+        raise ValueError(kind)
+    conn.execute(
+        "INSERT INTO timeline (file_id, person_id, at, actor_id, actor_role, kind, data,"
+        " after_submission, command_id, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            file_id,
+            person_id,
+            at or clock.iso(clock.now()),
+            actor_id,
+            actor_role,
+            kind,
+            json.dumps(data, ensure_ascii=False),
+            int(after_submission),
+            command_id,
+            version,
+        ),
+    )
+
+
+def for_file(conn: sqlite3.Connection, file_id: str) -> list[Event]:
+    rows = conn.execute("SELECT * FROM timeline WHERE file_id = ? ORDER BY at, id", (file_id,))
+    return [Event.from_row(r) for r in rows]
+
+
+def for_person(conn: sqlite3.Connection, person_id: str) -> list[Event]:
+    rows = conn.execute("SELECT * FROM timeline WHERE person_id = ? ORDER BY at, id", (person_id,))
+    return [Event.from_row(r) for r in rows]

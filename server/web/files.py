@@ -1,0 +1,306 @@
+"""An applicant's files: start one (qualification), fill it in step by step,
+check the answers, submit, withdraw, and follow where it stands."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.auth import policy
+from server.domain import catalogue as catalogue_module
+from server.domain import files, geography, messages, pieces, timeline
+from server.domain.files import File
+
+from .common import actor, db, form, not_found, redirect, run_command, templates
+from .messages import done, message
+from .texts import field_label, problem_text, status_info
+
+STEP_ORDER = ("situation", "identity", "address", "checklist", "review")
+
+
+def catalogue() -> catalogue_module.Catalogue:
+    return catalogue_module.load()
+
+
+async def load_own_file(request: Request) -> File:
+    """The file in the URL, if it is the signed-in person's; else 404 (never 403)."""
+    who = actor(request)
+    file = await db(request).read(files.get, request.path_params["file_id"])
+    if file is None or not policy.is_applicant_of(who, file.owner_id):
+        raise not_found()
+    return file
+
+
+# -- starting a file -----------------------------------------------------------
+
+
+async def new_file(request: Request) -> Response:
+    """Step 1: what do you need to do?"""
+    return templates(request).render(
+        request,
+        "files/new.html",
+        {"catalogue": catalogue(), "chosen": request.query_params.get("procedure", ""), "errors": {}},
+    )
+
+
+async def new_file_grounds(request: Request) -> Response:
+    """Step 2: your situation (the legal grounds), and the card you ask for."""
+    procedure = catalogue().procedures.get(request.query_params.get("procedure", ""))
+    if procedure is None:
+        return templates(request).render(
+            request,
+            "files/new.html",
+            {"catalogue": catalogue(), "chosen": "", "errors": {"procedure": message("procedure_unknown")}},
+            status_code=400,
+        )
+    return _grounds_page(request, procedure.id, [], "", {})
+
+
+def _grounds_page(
+    request: Request,
+    procedure_id: str,
+    grounds: list[str],
+    title: str,
+    errors: dict[str, str],
+    status_code: int = 200,
+    *,
+    file_id: str | None = None,
+    new_id: str | None = None,
+) -> Response:
+    """The grounds form: for a new file (posted to /files) or an existing one."""
+    cat = catalogue()
+    creating = file_id is None
+    return templates(request).render(
+        request,
+        "files/grounds.html",
+        {
+            "catalogue": cat,
+            "procedure": cat.procedures[procedure_id],
+            "grounds": cat.grounds_for(procedure_id),
+            "chosen": grounds,
+            "title": title,
+            "titles": [cat.titles[t] for t in cat.titles],
+            "errors": errors,
+            "creating": creating,
+            "action": "/files" if creating else f"/files/{file_id}/grounds",
+            # A new file's id is made with the form, so posting it twice makes one file.
+            "file_id": file_id or new_id or str(uuid.uuid4()),
+        },
+        status_code=status_code,
+    )
+
+
+async def create_file(request: Request) -> Response:
+    data = await request.form()
+    procedure = str(data.get("procedure", ""))
+    grounds = [str(g) for g in data.getlist("grounds")]
+    title = str(data.get("title", ""))
+    file_id = str(data.get("file_id", "")) or str(uuid.uuid4())
+    result = await run_command(
+        request,
+        "file.create",
+        {"file_id": file_id, "procedure": procedure, "grounds": grounds, "title": title or None},
+        str(data.get("command_id", "")),
+    )
+    if not result.applied:
+        if procedure not in catalogue().procedures:
+            return redirect("/files/new")
+        if result.code == "exists":  # the same form posted twice
+            return redirect(f"/files/{file_id}")
+        errors = {result.field or "form": message(result.code)}
+        return _grounds_page(request, procedure, grounds, title, errors, 400, new_id=file_id)
+    return redirect(f"/files/{file_id}/situation")
+
+
+# -- one file --------------------------------------------------------------------
+
+
+def _file_context(conn: Any, file: File) -> dict[str, Any]:
+    return {
+        "file": file,
+        "values": files.field_values(conn, file.id),
+        "attachments": pieces.current(conn, file.id),
+        "events": timeline.for_file(conn, file.id),
+        "thread": messages.thread(conn, file.id),
+        "problems": files.problems(conn, file, catalogue()),
+    }
+
+
+async def show_file(request: Request) -> Response:
+    file = await load_own_file(request)
+    data = await db(request).read(_file_context, file)
+    cat = catalogue()
+    return templates(request).render(
+        request,
+        "files/show.html",
+        {
+            **data,
+            "catalogue": cat,
+            "checklist": cat.checklist(file.procedure, file.grounds),
+            "status": status_info(file),
+            "unread": sum(1 for m in data["thread"] if m.from_prefecture and not m.read_at),
+            "done": done(request.query_params.get("done")),
+        },
+    )
+
+
+def _step_fields(file: File, step: str) -> list[files.Field]:
+    return [f for f in files.fields_for(file.procedure) if f.step == step]
+
+
+async def step_page(request: Request) -> Response:
+    step = request.path_params["step"]
+    if step not in files.STEPS:
+        raise not_found()
+    file = await load_own_file(request)
+    values = await db(request).read(files.field_values, file.id)
+    return _render_step(request, file, step, values, {})
+
+
+def _render_step(
+    request: Request,
+    file: File,
+    step: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    cat = catalogue()
+    postcode_dep = geography.for_postcode(values.get("postcode", ""))
+    return templates(request).render(
+        request,
+        "files/step.html",
+        {
+            "file": file,
+            "catalogue": cat,
+            "step": step,
+            "steps": STEP_ORDER,
+            "fields": _step_fields(file, step),
+            "values": values,
+            "errors": errors,
+            "label": field_label,
+            "departements": geography.departements(),
+            "postcode_departement": postcode_dep,
+            "next_step": STEP_ORDER[STEP_ORDER.index(step) + 1],
+        },
+        status_code=status_code,
+    )
+
+
+async def save_step(request: Request) -> Response:
+    step = request.path_params["step"]
+    if step not in files.STEPS:
+        raise not_found()
+    file = await load_own_file(request)
+    values = await form(request)
+    fields = {f.name: values.get(f.name, "") for f in _step_fields(file, step)}
+    result = await run_command(
+        request, "file.update", {"file_id": file.id, "fields": fields}, values.get("command_id")
+    )
+    if not result.applied:
+        return _render_step(request, file, step, fields, {result.field or "form": message(result.code)}, 400)
+    if values.get("then") == "stay":
+        return redirect(f"/files/{file.id}/{step}?done=saved")
+    following = STEP_ORDER[STEP_ORDER.index(step) + 1]
+    return redirect(f"/files/{file.id}/{following}")
+
+
+async def autosave(request: Request) -> Response:
+    """JSON: {command_id, at, fields: {name: value}} from `pwa/autosave.js`."""
+    file = await load_own_file(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        return JSONResponse({"status": "refused", "message": message("invalid")}, status_code=400)
+    if not isinstance(body, dict) or not isinstance(body.get("fields"), dict):
+        return JSONResponse({"status": "refused", "message": message("invalid")}, status_code=400)
+    result = await run_command(
+        request,
+        "file.update",
+        {"file_id": file.id, "fields": body["fields"]},
+        str(body.get("command_id", "")),
+        at=str(body.get("at", "")),
+    )
+    payload = result.to_json()
+    if not result.applied:
+        payload["message"] = message(result.code)
+    return JSONResponse(payload, status_code=200 if result.applied else 400)
+
+
+async def review(request: Request) -> Response:
+    file = await load_own_file(request)
+    data = await db(request).read(_file_context, file)
+    cat = catalogue()
+    return templates(request).render(
+        request,
+        "files/review.html",
+        {
+            **data,
+            "catalogue": cat,
+            "checklist": cat.checklist(file.procedure, file.grounds),
+            "fields_by_step": {s: _step_fields(file, s) for s in files.STEPS},
+            "label": field_label,
+            "problem_text": problem_text,
+            "steps": STEP_ORDER,
+            "step": "review",
+        },
+        status_code=400 if request.query_params.get("refused") else 200,
+    )
+
+
+async def submit(request: Request) -> Response:
+    file = await load_own_file(request)
+    values = await form(request)
+    result = await run_command(request, "file.submit", {"file_id": file.id}, values.get("command_id"))
+    if not result.applied:
+        return redirect(f"/files/{file.id}/review?refused={result.code}")
+    return redirect(f"/files/{file.id}?done=submitted")
+
+
+async def grounds_page(request: Request) -> Response:
+    file = await load_own_file(request)
+    return _grounds_page(request, file.procedure, list(file.grounds), file.title or "", {}, file_id=file.id)
+
+
+async def change_grounds(request: Request) -> Response:
+    file = await load_own_file(request)
+    data = await request.form()
+    grounds = [str(g) for g in data.getlist("grounds")]
+    title = str(data.get("title", ""))
+    result = await run_command(
+        request,
+        "file.set_grounds",
+        {"file_id": file.id, "grounds": grounds, "title": title or None},
+        str(data.get("command_id", "")),
+    )
+    if not result.applied:
+        errors = {result.field or "form": message(result.code)}
+        return _grounds_page(request, file.procedure, grounds, title, errors, 400, file_id=file.id)
+    return redirect(f"/files/{file.id}/checklist")
+
+
+async def withdraw_page(request: Request) -> Response:
+    file = await load_own_file(request)
+    return templates(request).render(request, "files/withdraw.html", {"file": file, "catalogue": catalogue()})
+
+
+async def withdraw(request: Request) -> Response:
+    file = await load_own_file(request)
+    values = await form(request)
+    result = await run_command(
+        request,
+        "file.withdraw",
+        {"file_id": file.id, "reason": values.get("reason", "")},
+        values.get("command_id"),
+    )
+    if not result.applied:
+        return templates(request).render(
+            request,
+            "files/withdraw.html",
+            {"file": file, "catalogue": catalogue(), "error": message(result.code)},
+            status_code=400,
+        )
+    return redirect(f"/files/{file.id}?done=withdrawn")

@@ -1,0 +1,135 @@
+"""A person's whole history across their files, and "download all my data"."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server import clock
+from server.domain import accounts, files, messages, pieces, timeline
+
+from .common import actor, db, templates
+from .pieces import blobs
+
+
+async def person_timeline(request: Request) -> Response:
+    who = actor(request)
+
+    def load(conn: Any) -> dict[str, Any]:
+        owned = {f.id: f for f in files.owned_by(conn, who.account_id)}
+        return {"events": list(reversed(timeline.for_person(conn, who.account_id))), "files_by_id": owned}
+
+    data = await db(request).read(load)
+    return templates(request).render(request, "files/timeline.html", data)
+
+
+def _collect(conn: Any, owner_id: str) -> dict[str, Any]:
+    owned = files.owned_by(conn, owner_id)
+    return {
+        "account": accounts.get(conn, owner_id),
+        "files": [
+            {
+                "file": f,
+                "values": files.field_values(conn, f.id),
+                "attachments": [
+                    a
+                    for a in (
+                        pieces.Attachment.from_row(r)
+                        for r in conn.execute(
+                            "SELECT * FROM attachments WHERE file_id = ? ORDER BY added_at", (f.id,)
+                        )
+                    )
+                ],
+                "thread": messages.thread(conn, f.id),
+                "events": timeline.for_file(conn, f.id),
+            }
+            for f in owned
+        ],
+    }
+
+
+def _safe(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_. " else "_" for ch in name).strip() or "file"
+    return cleaned[:100]
+
+
+async def export(request: Request) -> Response:
+    """Every file, piece and message of the person, as a ZIP with a readable index."""
+    who = actor(request)
+    data = await db(request).read(_collect, who.account_id)
+    store = blobs(request)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        paths: dict[str, str] = {}
+        for entry in data["files"]:
+            number = entry["file"].number
+            for attachment in entry["attachments"]:
+                path = f"{number}/pieces/{attachment.piece}/{attachment.id[:8]}-{_safe(attachment.filename)}"
+                paths[attachment.id] = path
+                if store.exists(attachment.blob):
+                    archive.write(store.path(attachment.blob), path, compress_type=zipfile.ZIP_STORED)
+            for m in entry["thread"]:
+                for i, item in enumerate(m.attachments):
+                    path = f"{number}/messages/{m.id[:8]}-{i}-{_safe(item['filename'])}"
+                    paths[f"{m.id}/{i}"] = path
+                    if store.exists(item["blob"]):
+                        archive.write(store.path(item["blob"]), path, compress_type=zipfile.ZIP_STORED)
+        html = (
+            templates(request)
+            .env.get_template("files/export.html")
+            .render(
+                {**data, "paths": paths, "generated_at": clock.iso(clock.now()), "lang": request.state.lang}
+            )
+        )
+        archive.writestr("index.html", html)
+        archive.writestr("data.json", json.dumps(_as_json(data), ensure_ascii=False, indent=1, default=str))
+    stamp = clock.now().strftime("%Y-%m-%d")
+    return Response(
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={
+            "content-disposition": f'attachment; filename="sesame-{stamp}.zip"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+def _as_json(data: dict[str, Any]) -> dict[str, Any]:
+    account = data["account"]
+    return {
+        "account": {
+            k: getattr(account, k)
+            for k in ("display_name", "language", "foreign_number", "email", "phone", "created_at")
+        },
+        "files": [
+            {
+                "number": e["file"].number,
+                "procedure": e["file"].procedure,
+                "grounds": list(e["file"].grounds),
+                "title": e["file"].title,
+                "status": e["file"].status,
+                "created_at": e["file"].created_at,
+                "submitted_at": e["file"].submitted_at,
+                "fields": e["values"],
+                "pieces": [
+                    {
+                        "piece": a.piece,
+                        "filename": a.filename,
+                        "added_at": a.added_at,
+                        "removed_at": a.removed_at,
+                    }
+                    for a in e["attachments"]
+                ],
+                "messages": [
+                    {"from": m.author_role, "sent_at": m.sent_at, "body": m.body} for m in e["thread"]
+                ],
+                "timeline": [{"at": ev.at, "kind": ev.kind, "data": ev.data} for ev in e["events"]],
+            }
+            for e in data["files"]
+        ],
+    }

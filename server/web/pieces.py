@@ -1,0 +1,278 @@
+"""The checklist of a file: upload, replace, remove and open the files of each piece.
+
+Plain multipart forms (they work without JavaScript). Each uploaded file is
+checked by its content before anything is kept; refused files are listed with
+the reason and nothing of them is stored. Resumable, offline uploads come with
+the sync API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from server import clock
+from server import commands as command_registry
+from server.auth import policy
+from server.domain import catalogue as catalogue_module
+from server.domain import content, files, pieces, uploads
+from server.domain.files import File
+from server.store.blobs import BlobStore
+from sync.protocol import Command, Result
+
+from .common import actor, db, not_found, redirect, run_command, settings, templates
+from .files import STEP_ORDER, load_own_file
+from .messages import done, message
+
+
+def megabytes(size: int) -> str:
+    return f"{round(size / (1024 * 1024), 2):g}"
+
+
+def blobs(request: Request) -> BlobStore:
+    return request.app.state.blobs  # type: ignore[no-any-return]
+
+
+def catalogue() -> catalogue_module.Catalogue:
+    return catalogue_module.load()
+
+
+async def checklist(request: Request) -> Response:
+    file = await load_own_file(request)
+    return await _page(request, file)
+
+
+async def _page(
+    request: Request,
+    file: File,
+    *,
+    report: list[dict[str, str]] | None = None,
+    status_code: int = 200,
+) -> Response:
+    attachments = await db(request).read(pieces.current, file.id)
+    cat = catalogue()
+    by_piece: dict[str, list[pieces.Attachment]] = {}
+    for attachment in attachments:
+        by_piece.setdefault(attachment.piece, []).append(attachment)
+    return templates(request).render(
+        request,
+        "files/checklist.html",
+        {
+            "file": file,
+            "catalogue": cat,
+            "checklist": cat.checklist(file.procedure, file.grounds),
+            "by_piece": by_piece,
+            "report": report or [],
+            "max_mb": megabytes(settings(request).max_file_bytes),
+            "steps": STEP_ORDER,
+            "step": "checklist",
+            "done": done(request.query_params.get("done")),
+        },
+        status_code=status_code,
+    )
+
+
+async def receive(request: Request, upload: UploadFile, accepted: set[str] | None) -> uploads.Received:
+    """Check an uploaded file, then keep its bytes (refusals raise UploadRefused)."""
+    limit = settings(request).max_file_bytes
+    uploads.check(upload.file, limit=limit, accepted=accepted)
+    return uploads.keep(blobs(request), upload.file, _media_type(upload), limit)
+
+
+def _media_type(upload: UploadFile) -> str:
+    upload.file.seek(0)
+    found = content.sniff(upload.file.read(32))
+    upload.file.seek(0)
+    return found or "application/octet-stream"
+
+
+async def apply_with_blobs(
+    request: Request, received: list[uploads.Received], op: str, args: dict[str, Any]
+) -> Result:
+    """Grant uploaded blobs to their uploader and apply the command that uses
+    them, in one transaction: either both happen or neither."""
+    who = actor(request)
+    command = Command(
+        id=str(uuid.uuid4()),
+        client=f"web:{(who.session_id or '')[:12]}",
+        seq=0,
+        op=op,
+        args=args,
+        at=clock.iso(clock.now()),
+    )
+
+    def apply(conn: Any) -> Result:
+        for item in received:
+            uploads.grant(conn, item, who.account_id or "")
+        return command_registry.apply(conn, command, who)
+
+    return await db(request).write(apply)
+
+
+def uploaded_files(values: Any, name: str = "files") -> list[UploadFile]:
+    # An empty file input still sends a part with no name: skip it.
+    return [f for f in values.getlist(name) if isinstance(f, UploadFile) and (f.filename or f.size)]
+
+
+async def upload(request: Request) -> Response:
+    file = await load_own_file(request)
+    piece_id = request.path_params["piece_id"]
+    cat = catalogue()
+    if piece_id not in {item.piece.id for item in cat.checklist(file.procedure, file.grounds)}:
+        raise not_found()
+    values = await request.form(max_files=50)
+    sent = uploaded_files(values)
+    report: list[dict[str, str]] = []
+    if not sent:
+        report.append({"filename": "", "ok": "", "text": message("file_missing")})
+    accepted = cat.media_types(piece_id)
+    for item in sent:
+        name = item.filename or "?"
+        try:
+            received = await receive(request, item, accepted)
+        except uploads.UploadRefused as refused:
+            report.append({"filename": name, "ok": "", "text": upload_refusal(request, refused)})
+            continue
+        finally:
+            await item.close()
+        result = await apply_with_blobs(
+            request,
+            [received],
+            "piece.attach",
+            {
+                "file_id": file.id,
+                "piece": piece_id,
+                "attachment_id": str(uuid.uuid4()),
+                "blob": received.sha256,
+                "filename": name,
+            },
+        )
+        report.append(
+            {
+                "filename": name,
+                "ok": "1" if result.applied else "",
+                "text": "" if result.applied else message(result.code),
+            }
+        )
+    failed = any(not r["ok"] for r in report)
+    if not failed:
+        return redirect(f"/files/{file.id}/checklist?done=pieces_added#piece-{piece_id}")
+    return await _page(request, file, report=report, status_code=400)
+
+
+def upload_refusal(request: Request, refused: uploads.UploadRefused) -> str:
+    if refused.code == "file_too_large":
+        return message("file_too_large") % {"mb": megabytes(settings(request).max_file_bytes)}
+    if refused.code == "file_type_refused":
+        return message("file_type_refused") % {"accepted": accepted_names(refused.accepted)}
+    return message(refused.code)
+
+
+def accepted_names(media_types: tuple[str, ...] | set[str]) -> str:
+    names = {
+        "application/pdf": "PDF",
+        "image/jpeg": "JPEG",
+        "image/png": "PNG",
+        "image/webp": "WebP",
+        "image/heic": "HEIC",
+        "image/heif": "HEIF",
+    }
+    return ", ".join(sorted({names.get(m, m) for m in media_types}))
+
+
+async def replace(request: Request) -> Response:
+    file = await load_own_file(request)
+    attachment = await _own_attachment(request, file)
+    values = await request.form(max_files=2)
+    sent = uploaded_files(values, "file")
+    if not sent:
+        return await _page(
+            request,
+            file,
+            report=[{"filename": "", "ok": "", "text": message("file_missing")}],
+            status_code=400,
+        )
+    item = sent[0]
+    try:
+        received = await receive(request, item, catalogue().media_types(attachment.piece))
+    except uploads.UploadRefused as refused:
+        report = [{"filename": item.filename or "?", "ok": "", "text": upload_refusal(request, refused)}]
+        return await _page(request, file, report=report, status_code=400)
+    finally:
+        await item.close()
+    result = await apply_with_blobs(
+        request,
+        [received],
+        "piece.replace",
+        {
+            "file_id": file.id,
+            "attachment_id": attachment.id,
+            "new_attachment_id": str(uuid.uuid4()),
+            "blob": received.sha256,
+            "filename": item.filename or "?",
+        },
+    )
+    if not result.applied:
+        report = [{"filename": item.filename or "?", "ok": "", "text": message(result.code)}]
+        return await _page(request, file, report=report, status_code=400)
+    return redirect(f"/files/{file.id}/checklist?done=piece_replaced#piece-{attachment.piece}")
+
+
+async def remove(request: Request) -> Response:
+    file = await load_own_file(request)
+    attachment = await _own_attachment(request, file)
+    values = await request.form()
+    result = await run_command(
+        request,
+        "piece.remove",
+        {"file_id": file.id, "attachment_id": attachment.id},
+        str(values.get("command_id", "")),
+    )
+    if not result.applied:
+        report = [{"filename": attachment.filename, "ok": "", "text": message(result.code)}]
+        return await _page(request, file, report=report, status_code=400)
+    return redirect(f"/files/{file.id}/checklist?done=piece_removed#piece-{attachment.piece}")
+
+
+async def _own_attachment(request: Request, file: File) -> pieces.Attachment:
+    attachment = await db(request).read(pieces.get, request.path_params["attachment_id"])
+    if attachment is None or attachment.file_id != file.id:
+        raise not_found()
+    return attachment
+
+
+async def download(request: Request) -> Response:
+    """Open one uploaded file: its owner, or an agent of its prefecture."""
+    who = actor(request)
+
+    def load(conn: Any) -> tuple[File | None, pieces.Attachment | None]:
+        return files.get(conn, request.path_params["file_id"]), pieces.get(
+            conn, request.path_params["attachment_id"]
+        )
+
+    file, attachment = await db(request).read(load)
+    if (
+        file is None
+        or attachment is None
+        or attachment.file_id != file.id
+        or not policy.may_see_file(who, file.owner_id, file.departement, file.status)
+    ):
+        raise not_found()
+    return blob_response(request, attachment.blob, attachment.media_type, attachment.filename)
+
+
+def blob_response(request: Request, sha256: str, media_type: str, filename: str) -> Response:
+    path = blobs(request).path(sha256)
+    if not path.exists():
+        raise not_found()
+    response = FileResponse(path, media_type=media_type, filename=filename, content_disposition_type="inline")
+    # An uploaded PDF must not run scripts in our origin.
+    response.headers["content-security-policy"] = (
+        "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    )
+    response.headers["cache-control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,246 @@
+"""Words for files: field labels and hints, problems, statuses, timeline events.
+
+The domain speaks in codes and ids; this is where they become sentences in the
+reader's language (catalogue texts carry their own three languages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from server import translation
+from server.domain import catalogue as catalogue_module
+from server.domain.files import File
+from server.domain.timeline import Event
+from server.translation import N_, gettext
+
+FIELD_LABELS = {
+    "family_name": (N_("Nom de famille"), N_("Tel qu’il est écrit sur votre passeport.")),
+    "given_names": (N_("Prénoms"), N_("Tous vos prénoms, dans l’ordre du passeport.")),
+    "birth_date": (N_("Date de naissance"), ""),
+    "birth_place": (N_("Lieu de naissance"), N_("Ville et pays.")),
+    "nationality": (N_("Nationalité"), ""),
+    "foreign_number": (
+        N_("Numéro étranger"),
+        N_("10 chiffres, s’il vous a déjà été donné. Laissez vide si vous n’en avez pas."),
+    ),
+    "street": (N_("Adresse"), N_("Numéro, rue, bâtiment, chez qui vous êtes hébergé le cas échéant.")),
+    "postcode": (N_("Code postal"), N_("Il indique la préfecture qui traitera votre dossier.")),
+    "city": (N_("Commune"), ""),
+    "prefecture": (
+        N_("Préfecture compétente"),
+        N_("Choisie d’après votre code postal. Changez-la seulement si la préfecture vous l’a demandé."),
+    ),
+    "phone": (N_("Téléphone"), ""),
+    "email": (N_("Adresse électronique"), ""),
+    "current_permit_expiry": (
+        N_("Date de fin de votre titre actuel"),
+        N_("La date écrite sur votre titre de séjour ou sur votre récépissé."),
+    ),
+    "change_kind": (N_("Ce qui change"), ""),
+    "change_details": (
+        N_("Expliquez le changement"),
+        N_("Par exemple : nouvelle adresse depuis le 1er mars."),
+    ),
+    "loss_kind": (N_("Perte ou vol ?"), ""),
+    "loss_date": (N_("Date de la perte ou du vol"), N_("Une date approximative suffit.")),
+    "travel_reason": (N_("Pourquoi avez-vous besoin d’un document de voyage ?"), ""),
+    "notes": (
+        N_("Autre chose à dire à la préfecture ?"),
+        N_("Tout ce qui aide à comprendre votre situation."),
+    ),
+}
+CHOICE_LABELS = {
+    "address": N_("Adresse"),
+    "civil_status": N_("État civil (nom, mariage, divorce…)"),
+    "family": N_("Situation familiale (naissance, enfant…)"),
+    "lost": N_("Perte"),
+    "stolen": N_("Vol"),
+}
+STEP_LABELS = {
+    "situation": N_("Votre situation"),
+    "identity": N_("Identité"),
+    "address": N_("Adresse et contact"),
+    "checklist": N_("Pièces"),
+    "review": N_("Vérifier et envoyer"),
+}
+PROBLEMS = {
+    "field_required": N_("À remplir : %(label)s"),
+    "field_date": N_("Date à corriger : %(label)s"),
+    "field_postcode": N_("Code postal français à 5 chiffres à corriger : %(label)s"),
+    "field_foreign_number": N_("Le numéro étranger compte 10 chiffres : %(label)s"),
+    "field_email": N_("Adresse électronique à corriger : %(label)s"),
+    "field_phone": N_("Numéro de téléphone à corriger : %(label)s"),
+    "field_choice": N_("Choix à faire dans la liste : %(label)s"),
+    "piece_missing": N_("Pièce à ajouter : %(label)s"),
+    "ground_required": N_("Choisissez au moins une situation (motif de la demande)."),
+}
+
+
+def field_label(name: str) -> str:
+    return gettext(FIELD_LABELS[name][0])
+
+
+def field_hint(name: str) -> str:
+    hint = FIELD_LABELS[name][1]
+    return gettext(hint) if hint else ""
+
+
+def choice_label(value: str) -> str:
+    return gettext(CHOICE_LABELS[value]) if value in CHOICE_LABELS else value
+
+
+def step_label(step: str) -> str:
+    return gettext(STEP_LABELS[step])
+
+
+def problem_text(code: str, field: str | None = None, piece: str | None = None) -> str:
+    lang = translation.current.get()
+    if piece:
+        label = catalogue_module.load().pieces[piece].label(lang)
+    elif field:
+        label = field_label(field)
+    else:
+        label = ""
+    return gettext(PROBLEMS.get(code, PROBLEMS["field_required"])) % {"label": label}
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    name: str
+    explanation: str
+    next_step: str
+
+
+def status_info(file: File) -> StatusInfo:
+    texts = {
+        "draft": (
+            N_("Brouillon"),
+            N_(
+                "Rien n’est encore envoyé à la préfecture. Tout ce que vous saisissez est enregistré au fur et"
+                " à mesure."
+            ),
+            N_("Complétez les étapes, ajoutez les pièces, puis vérifiez et envoyez."),
+        ),
+        "submitted": (
+            N_("Reçu par la préfecture"),
+            N_(
+                "La préfecture vérifie que le dossier est complet ; cela prend en général quelques semaines."
+                " Vous pouvez encore le corriger ou le compléter : chaque changement lui est signalé."
+            ),
+            N_("Attendez l’examen. Si la préfecture a besoin de quelque chose, elle vous écrira ici."),
+        ),
+        "locked": (
+            N_("En cours d’examen"),
+            N_(
+                "Un agent examine votre dossier ; pendant l’examen, le dossier ne peut plus être modifié."
+                " Vous pouvez toujours écrire à la préfecture."
+            ),
+            N_("Attendez la décision ; elle vous sera expliquée ici, avec ses motifs."),
+        ),
+        "decided": (
+            N_("Décision rendue"),
+            N_("La préfecture a rendu sa décision sur ce dossier."),
+            N_("Lisez la décision et ce que vous pouvez faire ensuite."),
+        ),
+        "withdrawn": (
+            N_("Retiré"),
+            N_("Vous avez arrêté cette démarche. Le dossier reste dans votre historique."),
+            N_("Vous pouvez commencer une nouvelle démarche à tout moment."),
+        ),
+    }
+    name, explanation, next_step = texts[file.status]
+    return StatusInfo(gettext(name), gettext(explanation), gettext(next_step))
+
+
+def status_name(status: str) -> str:
+    return {
+        "draft": gettext("Brouillon"),
+        "submitted": gettext("Reçu par la préfecture"),
+        "locked": gettext("En cours d’examen"),
+        "decided": gettext("Décision rendue"),
+        "withdrawn": gettext("Retiré"),
+    }[status]
+
+
+def actor_text(event: Event, owner_id: str) -> str:
+    if event.actor_role in ("agent", "admin"):
+        return gettext("la préfecture")
+    if event.actor_id == owner_id:
+        return gettext("vous")
+    return gettext("une personne qui vous accompagne")
+
+
+def describe(event: Event) -> str:
+    """One line of the timeline, in the reader's language."""
+    lang = translation.current.get()
+    cat = catalogue_module.load()
+    d: dict[str, Any] = event.data
+
+    def piece_label() -> str:
+        piece = cat.pieces.get(d.get("piece", ""))
+        return piece.label(lang) if piece else d.get("piece", "")
+
+    kind = event.kind
+    if kind == "created":
+        procedure = cat.procedures.get(d.get("procedure", ""))
+        return gettext("Dossier n° %(number)s créé : %(procedure)s") % {
+            "number": d.get("number", ""),
+            "procedure": procedure.label(lang) if procedure else d.get("procedure", ""),
+        }
+    if kind == "grounds_changed":
+        names = ", ".join(cat.grounds[g].label(lang) for g in d.get("grounds", []) if g in cat.grounds)
+        return gettext("Motifs de la demande changés : %(grounds)s") % {"grounds": names or "—"}
+    if kind == "fields_changed":
+        names = ", ".join(field_label(n) for n in d.get("fields", []) if n in FIELD_LABELS)
+        return gettext("Informations corrigées : %(fields)s") % {"fields": names}
+    if kind == "piece_added":
+        return gettext("Fichier ajouté (%(piece)s) : %(filename)s") % {
+            "piece": piece_label(),
+            "filename": d.get("filename", ""),
+        }
+    if kind == "piece_removed":
+        return gettext("Fichier retiré (%(piece)s) : %(filename)s") % {
+            "piece": piece_label(),
+            "filename": d.get("filename", ""),
+        }
+    if kind == "piece_replaced":
+        return gettext("Fichier remplacé (%(piece)s) : %(old)s, remplacé par %(filename)s") % {
+            "piece": piece_label(),
+            "old": d.get("old_filename", ""),
+            "filename": d.get("filename", ""),
+        }
+    if kind == "submitted":
+        return gettext("Dossier envoyé à la préfecture")
+    if kind == "withdrawn":
+        reason = d.get("reason")
+        return (
+            gettext("Dossier retiré. Motif : %(reason)s") % {"reason": reason}
+            if reason
+            else gettext("Dossier retiré")
+        )
+    if kind == "locked":
+        return gettext("Examen commencé par la préfecture : le dossier ne peut plus être modifié")
+    if kind == "unlocked":
+        return gettext("Le dossier peut de nouveau être modifié")
+    if kind == "message":
+        if d.get("side") == "applicant":
+            return gettext("Message envoyé à la préfecture")
+        return gettext("Message reçu de la préfecture")
+    if kind == "decided":
+        return gettext("Décision rendue")
+    return kind
+
+
+def template_globals() -> dict[str, Any]:
+    return {
+        "step_label": step_label,
+        "field_label": field_label,
+        "field_hint": field_hint,
+        "choice_label": choice_label,
+        "problem_text": problem_text,
+        "status_name": status_name,
+        "describe": describe,
+        "actor_text": actor_text,
+    }

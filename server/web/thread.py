@@ -1,0 +1,91 @@
+"""The message thread of a file, between the person and the prefecture."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.auth import policy
+from server.domain import files, messages, uploads
+
+from .common import actor, db, not_found, redirect, run_command, templates
+from .files import load_own_file
+from .messages import done, message
+from .pieces import apply_with_blobs, blob_response, receive, upload_refusal, uploaded_files
+
+
+async def page(request: Request, *, error: str = "", body: str = "", status_code: int = 200) -> Response:
+    file = await load_own_file(request)
+    thread = await db(request).read(messages.thread, file.id)
+    if any(m.from_prefecture and not m.read_at for m in thread):
+        await run_command(request, "message.read", {"file_id": file.id})
+    return templates(request).render(
+        request,
+        "files/messages.html",
+        {
+            "file": file,
+            "thread": thread,
+            "error": error,
+            "body": body,
+            "done": done(request.query_params.get("done")),
+        },
+        status_code=status_code,
+    )
+
+
+async def send(request: Request) -> Response:
+    file = await load_own_file(request)
+    values = await request.form(max_files=20)
+    body = str(values.get("body", ""))
+    attached: list[dict[str, Any]] = []
+    for item in uploaded_files(values, "attachments"):
+        try:
+            received = await receive(request, item, None)
+        except uploads.UploadRefused as refused:
+            text = f"{item.filename}: {upload_refusal(request, refused)}"
+            return await page(request, error=text, body=body, status_code=400)
+        finally:
+            await item.close()
+        attached.append({"received": received, "filename": item.filename or "?"})
+    message_id = str(values.get("message_id", "")) or str(uuid.uuid4())
+    args = {
+        "file_id": file.id,
+        "message_id": message_id,
+        "body": body,
+        "attachments": [{"blob": a["received"].sha256, "filename": a["filename"]} for a in attached],
+    }
+    if attached:
+        result = await apply_with_blobs(request, [a["received"] for a in attached], "message.send", args)
+    else:
+        result = await run_command(request, "message.send", args, str(values.get("command_id", "")))
+    if not result.applied:
+        return await page(request, error=message(result.code), body=body, status_code=400)
+    return redirect(f"/files/{file.id}/messages?done=message_sent#m-{message_id}")
+
+
+async def attachment(request: Request) -> Response:
+    who = actor(request)
+
+    def load(conn: Any) -> tuple[Any, Any]:
+        file = files.get(conn, request.path_params["file_id"])
+        found = conn.execute(
+            "SELECT * FROM messages WHERE id = ? AND file_id = ?",
+            (request.path_params["message_id"], request.path_params["file_id"]),
+        ).fetchone()
+        return file, messages.Message.from_row(found) if found else None
+
+    file, found = await db(request).read(load)
+    if (
+        file is None
+        or found is None
+        or not policy.may_see_file(who, file.owner_id, file.departement, file.status)
+    ):
+        raise not_found()
+    index = int(request.path_params["index"])
+    if not 0 <= index < len(found.attachments):
+        raise not_found()
+    item = found.attachments[index]
+    return blob_response(request, item["blob"], item["media_type"], item["filename"])
