@@ -20,6 +20,10 @@
   Sesame.gettext = function (message) {
     return Object.prototype.hasOwnProperty.call(strings, message) ? strings[message] : message;
   };
+  /* A number as the page's language writes it (2,5 in French, 2.5 in English). */
+  Sesame.number = function (value, digits) {
+    return Number(value).toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: digits || 0 });
+  };
   /* "Il reste %(n)s" → with {n: 3}. */
   Sesame.format = function (message, values) {
     return message.replace(/%\((\w+)\)s/g, function (all, name) {

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from server import settings as settings_module
 from server.auth.ratelimit import RateLimiter
@@ -20,8 +21,11 @@ from server.store.db import Database
 from server.templating import Templates
 from server.web import errors, texts
 from server.web.middleware import Identity, SameOrigin, SecurityHeaders
+from sync.uploads import UploadStore
 
 log = logging.getLogger("sesame")
+
+INCOMPRESSIBLE = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "image/heic", "image/heif")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -42,6 +46,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
+            # Pages, styles and scripts travel compressed; photos, PDFs and ZIPs already are.
+            Middleware(
+                GZipMiddleware, minimum_size=500, compresslevel=6, exclude_content_types=INCOMPRESSIBLE
+            ),
             Middleware(SecurityHeaders, settings=settings),
             Middleware(Identity, settings=settings, db=db),
             Middleware(errors.ServerErrors),
@@ -55,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.templates = Templates()
     app.state.templates.env.globals.update(texts.template_globals())
     app.state.blobs = FileBlobStore(settings.blobs_dir)
+    app.state.uploads = UploadStore(settings.data_dir / "uploads")
     app.state.limiter = RateLimiter()
     return app
 

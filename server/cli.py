@@ -138,6 +138,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         "--port",
         str(settings.port),
         "--proxy-headers",
+        "--no-server-header",
         "--log-level",
         settings.log_level,
     ]

@@ -7,13 +7,18 @@ from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, Mount, Route
 
-from server.web import account, admin, auth_pages, files, history, pages, pieces, thread
+from server.web import account, admin, auth_pages, files, history, pages, pieces, sw, sync_api, thread, tus
 from server.web.guard import Endpoint, guarded
 from server.web.static import StaticAssets
 
 
 def route(path: str, endpoint: Endpoint, permission: str, methods: Sequence[str] = ("GET",)) -> Route:
     return Route(path, guarded(endpoint, permission), methods=list(methods), name=endpoint.__name__)
+
+
+def api(path: str, endpoint: Endpoint, permission: str, methods: Sequence[str]) -> Route:
+    """A JSON route: refusals are JSON (401 / 403), never a redirect to a page."""
+    return Route(path, guarded(endpoint, permission, api=True), methods=list(methods), name=endpoint.__name__)
 
 
 GET, POST = ("GET",), ("POST",)
@@ -24,6 +29,8 @@ routes: list[BaseRoute] = [
     route("/healthz", pages.healthz, "public"),
     route("/manifest.webmanifest", pages.manifest, "public"),
     route("/language", pages.set_language, "public", POST),
+    route("/sw.js", sw.worker, "public"),
+    route("/offline", sw.offline, "public"),
     route("/recover", auth_pages.recover_page, "public"),
     route("/recover", auth_pages.recover_begin, "public", POST),
     route("/recover/finish", auth_pages.recover_finish, "public", POST),
@@ -51,6 +58,8 @@ routes: list[BaseRoute] = [
     # applicants' files
     route("/files/new", files.new_file, "applicant"),
     route("/files/new/grounds", files.new_file_grounds, "applicant"),
+    route("/files/shell/{procedure}/{step}", files.shell, "applicant"),
+    route("/outbox", sw.outbox_page, "applicant"),
     route("/files", files.create_file, "applicant", POST),
     route("/files/{file_id}", files.show_file, "applicant"),
     route("/files/{file_id}/grounds", files.grounds_page, "applicant"),
@@ -72,6 +81,13 @@ routes: list[BaseRoute] = [
     route("/files/{file_id}/{step}", files.save_step, "applicant", POST),
     route("/timeline", history.person_timeline, "applicant"),
     route("/account/export", history.export, "applicant"),
+    # sync: the outbox pushes commands, pulls changes, uploads files in chunks
+    api("/sync/push", sync_api.push, "signed_in", POST),
+    api("/sync/pull", sync_api.pull, "signed_in", GET),
+    api("/uploads", tus.options, "public", ("OPTIONS",)),
+    api("/uploads", tus.create, "signed_in", POST),
+    api("/uploads/{upload_id}", tus.head, "signed_in", ("HEAD",)),
+    api("/uploads/{upload_id}", tus.patch, "signed_in", ("PATCH",)),
     # prefecture administrators
     route("/admin/invitations", admin.page, "staff.invite"),
     route("/admin/invitations", admin.invite, "staff.invite", POST),

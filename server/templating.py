@@ -87,6 +87,9 @@ class Templates:
             "actor": state.get("actor"),
             "account": state.get("account"),
             "js_strings": i18n.catalog_dict(lang, "js"),
+            "rendered_at": clock.iso(clock.now()),
+            "max_bytes": request.app.state.settings.max_file_bytes,
+            "shell": False,
             **(context or {}),
         }
         html = self.env.get_template(name).render(full)

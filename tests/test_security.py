@@ -49,13 +49,17 @@ def test_cross_site_post_is_refused_with_a_page(app, settings) -> None:
 
 
 def test_headers_on_pages_errors_and_static(client) -> None:
-    for path in ("/", "/signin", "/nowhere", "/static/app.css", "/healthz"):
+    for path in ("/", "/signin", "/nowhere", "/offline"):
         response = client.get(path)
         csp = response.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "style-src 'self'" in csp
         assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    for path in ("/", "/static/app.css", "/healthz", "/sync/pull"):
+        response = client.get(path)
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "same-origin"
+    # Document policies are for documents: JSON answers stay small (an idle sync < 1 KB).
+    assert "content-security-policy" not in client.get("/healthz").headers
     assert client.get("/").headers["cache-control"] == "private, no-cache"
     hashed = client.get("/static/app.css?v=abc")
     assert "immutable" in hashed.headers["cache-control"]

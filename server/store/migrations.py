@@ -14,6 +14,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from sync import log as sync_log
+from sync import uploads as sync_uploads
 
 from .db import Database
 
@@ -271,6 +272,12 @@ def m003_files(db: sqlite_utils.Database) -> None:
     )
     db["timeline"].create_index(["file_id", "at"])
     db["timeline"].create_index(["person_id", "at"])
+
+
+@migrations()
+def m004_uploads(db: sqlite_utils.Database) -> None:
+    """Resumable (tus) uploads: their state survives a restart."""
+    sync_uploads.create_tables(db.conn)
 
 
 def migrate(database: Database) -> list[str]:

@@ -174,6 +174,7 @@ def _render_step(
         request,
         "files/step.html",
         {
+            "shell": file.id == "shell",
             "file": file,
             "catalogue": cat,
             "step": step,
@@ -188,6 +189,72 @@ def _render_step(
         },
         status_code=status_code,
     )
+
+
+SHELL_STEPS = ("situation", "identity", "address", "checklist")
+
+
+def shell_file(procedure: str) -> File:
+    """A file with nothing in it: the editor shell the service worker keeps,
+    filled on the phone from what the phone knows (for files made offline)."""
+    return File(
+        id="shell",
+        number="",
+        owner_id="",
+        procedure=procedure,
+        grounds=(),
+        title=None,
+        status="draft",
+        departement=None,
+        catalogue_version=None,
+        created_by=None,
+        created_at="",
+        updated_at="",
+        submitted_at=None,
+        locked_at=None,
+        decided_at=None,
+        withdrawn_at=None,
+        version=0,
+    )
+
+
+def checklist_map(procedure_id: str) -> dict[str, Any]:
+    """Which pieces each part of a file asks for, for the phone to work out a checklist."""
+    cat = catalogue()
+    return {
+        "procedure": [ref.piece for ref in cat.procedures[procedure_id].pieces],
+        "common": [ref.piece for ref in cat.common_pieces],
+        "grounds": {g.id: [ref.piece for ref in g.pieces] for g in cat.grounds_for(procedure_id)},
+    }
+
+
+async def shell(request: Request) -> Response:
+    procedure, step = request.path_params["procedure"], request.path_params["step"]
+    if procedure not in catalogue().procedures or step not in SHELL_STEPS:
+        raise not_found()
+    file = shell_file(procedure)
+    if step == "checklist":
+        cat = catalogue()
+        every = [g.id for g in cat.grounds_for(procedure)]
+        return templates(request).render(
+            request,
+            "files/checklist.html",
+            {
+                "file": file,
+                "catalogue": cat,
+                "checklist": cat.checklist(procedure, every),
+                "by_piece": {},
+                "report": [],
+                "max_mb": round(request.app.state.settings.max_file_bytes / 1048576, 2),
+                "steps": STEP_ORDER,
+                "step": "checklist",
+                "done": "",
+                "shell": True,
+                "checklist_map": checklist_map(procedure),
+            },
+        )
+    response = _render_step(request, file, step, {}, {})
+    return response
 
 
 async def save_step(request: Request) -> Response:

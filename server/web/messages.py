@@ -96,6 +96,15 @@ MESSAGES: dict[str, str] = {
     "file_type_refused": N_(
         "Ce type de fichier n’est pas accepté pour cette pièce. Formats acceptés : %(accepted)s."
     ),
+    "signed_out_sync": N_(
+        "Votre session a expiré. Reconnectez-vous : ce qui attend d’être envoyé est gardé sur cet appareil,"
+        " et partira ensuite."
+    ),
+    "account_mismatch": N_(
+        "Ces éléments ont été préparés sur cet appareil avec un autre compte. Reconnectez-vous avec ce compte"
+        " pour les envoyer."
+    ),
+    "bad_content_type": N_("Une valeur envoyée n’est pas valide."),
     "body_required": N_("Écrivez votre message."),
     "body_too_long": N_("Ce message est trop long (5 000 caractères au plus)."),
     "role_unknown": N_("Choisissez un rôle de la liste."),

@@ -50,6 +50,11 @@ class SecurityHeaders:
         }
         if settings.secure_cookies:
             self.headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
+        self.always = {
+            name: value
+            for name, value in self.headers.items()
+            if name in ("x-content-type-options", "referrer-policy", "strict-transport-security")
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,9 +64,12 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
+                html = headers.get("content-type", "").startswith("text/html")
+                # Document policies (CSP, framing…) matter for pages; JSON and
+                # files get the few that apply, which keeps an idle sync small.
+                for name, value in (self.headers if html else self.always).items():
                     headers.setdefault(name, value)
-                if "cache-control" not in headers and headers.get("content-type", "").startswith("text/html"):
+                if "cache-control" not in headers and html:
                     # Pages hold personal data: never in shared caches.
                     headers["cache-control"] = "private, no-cache"
             await send(message)

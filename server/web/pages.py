@@ -47,8 +47,26 @@ async def dashboard(request: Request) -> Response:
     return templates(request).render(
         request,
         "pages/dashboard.html",
-        {**data, "catalogue": catalogue.load(), "done": done(request.query_params.get("done"))},
+        {
+            **data,
+            "catalogue": catalogue.load(),
+            "done": done(request.query_params.get("done")),
+            "warm": offline_pages(),
+        },
     )
+
+
+def offline_pages() -> list[str]:
+    """Pages the service worker keeps ready, so a file can be started and filled
+    in with no connection (the shells are filled on the phone)."""
+    cat = catalogue.load()
+    pages = ["/dashboard", "/account", "/timeline", "/outbox", "/files/new"]
+    for procedure in cat.procedures:
+        pages.append(f"/files/new/grounds?procedure={procedure}")
+        pages += [
+            f"/files/shell/{procedure}/{step}" for step in ("situation", "identity", "address", "checklist")
+        ]
+    return pages
 
 
 async def set_language(request: Request) -> Response:

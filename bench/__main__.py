@@ -1,0 +1,51 @@
+"""Benchmarks: `python -m bench` (or `make bench`) prints figures against the budgets.
+
+It starts the real server (`sesame serve`: Litestream wrapping uvicorn) on a
+free port with a throw-away data folder, and measures over real HTTP:
+
+  pages     compressed bytes of HTML, CSS and JS of each key page
+  loads     cold and warm load times in Debian's chromium under a low-end phone
+            profile (4x CPU slowdown, 1.6 Mbps, 150 ms RTT) and a 2G-like one
+            (250 kbps, 800 ms RTT); cold loads block the service worker (CDP
+            throttling does not reach what a worker answers), warm loads come
+            from the worker's cache, offline
+  sync      bytes of an idle pull (request and answer, on the wire)
+  upload    bytes sent again when a 20 MB upload is cut in the middle of a chunk
+  push      commands applied per second through POST /sync/push
+
+Figures, not assertions: budgets are printed beside them (DESIGN.md).
+Results are also written to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from . import loads, pages, server, syncing
+
+
+def main() -> int:
+    only = set(sys.argv[1:])
+    results: dict[str, object] = {}
+    with server.running() as app:
+        if not only or "pages" in only:
+            results["pages"] = pages.measure(app)
+        if not only or "sync" in only:
+            results["sync"] = syncing.idle_pull(app)
+        if not only or "upload" in only:
+            results["upload"] = syncing.dropped_upload(app)
+        if not only or "push" in only:
+            results["push"] = syncing.push_throughput(app)
+        if not only or "loads" in only:
+            results["loads"] = loads.measure(app)
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=1))
+    print(f"\nwritten to {out / 'latest.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

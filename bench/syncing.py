@@ -1,0 +1,167 @@
+"""Sync on the wire: an idle pull, an upload cut mid-chunk, push throughput."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import socket
+import time
+import uuid
+
+from tests import samples
+
+from .server import App
+
+
+def _raw(app: App, request: bytes) -> tuple[int, bytes]:
+    """Send raw HTTP/1.1 bytes; return (bytes sent, whole answer)."""
+    with socket.create_connection(("127.0.0.1", app.port)) as s:
+        s.sendall(request)
+        chunks = []
+        while data := s.recv(65536):
+            chunks.append(data)
+    return len(request), b"".join(chunks)
+
+
+def _get_request(app: App, path: str) -> bytes:
+    # What a phone's fetch() sends, less the User-Agent family of headers it adds.
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: localhost:{app.port}\r\nAccept: application/json\r\n"
+        f"Cookie: {app.cookie}\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+
+def idle_pull(app: App) -> dict[str, int]:
+    cursor = 0
+    while True:
+        _, answer = _raw(app, _get_request(app, f"/sync/pull?cursor={cursor}"))
+        body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+        cursor = body["cursor"]
+        if not body["more"]:
+            break
+    sent, answer = _raw(app, _get_request(app, f"/sync/pull?cursor={cursor}"))
+    head, _, body_bytes = answer.partition(b"\r\n\r\n")
+    result = {
+        "request": sent,
+        "response": len(answer),
+        "response_body": len(body_bytes),
+        "total": sent + len(answer),
+    }
+    print("\nIdle sync (budget: one request, < 1 KB)")
+    print(
+        f"  GET /sync/pull: request {sent} B, answer {len(answer)} B (body {len(body_bytes)} B), total {result['total']} B"
+    )
+    print("  answer: " + head.decode().replace("\r\n", " | ") + " || " + body_bytes.decode())
+    return result
+
+
+def _tus(
+    app: App, method: str, path: str, headers: dict[str, str], body: bytes = b"", cut: int | None = None
+) -> tuple[int, bytes]:
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: localhost:{app.port}",
+        f"Cookie: {app.cookie}",
+        f"Origin: {app.base}",
+        "Tus-Resumable: 1.0.0",
+        "Connection: close",
+        f"Content-Length: {len(body)}",
+    ]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", app.port)) as s:
+        s.sendall(request)
+        payload = body if cut is None else body[:cut]
+        s.sendall(payload)
+        if cut is not None:
+            return len(payload), b""  # the connection drops mid-chunk
+        chunks = []
+        while data := s.recv(65536):
+            chunks.append(data)
+    return len(payload), b"".join(chunks)
+
+
+def _header(answer: bytes, name: str) -> str:
+    for line in answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        key, _, value = line.decode().partition(":")
+        if key.lower() == name.lower():
+            return value.strip()
+    return ""
+
+
+def dropped_upload(app: App, size: int = 20 * 1024 * 1024 - 4096) -> dict[str, int]:
+    """The phone's chunking (256 KB, doubling while fast, up to 4 MB), cut once near the middle."""
+    data = samples.pdf(size)
+    sha = hashlib.sha256(data).hexdigest()
+    meta = (
+        f"filename {base64.b64encode(b'scan.pdf').decode()},sha256 {base64.b64encode(sha.encode()).decode()}"
+    )
+    _, created = _tus(app, "POST", "/uploads", {"Upload-Length": str(size), "Upload-Metadata": meta})
+    url = _header(created, "Location")
+    offset, chunk, sent, cut_done, chunks = 0, 256 * 1024, 0, False, 0
+    largest = 0
+    while offset < size:
+        body = data[offset : offset + chunk]
+        checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        headers = {
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": str(offset),
+            "Upload-Checksum": f"sha256 {checksum}",
+        }
+        largest = max(largest, len(body))
+        if not cut_done and offset >= size // 2:
+            n, _ = _tus(app, "PATCH", url, headers, body, cut=len(body) // 2)
+            sent += n
+            cut_done = True
+            _, head = _tus(app, "HEAD", url, {})
+            offset = int(_header(head, "Upload-Offset"))
+            continue
+        began = time.perf_counter()
+        n, answer = _tus(app, "PATCH", url, headers, body)
+        sent += n
+        chunks += 1
+        offset = int(_header(answer, "Upload-Offset"))
+        if time.perf_counter() - began < 1 and chunk < 4 * 1024 * 1024:
+            chunk *= 2
+    resent = sent - size
+    result = {"size": size, "sent": sent, "resent": resent, "largest_chunk": largest, "chunks": chunks}
+    print("\nUpload cut in the middle (budget: a dropped connection re-sends at most one chunk)")
+    print(
+        f"  {size / 1048576:.1f} MB file, {chunks} chunks (largest {largest // 1024} KB): sent {sent} B, re-sent {resent} B"
+        f" = {resent / largest:.2f} chunk"
+    )
+    return result
+
+
+def push_throughput(app: App, commands: int = 1000, batch: int = 50) -> dict[str, float]:
+    def push(payload: list[dict]) -> None:
+        body = json.dumps({"commands": payload}).encode()
+        request = (
+            f"POST /sync/push HTTP/1.1\r\nHost: localhost:{app.port}\r\nCookie: {app.cookie}\r\nOrigin: {app.base}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode() + body
+        _, answer = _raw(app, request)
+        assert b" 200 " in answer.split(b"\r\n", 1)[0], answer[:300]
+
+    def command(n: int) -> dict:
+        return {
+            "id": str(uuid.uuid4()),
+            "client": "bench",
+            "seq": n,
+            "op": "file.update",
+            "args": {"file_id": app.file_id, "fields": {"notes": f"note {n}"}},
+            "at": "",
+        }
+
+    began = time.perf_counter()
+    for start in range(0, commands, batch):
+        push([command(n) for n in range(start, start + batch)])
+    batched = commands / (time.perf_counter() - began)
+    began = time.perf_counter()
+    for n in range(200):
+        push([command(commands + n)])
+    single = 200 / (time.perf_counter() - began)
+    print("\nPush throughput (this machine: 2 cores; Litestream replicating)")
+    print(f"  {batched:.0f} commands/s in batches of {batch}; {single:.0f} pushes/s of one command each")
+    return {"batched_per_s": round(batched, 1), "single_per_s": round(single, 1), "batch": batch}

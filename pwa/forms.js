@@ -1,0 +1,358 @@
+/* Forms become commands; pages show what still waits on the device.
+ *
+ * A <form data-op="file.update" data-next="/files/…/identity"> is not posted:
+ * its values become a command in the outbox (with a new id), which is sent at
+ * once. Sent: go to data-next, as the server would have redirected. Refused:
+ * stay, say why (the command waits under "needs attention" with what was
+ * typed). No network: go on all the same; the next page comes from the
+ * device, with what waits shown on top of it. Files chosen in a form are
+ * prepared on the phone (photos resized; blurry or dark ones questioned) and
+ * queued for a resumable upload.
+ *
+ * On file pages (<html data-file-id>) pending changes are laid over the
+ * server's values; on an editor shell (<html data-shell>, a file made on this
+ * device) the whole page is filled from what the device knows.
+ */
+(function () {
+  "use strict";
+  var S = window.Sesame;
+  var html = document.documentElement;
+  var account = html.getAttribute("data-account");
+  if (!account || !S.outbox) return;
+  var gettext = S.gettext;
+  var format = S.format;
+  var idb = S.idb;
+  var outbox = S.outbox;
+  var shell = html.hasAttribute("data-shell");
+  var fileId = html.getAttribute("data-file-id") || (shell ? location.pathname.split("/")[2] : null);
+
+  function mb(bytes) {
+    return format(gettext("%(n)s Mo"), { n: S.number(bytes / 1048576, bytes < 1048576 ? 2 : 1) });
+  }
+
+  function say(form, text, kind) {
+    var box = form.querySelector("[data-form-status]");
+    if (!box) {
+      box = document.createElement("div");
+      box.setAttribute("data-form-status", "");
+      form.insertBefore(box, form.firstChild);
+    }
+    box.className = "alert" + (kind ? " alert--" + kind : "");
+    box.setAttribute("role", kind === "error" ? "alert" : "status");
+    box.textContent = text;
+    return box;
+  }
+
+  /* -- what a form asks, as commands ---------------------------------------- */
+  function values(form) {
+    var out = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled || el.type === "submit" || el.type === "file" || el.name === "command_id") return;
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
+      if (el.type === "checkbox") (out[el.name] = out[el.name] || []).push(el.value);
+      else out[el.name] = el.value;
+    });
+    return out;
+  }
+
+  function chosenFiles(form) {
+    var files = [];
+    form.querySelectorAll("input[type=file]").forEach(function (input) {
+      Array.prototype.forEach.call(input.files || [], function (f) { files.push(f); });
+    });
+    return files;
+  }
+
+  /* Prepare and keep each chosen file; ask about blurry or dark photos. */
+  function keepFiles(form, files) {
+    var limit = parseInt(form.getAttribute("data-max-bytes") || "0", 10);
+    var report = [];
+    return files.reduce(function (chain, file) {
+      return chain.then(function (kept) {
+        return S.compress.prepare(file).then(function (p) {
+          if (limit && p.data.byteLength > limit) {
+            throw Object.assign(new Error("size"), { user: format(gettext("%(name)s dépasse %(size)s : réduisez-le ou envoyez chaque page séparément."), { name: file.name, size: mb(limit) }) });
+          }
+          if ((p.blurry || p.dark) && !window.confirm(format(
+            p.blurry
+              ? gettext("La photo « %(name)s » semble floue : la préfecture pourrait la refuser. OK pour la garder quand même, Annuler pour la reprendre.")
+              : gettext("La photo « %(name)s » semble trop sombre : la préfecture pourrait la refuser. OK pour la garder quand même, Annuler pour la reprendre."),
+            { name: file.name }
+          ))) {
+            throw Object.assign(new Error("retake"), { user: gettext("Reprenez la photo, puis ajoutez-la de nouveau.") });
+          }
+          report.push(p.after < p.before
+            ? format(gettext("%(name)s : %(before)s → %(after)s"), { name: p.name, before: mb(p.before), after: mb(p.after) })
+            : format(gettext("%(name)s : %(size)s"), { name: p.name, size: mb(p.after) }));
+          say(form, report.join(" · "));
+          return S.uploader.keep(p.data, p.name, p.type).then(function (record) {
+            kept.push(record);
+            return kept;
+          });
+        });
+      });
+    }, Promise.resolve([]));
+  }
+
+  function commands(form, submitter) {
+    var op = form.getAttribute("data-op");
+    var v = values(form);
+    var file = v.file_id || fileId;
+    var next = form.getAttribute("data-next") || location.pathname;
+    var label = form.getAttribute("data-label") || op;
+    var one = function (args, extra) {
+      return Promise.resolve({ list: [Object.assign({ op: op, args: args, label: label }, extra || {})], next: next });
+    };
+    if (op === "file.update") {
+      var fields = {};
+      Object.keys(v).forEach(function (k) { if (k !== "file_id" && k !== "then") fields[k] = v[k]; });
+      if (submitter && submitter.value === "stay") next = location.pathname;
+      return one({ file_id: file, fields: fields });
+    }
+    if (op === "account.update") {
+      delete v.then;
+      return one(v);
+    }
+    if (op === "file.create") {
+      var id = S.uuid(); // a cached form carries an old id: every new file gets its own
+      return Promise.resolve({
+        list: [{ op: op, label: label, args: { file_id: id, procedure: v.procedure, grounds: v.grounds || [], title: v.title || null } }],
+        next: "/files/" + id + "/situation",
+      });
+    }
+    if (op === "file.set_grounds") return one({ file_id: file, grounds: v.grounds || [], title: v.title || null });
+    if (op === "file.submit") return one({ file_id: file });
+    if (op === "file.withdraw") return one({ file_id: file, reason: v.reason || "" });
+    if (op === "piece.remove") return one({ file_id: file, attachment_id: form.getAttribute("data-attachment") });
+    var files = chosenFiles(form);
+    if (op === "message.send") {
+      return keepFiles(form, files).then(function (kept) {
+        return {
+          list: [{
+            op: op,
+            label: label,
+            blobs: kept.map(function (k) { return k.id; }),
+            args: {
+              file_id: file,
+              message_id: S.uuid(),
+              body: v.body || "",
+              attachments: kept.map(function (k) { return { blob: k.sha256, filename: k.name }; }),
+            },
+          }],
+          next: next,
+        };
+      });
+    }
+    if (!files.length) return Promise.reject(Object.assign(new Error("none"), { user: gettext("Choisissez au moins un fichier, ou prenez une photo.") }));
+    return keepFiles(form, files).then(function (kept) {
+      return {
+        next: next,
+        list: kept.map(function (k) {
+          var args = op === "piece.replace"
+            ? { file_id: file, attachment_id: form.getAttribute("data-attachment"), new_attachment_id: S.uuid(), blob: k.sha256, filename: k.name }
+            : { file_id: file, piece: form.getAttribute("data-piece"), attachment_id: S.uuid(), blob: k.sha256, filename: k.name };
+          return { op: op, label: label + " — " + k.name, args: args, blobs: [k.id] };
+        }),
+      };
+    });
+  }
+
+  /* -- submit: queue, send, then go on ---------------------------------------- */
+  var progress = {};
+  document.addEventListener("outbox:progress", function (event) {
+    var d = event.detail;
+    var bar = progress[d.blob];
+    if (bar) {
+      bar.max = d.total;
+      bar.value = d.done;
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-op")) return;
+    event.preventDefault();
+    if (form.getAttribute("aria-busy") === "true") return;
+    form.setAttribute("aria-busy", "true");
+    var replacing = new URLSearchParams(location.search).get("outbox");
+    commands(form, event.submitter).then(function (built) {
+      return built.list.reduce(function (chain, c) {
+        return chain.then(function (entries) {
+          return outbox.add(account, c.op, c.args, { blobs: c.blobs, label: c.label, page: location.pathname }).then(function (entry) {
+            entries.push(entry);
+            return entries;
+          });
+        });
+      }, Promise.resolve([])).then(function (entries) {
+        // What was corrected replaces what had been refused.
+        if (replacing) return idb.del("outbox", parseInt(replacing, 10)).then(function () { return entries; });
+        return entries;
+      }).then(function (entries) {
+        var status = say(form, gettext("Envoi…"));
+        entries.forEach(function (e) {
+          e.blobs.forEach(function (id) {
+            var bar = document.createElement("progress");
+            bar.setAttribute("aria-label", e.label);
+            status.appendChild(bar);
+            progress[id] = bar;
+          });
+        });
+        return S.flush().then(function () {
+          return outbox.list();
+        }).then(function (all) {
+          var keys = entries.map(function (e) { return e.key; });
+          var mine = all.filter(function (e) { return keys.indexOf(e.key) !== -1; });
+          var refused = mine.filter(function (e) { return e.state === "refused"; });
+          if (refused.length) {
+            form.removeAttribute("aria-busy");
+            var text = refused.map(function (e) { return e.reason && e.reason.message; }).filter(Boolean).join(" ");
+            say(form, text + " " + gettext("Ce que vous avez saisi est gardé dans « À revoir »."), "error");
+            return;
+          }
+          if (mine.length) say(form, gettext("Pas de connexion : c’est gardé sur cet appareil et partira au retour du réseau."));
+          location.href = built.next;
+        });
+      });
+    }).catch(function (error) {
+      form.removeAttribute("aria-busy");
+      say(form, error.user || (error.name === "QuotaExceededError"
+        ? gettext("Plus assez de place sur cet appareil. Libérez de la place, ou enregistrez vos éléments non envoyés dans un fichier (page « En attente d’envoi »).")
+        : gettext("Cela n’a pas pu être enregistré sur cet appareil. Réessayez.")), "error");
+    });
+  });
+
+  /* -- what waits, laid over the page --------------------------------------- */
+  function entriesFor(id) {
+    return outbox.list().then(function (all) {
+      return all.filter(function (e) { return e.account === account && (!id || e.command.args.file_id === id); });
+    });
+  }
+
+  function state(id) {
+    return Promise.all([idb.all("records"), entriesFor(id)]).then(function (both) {
+      var records = both[0].filter(function (r) { return r.account === account; });
+      var entries = both[1];
+      var file = null;
+      var fields = {};
+      records.forEach(function (r) {
+        if (r.type === "file" && r.id === id) file = r.data;
+        if (r.type === "field" && r.data.file_id === id) fields[r.data.name] = r.data.value;
+      });
+      entries.forEach(function (e) {
+        var a = e.command.args;
+        if (e.command.op === "file.create" && !file) file = { procedure: a.procedure, grounds: a.grounds, title: a.title, status: "draft", number: null };
+        if (e.command.op === "file.set_grounds" && file) file.grounds = a.grounds;
+        if (e.command.op === "file.update") Object.keys(a.fields).forEach(function (k) { fields[k] = a.fields[k]; });
+      });
+      return { file: file, fields: fields, entries: entries, records: records };
+    });
+  }
+
+  function listPending(entries) {
+    var panel = document.querySelector("[data-pending]");
+    if (!panel || !entries.length) return;
+    var list = panel.querySelector("ul");
+    entries.forEach(function (e) {
+      var li = document.createElement("li");
+      li.textContent = e.label + (e.state === "refused" ? " — " + gettext("à revoir") + " : " + ((e.reason && e.reason.message) || "") : " — " + gettext("en attente d’envoi"));
+      list.appendChild(li);
+    });
+    panel.hidden = false;
+  }
+
+  function fill(form, fields, mark) {
+    Object.keys(fields).forEach(function (name) {
+      var el = form.elements[name];
+      if (!el || el.type === "file" || el.type === "hidden") return;
+      if (el.value !== fields[name]) {
+        el.value = fields[name];
+        if (mark) el.classList.add("pending-value");
+      }
+    });
+  }
+
+  function overlay() {
+    if (!fileId) {
+      // The dashboard: files started on this device, not yet on the server.
+      var box = document.querySelector("[data-pending-files]");
+      if (!box) return;
+      entriesFor(null).then(function (entries) {
+        entries.filter(function (e) { return e.command.op === "file.create"; }).forEach(function (e) {
+          var li = document.createElement("li");
+          li.className = "card file-card";
+          var a = document.createElement("a");
+          a.href = "/files/" + e.command.args.file_id + "/situation";
+          a.textContent = e.label;
+          var note = document.createElement("p");
+          note.className = "small";
+          note.textContent = e.state === "refused" ? gettext("à revoir") : gettext("Commencé sur cet appareil, en attente d’envoi");
+          li.appendChild(a);
+          li.appendChild(note);
+          box.appendChild(li);
+          box.hidden = false;
+        });
+      });
+      return;
+    }
+    state(fileId).then(function (s) {
+      listPending(s.entries);
+      var form = document.querySelector("form[data-op='file.update']");
+      if (shell) {
+        if (!s.file) return;
+        document.querySelectorAll("[data-file-number]").forEach(function (el) {
+          el.textContent = s.file.number ? format(gettext("Dossier n° %(number)s"), { number: s.file.number }) : gettext("Nouveau dossier, pas encore envoyé");
+        });
+        document.querySelectorAll("a[data-step-link]").forEach(function (a) {
+          a.href = "/files/" + fileId + "/" + a.getAttribute("data-step-link");
+        });
+        document.querySelectorAll("form[data-op]").forEach(function (f) {
+          var next = f.getAttribute("data-next-step");
+          if (next) f.setAttribute("data-next", "/files/" + fileId + "/" + next);
+        });
+        filterChecklist(s);
+        if (form) fill(form, s.fields, false);
+      } else if (form) {
+        var pending = {};
+        s.entries.forEach(function (e) {
+          if (e.command.op === "file.update") Object.assign(pending, e.command.args.fields);
+        });
+        fill(form, pending, true);
+      }
+    });
+  }
+
+  function filterChecklist(s) {
+    var map = document.getElementById("checklist-map");
+    if (!map) return;
+    var m = JSON.parse(map.textContent);
+    var wanted = {};
+    m.procedure.concat(s.file.grounds && s.file.grounds.length ? m.common : []).forEach(function (p) { wanted[p] = true; });
+    (s.file.grounds || []).forEach(function (g) { (m.grounds[g] || []).forEach(function (p) { wanted[p] = true; }); });
+    document.querySelectorAll("[data-piece-card]").forEach(function (card) {
+      card.hidden = !wanted[card.getAttribute("data-piece-card")];
+    });
+    s.entries.forEach(function (e) {
+      if (e.command.op !== "piece.attach") return;
+      var card = document.querySelector("[data-piece-card='" + e.command.args.piece + "'] [data-local-files]");
+      if (!card) return;
+      var li = document.createElement("li");
+      li.textContent = e.command.args.filename + " — " + gettext("en attente d’envoi");
+      card.appendChild(li);
+      card.hidden = false;
+    });
+  }
+
+  /* A refused entry, opened again for correction: its values refill the form. */
+  var again = new URLSearchParams(location.search).get("outbox");
+  if (again) {
+    idb.get("outbox", parseInt(again, 10)).then(function (entry) {
+      var form = entry && document.querySelector("form[data-op='" + entry.command.op + "']");
+      if (!form) return;
+      var a = entry.command.args;
+      fill(form, a.fields || a, true);
+      if (entry.reason) say(form, entry.reason.message || "", "error");
+    });
+  }
+
+  overlay();
+})();

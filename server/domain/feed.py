@@ -1,0 +1,118 @@
+"""What each person may pull from the change feed (`sync/feed.py`), per kind of record.
+
+An applicant gets their account and their files with everything in them; an
+agent gets the submitted files of their prefecture. Nothing else, ever: the
+visibility rule is in each query.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from server.auth.policy import Actor
+from sync.feed import Source
+
+Row = Mapping[str, Any]
+
+MINE = "SELECT id FROM files WHERE owner_id = :me"
+PREFECTURE = "SELECT id FROM files WHERE departement = :prefecture AND status != 'draft'"
+
+
+def _pick(*names: str) -> Any:
+    return lambda row: {name: row[name] for name in names}
+
+
+def _file(row: Row) -> dict[str, Any]:
+    data = _pick(
+        "number",
+        "procedure",
+        "title",
+        "status",
+        "departement",
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "locked_at",
+        "decided_at",
+        "withdrawn_at",
+    )(row)
+    return {**data, "grounds": json.loads(row["grounds"] or "[]")}
+
+
+def _message(row: Row) -> dict[str, Any]:
+    data = _pick("file_id", "author_role", "body", "sent_at", "read_at")(row)
+    data["attachments"] = [a["filename"] for a in json.loads(row["attachments"] or "[]")]
+    return data
+
+
+def _event(row: Row) -> dict[str, Any]:
+    data = _pick("file_id", "at", "kind", "actor_role")(row)
+    return {
+        **data,
+        "data": json.loads(row["data"] or "{}"),
+        "after_submission": bool(row["after_submission"]),
+    }
+
+
+def _sources(files_visible: str, with_account: bool) -> list[Source]:
+    page = "AND version > :cursor ORDER BY version LIMIT :limit"
+    sources = [
+        Source("file", f"SELECT * FROM files WHERE id IN ({files_visible}) {page}", lambda r: r["id"], _file),
+        Source(
+            "field",
+            f"SELECT * FROM file_fields WHERE file_id IN ({files_visible}) {page}",
+            lambda r: f"{r['file_id']}/{r['name']}",
+            _pick("file_id", "name", "value", "at"),
+        ),
+        Source(
+            "attachment",
+            f"SELECT * FROM attachments WHERE file_id IN ({files_visible}) {page}",
+            lambda r: r["id"],
+            _pick(
+                "file_id",
+                "piece",
+                "filename",
+                "media_type",
+                "size",
+                "added_at",
+                "removed_at",
+                "after_submission",
+            ),
+        ),
+        Source(
+            "message",
+            f"SELECT * FROM messages WHERE file_id IN ({files_visible}) {page}",
+            lambda r: r["id"],
+            _message,
+        ),
+        Source(
+            "event",
+            f"SELECT * FROM timeline WHERE file_id IN ({files_visible}) {page}",
+            lambda r: str(r["id"]),
+            _event,
+        ),
+    ]
+    if with_account:
+        sources.insert(
+            0,
+            Source(
+                "account",
+                f"SELECT * FROM accounts WHERE id = :me {page}",
+                lambda r: r["id"],
+                _pick("display_name", "language", "foreign_number", "email", "phone"),
+            ),
+        )
+    return sources
+
+
+APPLICANT = _sources(MINE, with_account=True)
+AGENT = _sources(PREFECTURE, with_account=True)
+
+
+def sources_for(actor: Actor) -> tuple[list[Source], dict[str, Any]]:
+    params = {"me": actor.account_id, "prefecture": actor.prefecture}
+    if actor.role in ("agent", "admin") and actor.prefecture:
+        return AGENT, params
+    return APPLICANT, params
