@@ -12,6 +12,7 @@ free port with a throw-away data folder, and measures over real HTTP:
   sync      bytes of an idle pull (request and answer, on the wire)
   upload    bytes sent again when a 20 MB upload is cut in the middle of a chunk
   push      commands applied per second through POST /sync/push
+  photos    a 12-megapixel photo through the phone's preparation (resize, JPEG 0.8)
 
 Figures, not assertions: budgets are printed beside them (DESIGN.md).
 Results are also written to bench/results/latest.json.
@@ -23,7 +24,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import loads, pages, server, syncing
+from . import loads, pages, photos, server, syncing
 
 
 def main() -> int:
@@ -38,6 +39,8 @@ def main() -> int:
             results["upload"] = syncing.dropped_upload(app)
         if not only or "push" in only:
             results["push"] = syncing.push_throughput(app)
+        if not only or "photos" in only:
+            results["photos"] = photos.measure(app)
         if not only or "loads" in only:
             results["loads"] = loads.measure(app)
     out = Path(__file__).parent / "results"
