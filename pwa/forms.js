@@ -157,6 +157,19 @@
     });
   }
 
+  /* Go where the server would have redirected. When only the #fragment differs
+     (a second upload on the same checklist), the browser would just scroll:
+     reload, so what was just sent is listed. */
+  function go(next) {
+    var target = new URL(next, location.href);
+    if (target.pathname + target.search === location.pathname + location.search) {
+      history.replaceState(null, "", target.href);
+      location.reload();
+    } else {
+      location.href = target.href;
+    }
+  }
+
   /* -- submit: queue, send, then go on ---------------------------------------- */
   var progress = {};
   document.addEventListener("outbox:progress", function (event) {
@@ -205,12 +218,15 @@
           var refused = mine.filter(function (e) { return e.state === "refused"; });
           if (refused.length) {
             form.removeAttribute("aria-busy");
-            var text = refused.map(function (e) { return e.reason && e.reason.message; }).filter(Boolean).join(" ");
+            // Name what was refused: with several files chosen, the person must know which.
+            var text = refused.map(function (e) {
+              return (refused.length > 1 || e.blobs.length ? e.label + " : " : "") + ((e.reason && e.reason.message) || "");
+            }).join(" ");
             say(form, text + " " + gettext("Ce que vous avez saisi est gardé dans « À revoir »."), "error");
             return;
           }
           if (mine.length) say(form, gettext("Pas de connexion : c’est gardé sur cet appareil et partira au retour du réseau."));
-          location.href = built.next;
+          go(built.next);
         });
       });
     }).catch(function (error) {
