@@ -21,7 +21,7 @@ var PRECACHE = __PRECACHE__;
 importScripts.apply(self, __SCRIPTS__);
 
 var NO_CACHE = /^\/(signin|signup|recover|enrol|signout|sync|uploads|sw\.js)/;
-var SHELL = /^\/files\/([0-9a-f-]{36})(?:\/(situation|identity|address|checklist))?$/;
+var SHELL = /^\/files\/([0-9a-f-]{36})(?:\/(situation|identity|address|checklist|messages))?$/;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(STATIC).then(function (cache) { return cache.addAll(PRECACHE); }));

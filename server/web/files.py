@@ -191,7 +191,7 @@ def _render_step(
     )
 
 
-SHELL_STEPS = ("situation", "identity", "address", "checklist")
+SHELL_STEPS = ("situation", "identity", "address", "checklist", "messages")
 
 
 def shell_file(procedure: str) -> File:
@@ -233,6 +233,12 @@ async def shell(request: Request) -> Response:
     if procedure not in catalogue().procedures or step not in SHELL_STEPS:
         raise not_found()
     file = shell_file(procedure)
+    if step == "messages":
+        return templates(request).render(
+            request,
+            "files/messages.html",
+            {"file": file, "thread": [], "error": "", "body": "", "done": "", "shell": True},
+        )
     if step == "checklist":
         cat = catalogue()
         every = [g.id for g in cat.grounds_for(procedure)]

@@ -15,6 +15,7 @@ from server.domain import catalogue, files, messages
 from server.store import migrations
 from server.templating import static
 from server.translation import gettext
+from server.web.files import SHELL_STEPS
 from server.web.middleware import language_cookie
 
 from .common import actor, db, form, redirect, run_command, safe_next, settings, templates
@@ -64,7 +65,7 @@ def offline_pages() -> list[str]:
     for procedure in cat.procedures:
         pages.append(f"/files/new/grounds?procedure={procedure}")
         pages += [
-            f"/files/shell/{procedure}/{step}" for step in ("situation", "identity", "address", "checklist")
+            f"/files/shell/{procedure}/{step}" for step in SHELL_STEPS
         ]
     return pages
 
