@@ -109,6 +109,10 @@ def test_no_axe_violations_on_any_page(lang, admin, new_device_factory, new_plai
         ("/account/passkeys/new", "add a passkey"),
         ("/account/recovery-codes", "recovery codes (account)"),
         ("/admin/invitations", "403"),
+        ("/outbox", "outbox"),
+        ("/offline", "offline"),
+        ("/files/shell/renewal/checklist", "checklist shell"),
+        ("/files/shell/change_of_situation/situation", "situation shell"),
     ]:
         page.goto(path)
         scan(page, label)

@@ -15,10 +15,10 @@ from server.domain import catalogue, files, messages
 from server.store import migrations
 from server.templating import static
 from server.translation import gettext
-from server.web.files import SHELL_STEPS
 from server.web.middleware import language_cookie
 
 from .common import actor, db, form, redirect, run_command, safe_next, settings, templates
+from .files import SHELL_STEPS
 from .messages import done
 
 
