@@ -314,7 +314,19 @@ def begin_add_passkey(
 ) -> Begun:
     account = accounts.get(conn, account_id)
     assert account is not None
-    existing = [p.id for p in credentials.list_for(conn, account_id)]
+    return _another_passkey(conn, settings, account, "add_passkey", now)
+
+
+def _another_passkey(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    account: accounts.Account,
+    purpose: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> Begun:
+    """Options for one more passkey on an existing account (its others excluded)."""
+    existing = [p.id for p in credentials.list_for(conn, account.id)]
     challenge, options = passkeys.registration_options(
         relying_party(settings),
         user_handle=account.user_handle,
@@ -323,11 +335,12 @@ def begin_add_passkey(
     )
     flow = challenges.put(
         conn,
-        purpose="add_passkey",
+        purpose=purpose,
         challenge=challenge,
-        account_id=account_id,
+        account_id=account.id,
         lifetime=settings.challenge_seconds,
         now=now,
+        data=data,
     )
     return Begun(flow, options)
 
@@ -363,23 +376,7 @@ def begin_recovery(
     account = accounts.get(conn, found.account_id) if found else None
     if found is None or account is None:
         raise FlowError("code_invalid", "code")
-    existing = [p.id for p in credentials.list_for(conn, account.id)]
-    challenge, options = passkeys.registration_options(
-        relying_party(settings),
-        user_handle=account.user_handle,
-        user_name=account.display_name,
-        exclude=existing,
-    )
-    flow = challenges.put(
-        conn,
-        purpose="recover",
-        challenge=challenge,
-        account_id=account.id,
-        lifetime=settings.challenge_seconds,
-        now=now,
-        data={"code_hash": found.code_hash},
-    )
-    return Begun(flow, options)
+    return _another_passkey(conn, settings, account, "recover", now, {"code_hash": found.code_hash})
 
 
 def finish_recovery(
