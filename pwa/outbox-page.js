@@ -22,15 +22,22 @@
     return e;
   }
 
-  /* What the person typed, readable: the arguments that are not ids. */
+  var labelsElement = document.getElementById("field-labels");
+  var labels = labelsElement ? JSON.parse(labelsElement.textContent) : {};
+
+  /* What the person typed, readable: the filled-in values, with the form's labels. */
   function typed(args) {
     var lines = [];
     Object.keys(args).forEach(function (key) {
       var value = args[key];
-      if (/_id$|^blob$/.test(key) || value === null || value === "") return;
-      if (key === "fields") Object.keys(value).forEach(function (k) { lines.push(k + " : " + value[k]); });
+      if (/_id$|^blob$|^procedure$|^grounds$|^title$/.test(key) || value === null || value === "") return;
+      if (key === "fields") {
+        Object.keys(value).forEach(function (k) {
+          if (value[k] !== "") lines.push(format(gettext("%(label)s : %(value)s"), { label: labels[k] || k, value: value[k] }));
+        });
+      }
       else if (key === "attachments") value.forEach(function (a) { lines.push(a.filename); });
-      else lines.push(key + " : " + (Array.isArray(value) ? value.join(", ") : value));
+      else if (key === "body" || key === "reason" || key === "filename") lines.push(value);
     });
     return lines;
   }
@@ -132,7 +139,7 @@
   document.querySelector("[data-outbox-import]").addEventListener("change", function (event) {
     var chosen = event.target.files[0];
     if (!chosen) return;
-    var storage = document.querySelector("[data-outbox-storage]");
+    var storage = document.querySelector("[data-outbox-import-status]");
     chosen.text().then(JSON.parse).then(function (saved) {
       if (!saved || saved.sesame_outbox !== 1) throw new Error("format");
       return S.outbox.list().then(function (existing) {

@@ -51,8 +51,11 @@ function cacheable(response) {
 /* Fetch pages into the cache, three at a time. A redirect (signed out) is not
    followed: it would only fetch the sign-in page. With onlyMissing, pages
    already kept are not fetched again (the editor shells rarely change). */
+var warming = {}; // pages being fetched now: a second request for them waits for nothing
+
 function warm(urls, onlyMissing) {
-  var queue = (urls || []).slice();
+  var queue = (urls || []).filter(function (url) { return !warming[url]; });
+  queue.forEach(function (url) { warming[url] = true; });
   return caches.open(PAGES).then(function (cache) {
     function next() {
       var url = queue.shift();
@@ -64,7 +67,10 @@ function warm(urls, onlyMissing) {
           if (cacheable(response)) return cache.put(url, response);
           return null;
         });
-      }).catch(function () {}).then(next);
+      }).catch(function () {}).then(function () {
+        delete warming[url];
+        return next();
+      });
     }
     return Promise.all([next(), next(), next()]);
   });
@@ -93,7 +99,10 @@ function procedureOf(fileId) {
 
 function fromDevice(url) {
   return caches.open(PAGES).then(function (cache) {
+    // The exact page, else the same page without its query (?done=… after a form).
     return cache.match(url.pathname + url.search).then(function (hit) {
+      return hit || (url.search ? cache.match(url.pathname) : null);
+    }).then(function (hit) {
       if (hit) return mark(hit, "cache");
       var shell = SHELL.exec(url.pathname);
       var found = shell

@@ -73,7 +73,7 @@ MESSAGES: dict[str, str] = {
         " toujours écrire un message à la préfecture."
     ),
     "file_closed": N_("Ce dossier est clos (retiré ou décidé) : il ne peut plus être modifié."),
-    "incomplete": N_("Le dossier n’est pas encore complet : voyez ce qui manque ci-dessous."),
+    "incomplete": N_("Le dossier n’est pas encore complet."),
     "not_allowed": N_("Cette action n’est pas possible dans l’état actuel du dossier."),
     "exists": N_("Cet élément existe déjà."),
     "piece_unknown": N_("Cette pièce ne fait pas partie de la liste de ce dossier."),

@@ -64,9 +64,7 @@ def offline_pages() -> list[str]:
     pages = ["/dashboard", "/account", "/timeline", "/outbox", "/files/new"]
     for procedure in cat.procedures:
         pages.append(f"/files/new/grounds?procedure={procedure}")
-        pages += [
-            f"/files/shell/{procedure}/{step}" for step in SHELL_STEPS
-        ]
+        pages += [f"/files/shell/{procedure}/{step}" for step in SHELL_STEPS]
     return pages
 
 

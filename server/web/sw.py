@@ -13,6 +13,7 @@ from starlette.responses import Response
 from server.templating import STATIC, static
 
 from .common import templates
+from .texts import FIELD_LABELS, field_label
 
 # Shared with pages; the worker imports them (outbox flushes in Background Sync).
 WORKER_SCRIPTS = ("idb.js", "uploader.js", "outbox.js")
@@ -69,4 +70,6 @@ async def offline(request: Request) -> Response:
 
 
 async def outbox_page(request: Request) -> Response:
-    return templates(request).render(request, "pages/outbox.html")
+    # What was typed is shown with the form's own labels, in the person's language.
+    labels = {name: field_label(name) for name in FIELD_LABELS}
+    return templates(request).render(request, "pages/outbox.html", {"field_labels": labels})

@@ -24,6 +24,7 @@ from sync.protocol import PROTOCOL_VERSION, Command, ProtocolError, Result
 
 from .common import actor, db
 from .messages import message
+from .texts import problem_text
 
 MAX_COMMANDS = 200
 MAX_BODY = 2 * 1024 * 1024
@@ -75,6 +76,12 @@ def _result_json(result: Result) -> dict[str, Any]:
     out = result.to_json()
     if not result.applied:
         out["message"] = message(result.code)
+        # "Incomplete" says what is missing, so the phone can show it with the refusal.
+        problems = result.data.get("problems") or []
+        if problems:
+            out["message"] += " " + " ; ".join(
+                problem_text(p["code"], p.get("field"), p.get("piece")) for p in problems
+            )
     return out
 
 
