@@ -29,7 +29,7 @@ BUDGET_WARM = 300
 
 TIMING = """() => {
   const n = performance.getEntriesByType('navigation')[0];
-  return {ttfb: n.responseStart, usable: n.domContentLoadedEventEnd, load: n.loadEventEnd};
+  return {usable: n.domContentLoadedEventEnd, load: n.loadEventEnd};
 }"""
 
 
