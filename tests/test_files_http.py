@@ -347,3 +347,44 @@ def test_export_holds_every_file_piece_and_message(make_person) -> None:
     assert "Question ?" in index and "Export" in index
     data = json.loads(archive.read("data.json"))
     assert data["files"][0]["messages"][0]["body"] == "Question ?"
+
+
+def test_agents_reach_no_file_outside_the_audited_back_office(app, settings, make_person) -> None:
+    """Least privilege until the back office (where every access is audited) exists:
+    no attachment download and nothing of a file in the change feed for staff."""
+    from starlette.testclient import TestClient
+
+    from server import clock
+    from server.auth import sessions
+    from server.domain import accounts
+
+    p = make_person()
+    p.signup()
+    file_id = p.start_file("change_of_situation")
+    complete(p, file_id, "change_of_situation", [])
+    p.client.post(f"/files/{file_id}/submit")
+    attachment = re.search(
+        r"/attachments/([0-9a-f-]{36})", p.client.get(f"/files/{file_id}/checklist").text
+    ).group(1)
+
+    def agent_session(conn):
+        agent = accounts.create(
+            conn,
+            display_name="Agent",
+            language="fr",
+            user_handle=b"a" * 32,
+            version=1,
+            role="agent",
+            prefecture="93",
+        )
+        token, _ = sessions.create(
+            conn, agent.id, lifetime=3600, sliding=False, user_agent="", ip="", now=clock.now()
+        )
+        return token
+
+    token = app.state.db.write_sync(agent_session)
+    with TestClient(app, base_url=settings.origin, headers={"origin": settings.origin}) as agent:
+        agent.cookies.set(sessions.COOKIE, token)
+        assert agent.get(f"/files/{file_id}/attachments/{attachment}").status_code == 403
+        records = agent.get("/sync/pull?cursor=0").json()["records"]
+        assert {r["type"] for r in records} == {"account"}

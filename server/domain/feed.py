@@ -17,7 +17,6 @@ from sync.feed import Source
 Row = Mapping[str, Any]
 
 MINE = "SELECT id FROM files WHERE owner_id = :me"
-PREFECTURE = "SELECT id FROM files WHERE departement = :prefecture AND status != 'draft'"
 
 
 def _pick(*names: str) -> Any:
@@ -108,11 +107,13 @@ def _sources(files_visible: str, with_account: bool) -> list[Source]:
 
 
 APPLICANT = _sources(MINE, with_account=True)
-AGENT = _sources(PREFECTURE, with_account=True)
+# Staff pull only their own account for now: files reach agents through the
+# back office, where every access to a person's file is audited.
+STAFF = APPLICANT[:1]
 
 
 def sources_for(actor: Actor) -> tuple[list[Source], dict[str, Any]]:
-    params = {"me": actor.account_id, "prefecture": actor.prefecture}
-    if actor.role in ("agent", "admin") and actor.prefecture:
-        return AGENT, params
+    params = {"me": actor.account_id}
+    if actor.role in ("agent", "admin"):
+        return STAFF, params
     return APPLICANT, params

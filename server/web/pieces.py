@@ -246,7 +246,8 @@ async def _own_attachment(request: Request, file: File) -> pieces.Attachment:
 
 
 async def download(request: Request) -> Response:
-    """Open one uploaded file: its owner, or an agent of its prefecture."""
+    """Open one uploaded file: its owner. (Agents will open files from the back
+    office, where every access is audited; not from here.)"""
     who = actor(request)
 
     def load(conn: Any) -> tuple[File | None, pieces.Attachment | None]:
@@ -259,7 +260,7 @@ async def download(request: Request) -> Response:
         file is None
         or attachment is None
         or attachment.file_id != file.id
-        or not policy.may_see_file(who, file.owner_id, file.departement, file.status)
+        or not policy.is_applicant_of(who, file.owner_id)
     ):
         raise not_found()
     return blob_response(request, attachment.blob, attachment.media_type, attachment.filename)

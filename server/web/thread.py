@@ -81,7 +81,7 @@ async def attachment(request: Request) -> Response:
     if (
         file is None
         or found is None
-        or not policy.may_see_file(who, file.owner_id, file.departement, file.status)
+        or not policy.is_applicant_of(who, file.owner_id)
     ):
         raise not_found()
     index = int(request.path_params["index"])
