@@ -142,14 +142,20 @@ def attach(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     return {"attachment_id": added.id}
 
 
-def remove(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
-    """`piece.remove` {file_id, attachment_id}."""
+def _take_off(ctx: Context[Actor], args: dict[str, Any]) -> tuple[File, Attachment]:
+    """The file and the attachment named in args, now marked removed (kept for history)."""
     file = own_file(ctx, args)
     editable(file)
     old = _own_attachment(ctx, file, args)
     ctx.conn.execute(
         "UPDATE attachments SET removed_at = ?, version = ? WHERE id = ?", (when(ctx), ctx.version, old.id)
     )
+    return file, old
+
+
+def remove(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
+    """`piece.remove` {file_id, attachment_id}."""
+    file, old = _take_off(ctx, args)
     _touch(ctx, file)
     note(ctx, file, "piece_removed", piece=old.piece, filename=old.filename, attachment=old.id)
     return {}
@@ -157,12 +163,7 @@ def remove(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
 
 def replace(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`piece.replace` {file_id, attachment_id, new_attachment_id, blob, filename}."""
-    file = own_file(ctx, args)
-    editable(file)
-    old = _own_attachment(ctx, file, args)
-    ctx.conn.execute(
-        "UPDATE attachments SET removed_at = ?, version = ? WHERE id = ?", (when(ctx), ctx.version, old.id)
-    )
+    file, old = _take_off(ctx, args)
     added = _insert(ctx, file, old.piece, {**args, "attachment_id": args.get("new_attachment_id")}, old.id)
     note(
         ctx,
