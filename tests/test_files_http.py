@@ -388,3 +388,48 @@ def test_agents_reach_no_file_outside_the_audited_back_office(app, settings, mak
         assert agent.get(f"/files/{file_id}/attachments/{attachment}").status_code == 403
         records = agent.get("/sync/pull?cursor=0").json()["records"]
         assert {r["type"] for r in records} == {"account"}
+
+
+def test_replace_and_remove_files_until_locked(app, make_person) -> None:
+    p = make_person()
+    p.signup()
+    file_id = p.start_file("change_of_situation")
+    piece = cat().checklist("change_of_situation", [])[0].piece.id
+    p.upload(file_id, piece, ("first.pdf", samples.pdf(), "application/pdf"))
+    first = re.search(
+        r"/attachments/([0-9a-f-]{36})/replace", p.client.get(f"/files/{file_id}/checklist").text
+    ).group(1)
+    replaced = p.client.post(
+        f"/files/{file_id}/attachments/{first}/replace",
+        files=[("file", ("second.pdf", samples.pdf(3000), "application/pdf"))],
+        follow_redirects=False,
+    )
+    assert replaced.status_code == 303
+    page = p.client.get(f"/files/{file_id}/checklist").text
+    assert "second.pdf" in page and "first.pdf" not in page
+    second = re.search(r"/attachments/([0-9a-f-]{36})/remove", page).group(1)
+    assert (
+        p.client.post(f"/files/{file_id}/attachments/{second}/remove", follow_redirects=False).status_code
+        == 303
+    )
+    assert "second.pdf" not in p.client.get(f"/files/{file_id}/checklist").text
+    rows = app.state.db.read_sync(
+        lambda c: c.execute(
+            "SELECT filename, removed_at, replaces FROM attachments ORDER BY added_at"
+        ).fetchall()
+    )
+    assert [(r[0], r[1] is not None, r[2]) for r in rows] == [
+        ("first.pdf", True, None),
+        ("second.pdf", True, first),
+    ]
+    history = p.client.get(f"/files/{file_id}").text
+    assert "first.pdf, remplacé par second.pdf" in history and "Fichier retiré" in history
+    # Once an agent locks the file, nothing changes any more.
+    complete(p, file_id, "change_of_situation", [])
+    p.client.post(f"/files/{file_id}/submit")
+    assert agent_command(app, "file.lock", {"file_id": file_id}).applied
+    kept = re.search(
+        r"/attachments/([0-9a-f-]{36})\"", p.client.get(f"/files/{file_id}/checklist").text
+    ).group(1)
+    refused = p.client.post(f"/files/{file_id}/attachments/{kept}/remove")
+    assert refused.status_code == 400 and "en cours d’examen" in refused.text
