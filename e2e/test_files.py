@@ -190,6 +190,9 @@ def save_and_stay(page: Page) -> None:
     path = re.sub(r"^https?://[^/]+|[?#].*$", "", page.url)
     with page.expect_navigation():
         page.locator("form[data-autosave] button[name=then][value=stay]").click()
+    # The page reloads itself once the command is sent: let that finish first,
+    # or our own navigation would cut it (net::ERR_ABORTED).
+    page.wait_for_load_state("load")
     page.goto(path)  # from the server, whatever the last page showed
 
 

@@ -163,7 +163,7 @@
   function go(next) {
     var target = new URL(next, location.href);
     if (target.pathname + target.search === location.pathname + location.search) {
-      history.replaceState(null, "", target.href);
+      if (target.hash !== location.hash) history.replaceState(null, "", target.href);
       location.reload();
     } else {
       location.href = target.href;
