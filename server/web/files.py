@@ -129,17 +129,30 @@ def _file_context(conn: Any, file: File) -> dict[str, Any]:
     }
 
 
-async def show_file(request: Request) -> Response:
+async def _file_page(request: Request, template: str, extra: Any, status_code: int = 200) -> Response:
+    """A page about the whole file: its values, pieces, history, messages, problems.
+    `extra(file, data)` adds what this page alone needs."""
     file = await load_own_file(request)
     data = await db(request).read(_file_context, file)
     cat = catalogue()
     return templates(request).render(
         request,
-        "files/show.html",
+        template,
         {
             **data,
             "catalogue": cat,
             "checklist": cat.checklist(file.procedure, file.grounds),
+            **extra(file, data),
+        },
+        status_code=status_code,
+    )
+
+
+async def show_file(request: Request) -> Response:
+    return await _file_page(
+        request,
+        "files/show.html",
+        lambda file, data: {
             "status": status_info(file),
             "unread": sum(1 for m in data["thread"] if m.from_prefecture and not m.read_at),
             "done": done(request.query_params.get("done")),
@@ -304,16 +317,10 @@ async def autosave(request: Request) -> Response:
 
 
 async def review(request: Request) -> Response:
-    file = await load_own_file(request)
-    data = await db(request).read(_file_context, file)
-    cat = catalogue()
-    return templates(request).render(
+    return await _file_page(
         request,
         "files/review.html",
-        {
-            **data,
-            "catalogue": cat,
-            "checklist": cat.checklist(file.procedure, file.grounds),
+        lambda file, data: {
             "fields_by_step": {s: _step_fields(file, s) for s in files.STEPS},
             "label": field_label,
             "problem_text": problem_text,

@@ -78,11 +78,7 @@ async def attachment(request: Request) -> Response:
         return file, messages.Message.from_row(found) if found else None
 
     file, found = await db(request).read(load)
-    if (
-        file is None
-        or found is None
-        or not policy.is_applicant_of(who, file.owner_id)
-    ):
+    if file is None or found is None or not policy.is_applicant_of(who, file.owner_id):
         raise not_found()
     index = int(request.path_params["index"])
     if not 0 <= index < len(found.attachments):
