@@ -280,6 +280,26 @@ def m004_uploads(db: sqlite_utils.Database) -> None:
     sync_uploads.create_tables(db.conn)
 
 
+@migrations()
+def m005_back_office_columns(db: sqlite_utils.Database) -> None:
+    """Columns the prefecture's inbox sorts and filters on, kept on `files` so the
+    inbox is one indexed query (no join per row):
+
+    - right_until: the date the person's current proof of right to stay lapses
+      (the permit's end, then the current provisional attestation's end);
+    - locked_by: the agent holding the file for review;
+    - complement_state: None, 'asked' (a complement is awaited) or 'answered'
+      (the person answered; the agent has not looked since);
+    - complement_due: the earliest due date of what is asked.
+    """
+    files = db["files"]
+    files.add_column("right_until", str)
+    files.add_column("locked_by", str)
+    files.add_column("complement_state", str)
+    files.add_column("complement_due", str)
+    files.create_index(["departement", "status", "right_until", "submitted_at"])
+
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:
