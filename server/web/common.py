@@ -48,8 +48,13 @@ def user_agent(request: Request) -> str:
     return request.headers.get("user-agent", "")
 
 
-def limit(request: Request, action: str) -> None:
-    wait = request.app.state.limiter.hit(action, client_ip(request))
+def limit(request: Request, action: str, **targets: str | None) -> None:
+    """Count an attempt against the address's limit, and against each target's
+    (`account=…`, `invitation=…`: limits named "<action>:<target>")."""
+    limiter = request.app.state.limiter
+    waits = [limiter.hit(action, client_ip(request))]
+    waits += [limiter.hit(f"{action}:{kind}", key) for kind, key in targets.items() if key]
+    wait = max(waits)
     if wait:
         raise RateLimited(wait)
 
