@@ -30,8 +30,19 @@ log = logging.getLogger("sesame")
 INCOMPRESSIBLE = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "image/heic", "image/heif")
 
 
+def _logging(settings: Settings) -> None:
+    """Our own lines (a client gone mid-upload, the start) beside uvicorn's:
+    without a handler, Python shows only warnings and above."""
+    log.setLevel(settings.log_level.upper())
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        log.addHandler(handler)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or settings_module.load()
+    _logging(settings)
     # A broken procedure catalogue stops the start, with the list of its problems.
     catalogue.load()
     db = Database(settings.db_path)
