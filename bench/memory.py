@@ -72,7 +72,9 @@ def serving(data: Path | None = None, cwd: Path = ROOT, log_level: str = "warnin
         "SESAME_LOG_LEVEL": log_level,
         "PYTHONPATH": str(cwd),
     }
-    argv = cli.uvicorn_argv(load({"SESAME_DATA": str(data), "PORT": str(port), "SESAME_LOG_LEVEL": log_level}))
+    argv = cli.uvicorn_argv(
+        load({"SESAME_DATA": str(data), "PORT": str(port), "SESAME_LOG_LEVEL": log_level})
+    )
     log = (data / "server.log").open("w")
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://localhost:{port}"

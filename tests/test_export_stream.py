@@ -18,7 +18,8 @@ def test_the_zip_comes_in_small_chunks_and_reads_back_whole(tmp_path) -> None:
     documents = [os.urandom(3 * 1024 * 1024 + 17), os.urandom(1000)]
     stored = [store.put(io.BytesIO(d), 10**9) for d in documents]
     entries = [
-        history._Entry(f"2026-1/pieces/p/{i}.pdf", blob=sha, size=size) for i, (sha, size) in enumerate(stored)
+        history._Entry(f"2026-1/pieces/p/{i}.pdf", blob=sha, size=size)
+        for i, (sha, size) in enumerate(stored)
     ]
     entries.append(history._Entry("index.html", data="<p>é</p>".encode()))
     chunks = list(history.zip_stream(store, entries))

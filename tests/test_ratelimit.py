@@ -59,7 +59,9 @@ CODE = {"code": "AAAA-AAAA-AAAA-AAAA"}
 
 
 def from_address(app, settings, address: str) -> TestClient:
-    return TestClient(app, base_url=settings.origin, headers={"origin": settings.origin}, client=(address, 4000))
+    return TestClient(
+        app, base_url=settings.origin, headers={"origin": settings.origin}, client=(address, 4000)
+    )
 
 
 def test_sign_in_is_limited_per_account_whatever_the_address(app, settings) -> None:
@@ -89,7 +91,9 @@ def test_enrolment_is_limited_per_invitation_whatever_the_address(app, settings)
     statuses = []
     for i in range(3):
         with from_address(app, settings, f"10.0.1.{i}") as c:
-            statuses.append(c.post(f"/enrol/{token}", data={"display_name": "", "language": "fr"}).status_code)
+            statuses.append(
+                c.post(f"/enrol/{token}", data={"display_name": "", "language": "fr"}).status_code
+            )
     assert statuses[:2] == [400, 400] and statuses[2] == 429
 
 
@@ -104,18 +108,27 @@ def test_a_spoofed_forwarded_address_does_not_reset_the_limits(app, settings) ->
 
 
 def test_a_configured_proxy_is_believed(tmp_path) -> None:
-    settings = load({"SESAME_DATA": str(tmp_path / "data"), "SESAME_TRUSTED_PROXIES": "127.0.0.1, 10.9.0.0/16"})
+    settings = load(
+        {"SESAME_DATA": str(tmp_path / "data"), "SESAME_TRUSTED_PROXIES": "127.0.0.1, 10.9.0.0/16"}
+    )
     app = create_app(settings)
     limit = app.state.limiter.limits["recover"].limit
     try:
         with from_address(app, settings, "10.9.3.4") as proxy:
             for _ in range(limit):
-                assert proxy.post("/recover", data=CODE, headers={"x-forwarded-for": "1.2.3.4"}).status_code == 400
-            assert proxy.post("/recover", data=CODE, headers={"x-forwarded-for": "1.2.3.4"}).status_code == 429
+                assert (
+                    proxy.post("/recover", data=CODE, headers={"x-forwarded-for": "1.2.3.4"}).status_code
+                    == 400
+                )
+            assert (
+                proxy.post("/recover", data=CODE, headers={"x-forwarded-for": "1.2.3.4"}).status_code == 429
+            )
             # What the client itself claims, left of the address the proxy saw, changes nothing.
             claimed = proxy.post("/recover", data=CODE, headers={"x-forwarded-for": "7.7.7.7, 1.2.3.4"})
             assert claimed.status_code == 429
-            assert proxy.post("/recover", data=CODE, headers={"x-forwarded-for": "5.6.7.8"}).status_code == 400
+            assert (
+                proxy.post("/recover", data=CODE, headers={"x-forwarded-for": "5.6.7.8"}).status_code == 400
+            )
     finally:
         app.state.db.close()
 

@@ -48,7 +48,11 @@ def remove_passkey(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     # A passkey removed (lost, stolen) must not leave open the devices it signed in.
     ended = sessions.revoke_opened_by(ctx.conn, passkey.account_id, passkey.id, clock.now())
     events.record(
-        ctx.conn, "passkey_removed", account_id=passkey.account_id, passkey=passkey.id, sessions_ended=len(ended)
+        ctx.conn,
+        "passkey_removed",
+        account_id=passkey.account_id,
+        passkey=passkey.id,
+        sessions_ended=len(ended),
     )
     return {"sessions_ended": len(ended), "current": ctx.actor.session_id in ended}
 

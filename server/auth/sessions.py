@@ -26,6 +26,8 @@ SECURE_COOKIE = "__Host-" + COOKIE
 
 def cookie_name(secure: bool) -> str:
     return SECURE_COOKIE if secure else COOKIE
+
+
 # Sliding sessions are extended at most this often, to spare writes.
 TOUCH_EVERY = timedelta(hours=1)
 
@@ -144,7 +146,8 @@ def revoke_opened_by(conn: sqlite3.Connection, account_id: str, passkey_id: str,
         )
     ]
     conn.executemany(
-        "UPDATE sessions SET revoked_at = ? WHERE id = ?", [(clock.iso(now), session_id) for session_id in ids]
+        "UPDATE sessions SET revoked_at = ? WHERE id = ?",
+        [(clock.iso(now), session_id) for session_id in ids],
     )
     return ids
 

@@ -243,7 +243,7 @@ def _recover_form(
 
 
 def _others(values: dict[str, str]) -> str:
-    """"Sign out everywhere else" unless the person chose to keep the others."""
+    """ "Sign out everywhere else" unless the person chose to keep the others."""
     return "keep" if values.get("others") == "keep" else "end"
 
 
