@@ -127,7 +127,9 @@ def test_recover_on_a_new_phone(new_device_factory, name):
     expect(passkey_cards(page)).to_have_count(3)
     expect(codes_left(page)).to_have_text(re.compile(r"\b8\b"))
 
-    # The old phone's passkey still works too.
-    sign_out(old_phone_page)
+    # Recovery signed out every other device (its default): the old phone must sign in
+    # again, and its passkey still works.
+    old_phone_page.goto("/dashboard")
+    expect(old_phone_page).to_have_url(re.compile(r"/signin"))
     sign_in(old_phone_page)
     expect(old_phone_page.locator("h1")).to_have_text(f"Bonjour, {name}")

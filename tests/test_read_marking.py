@@ -47,6 +47,8 @@ def unread(app) -> int:
         {**NAVIGATION, "purpose": "prefetch"},
         {"sec-fetch-site": "same-origin", "sec-fetch-mode": "cors", "sec-fetch-dest": "empty"},  # the worker
         {"referer": "https://evil.example/page"},
+        # A cross-site navigation re-sent by our service worker stays cross-site.
+        {"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate", "sec-fetch-dest": "empty"},
     ],
 )
 def test_these_visits_show_the_messages_without_marking_them_read(app, thread, headers) -> None:
@@ -58,7 +60,14 @@ def test_these_visits_show_the_messages_without_marking_them_read(app, thread, h
     assert f'action="{path}/read"' in page.text
 
 
-@pytest.mark.parametrize("headers", [NAVIGATION, {"referer": ORIGIN + "/dashboard"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        NAVIGATION,
+        {**NAVIGATION, "sec-fetch-dest": "empty"},  # the navigation, re-sent by our service worker
+        {"referer": ORIGIN + "/dashboard"},  # a browser without fetch metadata
+    ],
+)
 def test_opening_the_thread_from_our_pages_marks_them_read(app, thread, headers) -> None:
     p, path = thread
     page = p.client.get(path, headers=headers)

@@ -33,10 +33,13 @@ def seen_from_our_pages(request: Request) -> bool:
         return False
     site = headers.get("sec-fetch-site")
     if site is not None:
+        # Only a navigation carries mode "navigate" (a script cannot ask for it);
+        # re-sent by our service worker its destination reads "empty" while the
+        # site stays what the browser saw (a cross-site link stays cross-site).
         return (
             site == "same-origin"
             and headers.get("sec-fetch-mode", "navigate") == "navigate"
-            and headers.get("sec-fetch-dest", "document") == "document"
+            and headers.get("sec-fetch-dest", "document") in ("document", "empty")
         )
     referer = urlsplit(headers.get("referer", ""))
     return f"{referer.scheme}://{referer.netloc}".lower() == settings(request).origin.lower()
