@@ -185,8 +185,9 @@ def test_removing_a_passkey_ends_the_sessions_it_opened(app, settings) -> None:
         removed = first.client.post(
             f"/account/passkeys/{passkeys['Second phone']}/remove", follow_redirects=False
         )
-        assert removed.headers["location"] == "/account?done=passkey_removed"
+        assert removed.headers["location"] == "/account?done=passkey_removed_signed_out"
         assert not signed_in(second) and signed_in(first)
+        assert "servi à se connecter sont déconnectés" in first.client.get(removed.headers["location"]).text
 
         # Removing the passkey that opened one's own session signs this device out too.
         third = SoftAuthenticator(origin=settings.origin)
@@ -208,7 +209,7 @@ def test_recovery_signs_out_everywhere_by_default(app, settings) -> None:
         codes = owner.signup()
         assert "f-others-end" in new_phone.client.get("/recover").text
         done = new_phone.recover(codes[0])
-        assert done.status_code == 303
+        assert done.headers["location"] == "/account?done=recovered_signed_out"
         assert signed_in(new_phone) and not signed_in(owner)
 
 
@@ -228,5 +229,5 @@ def test_recovery_may_keep_the_other_devices(app, settings) -> None:
             },
             follow_redirects=False,
         )
-        assert done.status_code == 303
+        assert done.headers["location"] == "/account?done=recovered"
         assert signed_in(new_phone) and signed_in(owner)

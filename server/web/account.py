@@ -116,6 +116,8 @@ async def _command_then_back(request: Request, op: str, args: dict[str, Any], do
         response = redirect("/signin?done=signed_out")
         response.headers.append("set-cookie", clear_session_cookie(settings(request)))
         return response
+    if result.data.get("sessions_ended"):
+        done_code += "_signed_out"
     return redirect(f"/account?done={done_code}")
 
 

@@ -286,7 +286,8 @@ async def recover_finish(request: Request) -> Response:
     outcome = await finish(request, flows.finish_recovery, values, sign_out_others=others == "end")
     if isinstance(outcome, flows.FlowError):
         return _recover_form(request, code, {"code": message(outcome.code)}, 400, others)
-    return _signed_in_response(request, outcome, redirect("/account?done=recovered"))
+    done_code = "recovered_signed_out" if others == "end" else "recovered"
+    return _signed_in_response(request, outcome, redirect(f"/account?done={done_code}"))
 
 
 # -- staff enrolment ---------------------------------------------------------
