@@ -135,13 +135,32 @@ def test_multipart_uploads_past_their_cap_say_so_on_the_page(app, settings, make
     assert kept == 0
 
 
-def test_a_client_gone_mid_body_is_one_info_line_and_no_answer(app, person, caplog) -> None:
-    person.signup()
-    token = person.client.cookies.get("sesame_session")
-    incoming = [
-        {"type": "http.request", "body": b'{"commands": [', "more_body": True},
-        {"type": "http.disconnect"},
-    ]
+@pytest.mark.parametrize("what", ["push", "piece upload", "message with a file"])
+def test_a_client_gone_mid_body_is_one_info_line_and_no_answer(app, make_person, caplog, what) -> None:
+    p = make_person()
+    p.signup()
+    token = p.client.cookies.get("sesame_session")
+    file_id = p.start_file("change_of_situation")
+    piece = cat().checklist("change_of_situation", [])[0].piece.id
+    boundary = "b" * 20
+    part = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n%PDF-1.4\n"
+    ).encode()
+    path, content_type, first = {
+        "push": ("/sync/push", "application/json", b'{"commands": ['),
+        "piece upload": (
+            f"/files/{file_id}/pieces/{piece}",
+            f"multipart/form-data; boundary={boundary}",
+            part,
+        ),
+        "message with a file": (
+            f"/files/{file_id}/messages",
+            f"multipart/form-data; boundary={boundary}",
+            part.replace(b'name="files"', b'name="attachments"'),
+        ),
+    }[what]
+    incoming = [{"type": "http.request", "body": first, "more_body": True}, {"type": "http.disconnect"}]
     sent: list[dict] = []
 
     async def receive() -> dict:
@@ -156,28 +175,30 @@ def test_a_client_gone_mid_body_is_one_info_line_and_no_answer(app, person, capl
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": "/sync/push",
-        "raw_path": b"/sync/push",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "headers": [
             (b"host", b"localhost:8000"),
             (b"origin", b"http://localhost:8000"),
             (b"cookie", f"sesame_session={token}".encode()),
-            (b"content-type", b"application/json"),
+            (b"content-type", content_type.encode()),
             (b"transfer-encoding", b"chunked"),
         ],
         "client": ("127.0.0.1", 5000),
         "server": ("localhost", 8000),
     }
+    caplog.clear()
     caplog.set_level(logging.INFO)
     anyio.run(app, scope, receive, send)
     assert sent == []  # nothing rendered for nobody
     ours = [r for r in caplog.records if r.name in ("sesame", "uvicorn.error")]
     assert len(ours) == 1, [r.getMessage() for r in ours]
-    assert ours[0].levelno == logging.INFO
-    assert "client went away during POST /sync/push (14 bytes" in ours[0].getMessage()
-    assert ours[0].exc_info is None
+    assert ours[0].levelno == logging.INFO and ours[0].exc_info is None
+    assert f"client went away during POST {path} ({len(first)} bytes" in ours[0].getMessage()
+    kept = app.state.db.read_sync(lambda c: c.execute("SELECT count(*) FROM attachments").fetchone()[0])
+    assert kept == 0
 
 
 @pytest.fixture(scope="module")
