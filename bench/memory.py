@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -116,10 +117,13 @@ def chunked_push(app: Running, total: int, chunk: int = 64 * 1024) -> tuple[int,
         piece = opening + b"x" * (chunk - len(opening))
         try:
             while sent < total:
+                if select.select([sock], [], [], 0)[0]:
+                    break  # the server answered before the end: read its answer
                 sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
                 sent += len(piece)
                 piece = b"x" * chunk
-            sock.sendall(b'3\r\n"}\n\r\n0\r\n\r\n')
+            else:
+                sock.sendall(b'3\r\n"}\n\r\n0\r\n\r\n')
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered and closed: the rest was never wanted
         sock.settimeout(120)
