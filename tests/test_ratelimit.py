@@ -68,12 +68,15 @@ def test_sign_in_is_limited_per_account_whatever_the_address(app, settings) -> N
     app.state.limiter.limits["signin:account"] = Limit(3, 300)
     with Person.new(app, settings) as owner:
         owner.signup()
-        statuses = []
+        answers = []
         for i in range(5):
             with from_address(app, settings, f"10.0.0.{i}") as c:
                 elsewhere = Person(client=c, phone=owner.phone)
-                statuses.append(elsewhere.signin_response().status_code)
-        assert statuses == [303, 303, 303, 429, 429]
+                answers.append(elsewhere.signin_response())
+        assert [a.status_code for a in answers] == [303, 303, 303, 429, 429]
+        # The page names the limit that applies: this account's, not this connection's.
+        assert "pour ce compte ou ce lien" in answers[-1].text
+        assert "depuis cette connexion" not in answers[-1].text
         # Someone else's account is not affected.
         with Person.new(app, settings) as other:
             other.signup("Other")

@@ -42,6 +42,10 @@ EXPLANATIONS = {
         " Réessayez dans un instant."
     ),
 }
+TARGET_LIMITED = N_(
+    "Trop d’essais en peu de temps pour ce compte ou ce lien. Attendez quelques minutes, puis"
+    " réessayez. Cette limite protège les comptes contre ceux qui essaient de deviner."
+)
 CSRF_EXPLANATION = N_(
     "Cette demande ne vient pas d’une page de Sésame, elle a donc été refusée par précaution."
     " Revenez à la page, rechargez-la et réessayez."
@@ -76,7 +80,9 @@ async def http_exception(request: Request, exc: Exception) -> Response:
 
 async def rate_limited(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RateLimited)
-    return render_error(request, 429, headers={"Retry-After": str(exc.retry_after)})
+    # Say which limit: "from this connection" would not be true of an account's.
+    explanation = TARGET_LIMITED if exc.by_target else None
+    return render_error(request, 429, explanation, headers={"Retry-After": str(exc.retry_after)})
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
