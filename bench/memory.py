@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -63,6 +64,7 @@ def peak_rss_mb(pid: int) -> float:
 
 @contextmanager
 def serving(data: Path | None = None, cwd: Path = ROOT, log_level: str = "warning") -> Iterator[Running]:
+    made_here = data is None
     data = data or Path(tempfile.mkdtemp(prefix="sesame-memory-"))
     port = _free_port()
     token, _ = _prepare(data, port)
@@ -96,6 +98,8 @@ def serving(data: Path | None = None, cwd: Path = ROOT, log_level: str = "warnin
         process.terminate()
         process.wait(timeout=30)
         log.close()
+        if made_here:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 def chunked_push(app: Running, total: int, chunk: int = 64 * 1024) -> tuple[int, int]:
