@@ -13,6 +13,8 @@ free port with a throw-away data folder, and measures over real HTTP:
   upload    bytes sent again when a 20 MB upload is cut in the middle of a chunk
   push      commands applied per second through POST /sync/push
   photos    a 12-megapixel photo through the phone's preparation (resize, JPEG 0.8)
+  memory    peak memory of the server under a chunked 200 MB push and the export
+            of a 95 MB account (bench/memory.py)
 
 Figures, not assertions: budgets are printed beside them (DESIGN.md).
 Results are also written to bench/results/latest.json.
@@ -24,7 +26,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import loads, pages, photos, server, syncing
+from . import loads, memory, pages, photos, server, syncing
 
 
 def main() -> int:
@@ -43,6 +45,10 @@ def main() -> int:
             results["photos"] = photos.measure(app)
         if not only or "loads" in only:
             results["loads"] = loads.measure(app)
+    if not only or "memory" in only:
+        # Its own server (uvicorn alone: the figure is the application's memory).
+        results["memory"] = memory.measure()
+        print("memory (MiB, peak RSS):", json.dumps(results["memory"]))
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=1))

@@ -105,8 +105,8 @@ def test_recover_on_a_new_phone(new_device_factory, name):
     recover(page, codes[0])
     expect(page.locator("h1")).to_have_text("Créez une clé d’accès sur cet appareil")
     page.locator("[data-passkey-start]").click()
-    expect(page).to_have_url(re.compile(r"/account\?done=recovered$"))
-    expect(page.get_by_role("status")).to_have_text(said("done", "recovered"))
+    expect(page).to_have_url(re.compile(r"/account\?done=recovered_signed_out$"))
+    expect(page.get_by_role("status")).to_have_text(said("done", "recovered_signed_out"))
     expect(passkey_cards(page)).to_have_count(2)
     expect(page.locator("#f-display_name")).to_have_value(name)
     expect(codes_left(page)).to_have_text(re.compile(r"\b9\b"))
@@ -123,11 +123,13 @@ def test_recover_on_a_new_phone(new_device_factory, name):
     # … another one works, typed loosely (lower case, spaces instead of dashes).
     recover(page, codes[1].lower().replace("-", " "))
     page.locator("[data-passkey-start]").click()
-    expect(page).to_have_url(re.compile(r"/account\?done=recovered$"))
+    expect(page).to_have_url(re.compile(r"/account\?done=recovered_signed_out$"))
     expect(passkey_cards(page)).to_have_count(3)
     expect(codes_left(page)).to_have_text(re.compile(r"\b8\b"))
 
-    # The old phone's passkey still works too.
-    sign_out(old_phone_page)
+    # Recovery signed out every other device (its default): the old phone must sign in
+    # again, and its passkey still works.
+    old_phone_page.goto("/dashboard")
+    expect(old_phone_page).to_have_url(re.compile(r"/signin"))
     sign_in(old_phone_page)
     expect(old_phone_page.locator("h1")).to_have_text(f"Bonjour, {name}")

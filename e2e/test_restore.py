@@ -54,5 +54,5 @@ def test_lost_database_is_restored_from_the_replica(fresh_server, new_device_fac
     new_phone.locator("#f-code").fill(codes[0])
     new_phone.locator("form[action='/recover'] button[type=submit]").click()
     new_phone.locator("[data-passkey-start]").click()
-    expect(new_phone).to_have_url(re.compile(r"/account\?done=recovered$"))
+    expect(new_phone).to_have_url(re.compile(r"/account\?done=recovered_signed_out$"))
     expect(new_phone.locator("#f-display_name")).to_have_value(name)

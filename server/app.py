@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server import settings as settings_module
 from server.auth.ratelimit import RateLimiter
@@ -20,6 +21,7 @@ from server.store.blobs import FileBlobStore
 from server.store.db import Database
 from server.templating import Templates
 from server.web import errors, texts
+from server.web.limits import BodyLimit
 from server.web.middleware import Identity, SameOrigin, SecurityHeaders
 from sync.uploads import UploadStore
 
@@ -28,8 +30,19 @@ log = logging.getLogger("sesame")
 INCOMPRESSIBLE = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "image/heic", "image/heif")
 
 
+def _logging(settings: Settings) -> None:
+    """Our own lines (a client gone mid-upload, the start) beside uvicorn's:
+    without a handler, Python shows only warnings and above."""
+    log.setLevel(settings.log_level.upper())
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        log.addHandler(handler)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or settings_module.load()
+    _logging(settings)
     # A broken procedure catalogue stops the start, with the list of its problems.
     catalogue.load()
     db = Database(settings.db_path)
@@ -43,9 +56,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         db.close()
 
+    # The client's address comes from X-Forwarded-For only when a configured
+    # proxy sent it (the right-most address no trusted proxy added); uvicorn
+    # itself runs with --no-proxy-headers (server/cli.py).
+    proxies = (
+        [Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
+        if settings.trusted_proxies
+        else []
+    )
     app = Starlette(
         routes=routes,
         middleware=[
+            *proxies,
             # Pages, styles and scripts travel compressed; photos, PDFs and ZIPs already are.
             Middleware(
                 GZipMiddleware, minimum_size=500, compresslevel=6, exclude_content_types=INCOMPRESSIBLE
@@ -53,6 +75,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SecurityHeaders, settings=settings),
             Middleware(Identity, settings=settings, db=db),
             Middleware(errors.ServerErrors),
+            # Inside ServerErrors, which reads what it notes (a client gone mid-body).
+            Middleware(BodyLimit, settings=settings),
             Middleware(SameOrigin, settings=settings, reject=errors.csrf_rejected),
         ],
         exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -113,6 +114,27 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def uvicorn_argv(settings: Settings) -> list[str]:
+    """The server process. Forwarded addresses are read by the application,
+    from SESAME_TRUSTED_PROXIES only (server/app.py): uvicorn's own
+    reading trusts 127.0.0.1 by default, so anything on this machine could
+    claim any address (and escape the rate limits)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "server.app:app",
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.port),
+        "--no-proxy-headers",
+        "--no-server-header",
+        "--log-level",
+        settings.log_level,
+    ]
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if restore_if_missing(settings):
         print(f"Database restored from its replica: {settings.db_path}")
@@ -128,20 +150,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {link}")
     print()
     sys.stdout.flush()
-    uvicorn = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "server.app:app",
-        "--host",
-        settings.host,
-        "--port",
-        str(settings.port),
-        "--proxy-headers",
-        "--no-server-header",
-        "--log-level",
-        settings.log_level,
-    ]
+    uvicorn = uvicorn_argv(settings)
     argv = [
         litestream_binary(),
         "replicate",
@@ -188,6 +197,33 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if restored else 1
 
 
+class DataFolderError(Exception):
+    """The data folder cannot be written: said in one sentence, no traceback."""
+
+
+def check_writable(data_dir: Path) -> None:
+    """Try what the server will do (make the folder, write a file in it, open
+    the database for writing) before it is done for real."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".write-check-"):
+            pass
+        for name in ("sesame.db", "sesame.db-wal", "sesame.db-shm", "blobs", "uploads", "replica"):
+            path = data_dir / name
+            if path.is_dir():
+                with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+                    pass
+            elif path.exists():
+                with path.open("r+b"):
+                    pass
+    except OSError as error:
+        where = error.filename or data_dir
+        raise DataFolderError(
+            f"The data folder {data_dir} cannot be written by this user ({error.strerror}: {where});"
+            " make it writable, or set SESAME_DATA to a folder that is."
+        ) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sesame", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -200,9 +236,20 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--name", help="the person's name, to greet them")
     invite.add_argument("--days", type=float, default=7, help="validity in days (default 7)")
     args = parser.parse_args(argv)
-    settings = settings_module.load()
     handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "invite": cmd_invite, "restore": cmd_restore}
-    return handlers[args.command](settings, args)
+    try:
+        try:
+            settings = settings_module.load()
+        except OSError as error:  # writing secret.key into the data folder
+            raise DataFolderError(
+                f"The data folder cannot be written by this user ({error.strerror}: {error.filename});"
+                " make it writable, or set SESAME_DATA to a folder that is."
+            ) from None
+        check_writable(settings.data_dir)
+        return handlers[args.command](settings, args)
+    except (DataFolderError, ValueError) as error:  # ValueError: a setting that makes no sense
+        print(f"sesame: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ routes: list[BaseRoute] = [
     route("/files/{file_id}/withdraw", files.withdraw, "applicant", POST),
     route("/files/{file_id}/messages", thread.page, "applicant"),
     route("/files/{file_id}/messages", thread.send, "applicant", POST),
+    route("/files/{file_id}/messages/read", thread.mark_read, "applicant", POST),
     route("/files/{file_id}/messages/{message_id}/attachments/{index:int}", thread.attachment, "applicant"),
     route("/files/{file_id}/{step}", files.step_page, "applicant"),
     route("/files/{file_id}/{step}", files.save_step, "applicant", POST),

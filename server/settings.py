@@ -6,6 +6,7 @@ Every variable is listed, with its default and meaning, in `.env.example`;
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -29,6 +30,8 @@ VARIABLES = (
     "SESAME_SECURE_COOKIES",
     "SESAME_LOG_LEVEL",
     "SESAME_MAX_FILE_MB",
+    # hardening (issue 7)
+    "SESAME_TRUSTED_PROXIES",
 )
 
 
@@ -52,6 +55,9 @@ class Settings:
     staff_session_seconds: int = 12 * 3600
     challenge_seconds: int = 300
     invitation_seconds: int = 7 * 24 * 3600
+    # hardening (issue 7): addresses of the reverse proxies whose X-Forwarded-For
+    # is believed (IP addresses or networks); none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def db_path(self) -> Path:
@@ -92,6 +98,21 @@ def _secret_key(config: Config, data_dir: Path) -> Secret:
     return Secret(key_file.read_text().strip())
 
 
+def _networks(value: str) -> tuple[str, ...]:
+    """SESAME_TRUSTED_PROXIES: comma-separated addresses or networks, checked
+    now (a typo would otherwise trust nothing, or the wrong host, in silence)."""
+    found = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"SESAME_TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
+        found.append(item)
+    return tuple(found)
+
+
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     config = Config(environ=dict(os.environ if environ is None else environ))
     data_dir = Path(config("SESAME_DATA", default="./data")).resolve()
@@ -111,4 +132,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         secure_cookies=config("SESAME_SECURE_COOKIES", cast=bool, default=not local),
         log_level=config("SESAME_LOG_LEVEL", default="info"),
         max_file_bytes=int(config("SESAME_MAX_FILE_MB", cast=float, default=20) * 1024 * 1024),
+        trusted_proxies=_networks(config("SESAME_TRUSTED_PROXIES", default="")),
     )

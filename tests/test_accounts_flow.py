@@ -150,7 +150,7 @@ def test_recovery_code_works_once_on_a_new_phone(make_person) -> None:
     codes = owner.signup("Fatou")
     new_phone = make_person()
     done = new_phone.recover(codes[0].lower().replace("-", " "))  # typed loosely
-    assert done.status_code == 303 and done.headers["location"] == "/account?done=recovered"
+    assert done.status_code == 303 and done.headers["location"] == "/account?done=recovered_signed_out"
     assert "Fatou" in new_phone.client.get("/dashboard").text
     again = make_person().recover(codes[0])
     assert again.status_code == 400

@@ -262,7 +262,9 @@ def test_messages_both_ways_with_read_state(app, make_person) -> None:
     )
     assert reply.applied, reply
     assert "1 message non lu" in p.client.get("/dashboard").text
-    thread = p.client.get(f"/files/{file_id}/messages").text
+    # Opened from Sésame's own pages (tests/test_read_marking.py has the others).
+    navigation = {"sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
+    thread = p.client.get(f"/files/{file_id}/messages", headers=navigation).text
     assert "Merci, bien reçu." in thread and "attestation.pdf" in thread
     assert "message non lu" not in p.client.get("/dashboard").text
     attachment = re.search(r'href="(/files/[^"]+/messages/[^"]+/attachments/0)"', thread).group(1)

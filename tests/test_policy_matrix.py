@@ -63,6 +63,7 @@ EXPECTED = {
     ("/files/{file_id}/withdraw", "POST"): "applicant",
     ("/files/{file_id}/messages", "GET"): "applicant",
     ("/files/{file_id}/messages", "POST"): "applicant",
+    ("/files/{file_id}/messages/read", "POST"): "applicant",
     ("/files/{file_id}/messages/{message_id}/attachments/{index:int}", "GET"): "applicant",
     ("/files/{file_id}/{step}", "GET"): "applicant",
     ("/files/{file_id}/{step}", "POST"): "applicant",

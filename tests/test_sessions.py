@@ -111,3 +111,123 @@ def test_cookie_is_secure_outside_localhost(tmp_path) -> None:
     production = load({"SESAME_DATA": str(tmp_path), "SESAME_ORIGIN": "https://sesame.example.org"})
     assert production.secure_cookies and production.rp_id == "sesame.example.org"
     assert "; Secure" in session_cookie(production, "t", 60)
+
+
+# -- the __Host- cookie ---------------------------------------------------------
+
+
+def secure_settings(tmp_path):
+    return load({"SESAME_DATA": str(tmp_path / "data"), "SESAME_ORIGIN": "https://sesame.example.org"})
+
+
+def test_over_https_the_cookie_is_host_prefixed(tmp_path) -> None:
+    from server.app import create_app
+
+    settings = secure_settings(tmp_path)
+    app = create_app(settings)
+    try:
+        with Person.new(app, settings) as p:
+            p.signup()
+            cookie = next(c for c in p.client.cookies.jar if c.name.startswith("__Host-"))
+            assert cookie.name == "__Host-sesame_session" and cookie.secure and cookie.path == "/"
+            assert not cookie.domain_specified
+            assert "sesame_session" not in p.client.cookies  # no bare-named twin
+            assert p.client.get("/dashboard", follow_redirects=False).status_code == 200
+            p.signout()
+            assert p.client.get("/dashboard", follow_redirects=False).status_code != 200
+    finally:
+        app.state.db.close()
+
+
+def test_a_cookie_set_before_the_prefix_is_moved_not_lost(tmp_path) -> None:
+    from starlette.testclient import TestClient
+
+    from server.app import create_app
+
+    settings = secure_settings(tmp_path)
+    app = create_app(settings)
+    try:
+        who = account(app.state.db)
+        token, _ = app.state.db.write_sync(
+            lambda c: sessions.create(
+                c, who, lifetime=3600, sliding=True, user_agent="UA", ip="1.2.3.4", now=clock.now()
+            )
+        )
+        with TestClient(app, base_url=settings.origin) as client:
+            response = client.get("/account", headers={"cookie": f"sesame_session={token}"})
+            assert response.status_code == 200
+            set_cookies = response.headers.get_list("set-cookie")
+            moved = next(c for c in set_cookies if c.startswith("__Host-sesame_session="))
+            assert token in moved and "Secure" in moved and "Path=/" in moved
+            assert any(c.startswith("sesame_session=;") and "Max-Age=0" in c for c in set_cookies)
+    finally:
+        app.state.db.close()
+
+
+# -- sessions end with the passkey that opened them, and on recovery -----------------
+
+
+def signed_in(p: Person) -> bool:
+    return p.client.get("/dashboard", follow_redirects=False).status_code == 200
+
+
+def test_removing_a_passkey_ends_the_sessions_it_opened(app, settings) -> None:
+    from .softauthn import SoftAuthenticator
+
+    with Person.new(app, settings) as first, Person.new(app, settings) as second:
+        first.signup()
+        second.phone = SoftAuthenticator(origin=settings.origin)
+        assert first.add_passkey(second.phone).status_code == 303
+        second.signin()  # a session opened by the second passkey
+        passkeys = app.state.db.read_sync(
+            lambda c: {r["label"]: r["id"] for r in c.execute("SELECT id, label FROM passkeys")}
+        )
+        removed = first.client.post(
+            f"/account/passkeys/{passkeys['Second phone']}/remove", follow_redirects=False
+        )
+        assert removed.headers["location"] == "/account?done=passkey_removed_signed_out"
+        assert not signed_in(second) and signed_in(first)
+        assert "servi à se connecter sont déconnectés" in first.client.get(removed.headers["location"]).text
+
+        # Removing the passkey that opened one's own session signs this device out too.
+        third = SoftAuthenticator(origin=settings.origin)
+        assert first.add_passkey(third, "Third").status_code == 303
+        own = next(k for k in passkeys.values() if k != passkeys["Second phone"])
+        removed = first.client.post(f"/account/passkeys/{own}/remove", follow_redirects=False)
+        assert removed.headers["location"] == "/signin?done=signed_out"
+        assert any("Max-Age=0" in c for c in removed.headers.get_list("set-cookie"))
+        assert not signed_in(first)
+        rows = app.state.db.read_sync(
+            lambda c: [dict(r) for r in c.execute("SELECT passkey_id, revoked_at FROM sessions")]
+        )
+        assert all(r["passkey_id"] for r in rows)  # every session knows its passkey
+        assert all(r["revoked_at"] for r in rows)
+
+
+def test_recovery_signs_out_everywhere_by_default(app, settings) -> None:
+    with Person.new(app, settings) as owner, Person.new(app, settings) as new_phone:
+        codes = owner.signup()
+        assert "f-others-end" in new_phone.client.get("/recover").text
+        done = new_phone.recover(codes[0])
+        assert done.headers["location"] == "/account?done=recovered_signed_out"
+        assert signed_in(new_phone) and not signed_in(owner)
+
+
+def test_recovery_may_keep_the_other_devices(app, settings) -> None:
+    with Person.new(app, settings) as owner, Person.new(app, settings) as new_phone:
+        codes = owner.signup()
+        page = new_phone.client.post("/recover", data={"code": codes[0], "others": "keep"})
+        assert 'name="others" value="keep"' in page.text
+        step = ceremony(page.text)
+        done = new_phone.client.post(
+            "/recover/finish",
+            data={
+                "flow": step["flow"],
+                "credential": json.dumps(new_phone.phone.create(step["publicKey"])),
+                "code": codes[0],
+                "others": "keep",
+            },
+            follow_redirects=False,
+        )
+        assert done.headers["location"] == "/account?done=recovered"
+        assert signed_in(new_phone) and signed_in(owner)

@@ -45,8 +45,16 @@ def remove_passkey(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     ctx.conn.execute("DELETE FROM passkeys WHERE id = ?", (passkey.id,))
     # The account row changes too, so a reader of the change feed learns of it.
     ctx.conn.execute("UPDATE accounts SET version = ? WHERE id = ?", (ctx.version, passkey.account_id))
-    events.record(ctx.conn, "passkey_removed", account_id=passkey.account_id, passkey=passkey.id)
-    return {}
+    # A passkey removed (lost, stolen) must not leave open the devices it signed in.
+    ended = sessions.revoke_opened_by(ctx.conn, passkey.account_id, passkey.id, clock.now())
+    events.record(
+        ctx.conn,
+        "passkey_removed",
+        account_id=passkey.account_id,
+        passkey=passkey.id,
+        sessions_ended=len(ended),
+    )
+    return {"sessions_ended": len(ended), "current": ctx.actor.session_id in ended}
 
 
 def revoke_session(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:

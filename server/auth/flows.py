@@ -150,6 +150,7 @@ def _open_session(
     account: accounts.Account,
     device: Device,
     now: datetime,
+    passkey_id: str,
 ) -> tuple[str, sessions.Session]:
     staff = account.is_staff
     sessions.purge_expired(conn, now)
@@ -161,6 +162,7 @@ def _open_session(
         user_agent=device.user_agent,
         ip=device.ip,
         now=now,
+        passkey_id=passkey_id,
     )
 
 
@@ -185,6 +187,30 @@ def _new_account_options(
         data={**profile, "user_handle": bytes_to_base64url(handle), **data},
     )
     return Begun(flow, options)
+
+
+# -- what a ceremony aims at (for the per-account rate limits) ---------------
+
+
+def signin_target(conn: sqlite3.Connection, credential: str) -> str | None:
+    """The account a sign-in answer claims (by its passkey), if any."""
+    try:
+        assertion = passkeys.read_assertion(credential)
+    except (passkeys.PasskeyError, RecursionError):
+        return None
+    stored = credentials.get(conn, assertion.credential_id)
+    return stored.account_id if stored else None
+
+
+def recovery_target(conn: sqlite3.Connection, settings: Settings, code: str, flow_id: str) -> str | None:
+    """The account a recovery is for: its code's owner, or its flow's."""
+    if flow_id:
+        row = conn.execute(
+            "SELECT account_id FROM challenges WHERE id = ? AND purpose = 'recover'", (flow_id,)
+        ).fetchone()
+        return row["account_id"] if row else None
+    found = recovery.find(conn, str(settings.secret_key), code)
+    return found.account_id if found else None
 
 
 # -- sign-up ---------------------------------------------------------------
@@ -233,7 +259,7 @@ def _create_account(
     )
     _store_passkey(conn, new, account.id, device.label, version, now)
     codes = recovery.generate(conn, str(settings.secret_key), account.id, now)
-    token, session = _open_session(conn, settings, account, device, now)
+    token, session = _open_session(conn, settings, account, device, now, new.credential_id)
     events.record(conn, "account_created", account_id=account.id, ip=device.ip, now=now, role=role)
     return SignedIn(account, token, session, codes)
 
@@ -301,7 +327,7 @@ def finish_signin(
         version=sync_log.next_version(conn),
         now=now,
     )
-    token, session = _open_session(conn, settings, account, device, now)
+    token, session = _open_session(conn, settings, account, device, now, stored.id)
     events.record(conn, "signin", account_id=account.id, ip=device.ip, now=now, passkey=stored.id)
     return SignedIn(account, token, session)
 
@@ -387,7 +413,10 @@ def finish_recovery(
     credential: str,
     device: Device,
     now: datetime,
+    sign_out_others: bool = True,
 ) -> SignedIn:
+    """A new passkey from a recovery code. By default every other session of
+    the account ends: whoever recovers may be recovering from a stolen phone."""
     ch = _take(conn, flow_id, "recover", now)
     new = _register(settings, credential, ch.challenge)
     # The code is spent only now that a passkey exists: a cancelled prompt
@@ -398,8 +427,17 @@ def finish_recovery(
     account = accounts.get(conn, owner)
     assert account is not None
     _store_passkey(conn, new, account.id, device.label, sync_log.next_version(conn), now)
-    token, session = _open_session(conn, settings, account, device, now)
-    events.record(conn, "recovered", account_id=account.id, ip=device.ip, now=now, passkey=new.credential_id)
+    token, session = _open_session(conn, settings, account, device, now, new.credential_id)
+    ended = sessions.revoke_others(conn, account.id, session.id, now) if sign_out_others else 0
+    events.record(
+        conn,
+        "recovered",
+        account_id=account.id,
+        ip=device.ip,
+        now=now,
+        passkey=new.credential_id,
+        sessions_ended=ended,
+    )
     return SignedIn(account, token, session)
 
 

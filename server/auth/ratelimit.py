@@ -1,6 +1,11 @@
 """Rate limits on authentication, kept in memory (one server process).
 
 A sliding window per (action, key): at most `limit` hits in `window` seconds.
+Each ceremony is limited twice: by the address asking, and by what it aims at
+(the account a sign-in or a recovery is for, the invitation an enrolment
+uses), so an attacker spreading attempts over many addresses still meets the
+second limit. The address is the connecting one, or the one a configured
+proxy forwarded (SESAME_TRUSTED_PROXIES), never one a client merely claims.
 Memory, not SQLite: a limit is about the next minutes, and a write per failed
 attempt would let an attacker make the database work.
 """
@@ -26,6 +31,10 @@ LIMITS = {
     "signup": Limit(20, 600),
     "recover": Limit(8, 900),
     "enrol": Limit(10, 900),
+    # Per target, whatever the address: a person signs in a few times a day at most.
+    "signin:account": Limit(10, 300),
+    "recover:account": Limit(5, 900),
+    "enrol:invitation": Limit(10, 900),
 }
 
 

@@ -18,6 +18,16 @@ from server import clock
 from . import tokens
 
 COOKIE = "sesame_session"
+# Over HTTPS the cookie is `__Host-` prefixed: browsers then accept it only
+# Secure, for the whole site, from this very host (no sibling subdomain can
+# plant or overwrite it). Plain http://localhost keeps the bare name.
+SECURE_COOKIE = "__Host-" + COOKIE
+
+
+def cookie_name(secure: bool) -> str:
+    return SECURE_COOKIE if secure else COOKIE
+
+
 # Sliding sessions are extended at most this often, to spare writes.
 TOUCH_EVERY = timedelta(hours=1)
 
@@ -32,6 +42,7 @@ class Session:
     sliding: bool
     user_agent: str | None
     ip: str | None
+    passkey_id: str | None = None  # the passkey that opened it (None: opened before m008)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Session:
@@ -44,6 +55,7 @@ class Session:
             sliding=bool(row["sliding"]),
             user_agent=row["user_agent"],
             ip=row["ip"],
+            passkey_id=row["passkey_id"],
         )
 
     @property
@@ -60,12 +72,13 @@ def create(
     user_agent: str | None,
     ip: str | None,
     now: datetime,
+    passkey_id: str | None = None,
 ) -> tuple[str, Session]:
     token = tokens.new_token()
     session_id = tokens.digest(token)
     conn.execute(
         "INSERT INTO sessions (id, account_id, created_at, last_seen_at, expires_at, sliding,"
-        " user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " user_agent, ip, passkey_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             session_id,
             account_id,
@@ -75,6 +88,7 @@ def create(
             int(sliding),
             (user_agent or "")[:300],
             ip,
+            passkey_id,
         ),
     )
     row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
@@ -111,6 +125,31 @@ def revoke(conn: sqlite3.Connection, session_id: str, account_id: str, now: date
         (clock.iso(now), session_id, account_id),
     )
     return cursor.rowcount == 1
+
+
+def revoke_others(conn: sqlite3.Connection, account_id: str, keep: str, now: datetime) -> int:
+    """End every live session of the account but `keep` ("sign out everywhere")."""
+    cursor = conn.execute(
+        "UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND id != ? AND revoked_at IS NULL",
+        (clock.iso(now), account_id, keep),
+    )
+    return cursor.rowcount
+
+
+def revoke_opened_by(conn: sqlite3.Connection, account_id: str, passkey_id: str, now: datetime) -> list[str]:
+    """End the sessions a passkey opened (it is being removed); their ids."""
+    ids = [
+        row["id"]
+        for row in conn.execute(
+            "SELECT id FROM sessions WHERE account_id = ? AND passkey_id = ? AND revoked_at IS NULL",
+            (account_id, passkey_id),
+        )
+    ]
+    conn.executemany(
+        "UPDATE sessions SET revoked_at = ? WHERE id = ?",
+        [(clock.iso(now), session_id) for session_id in ids],
+    )
+    return ids
 
 
 def live_for(conn: sqlite3.Connection, account_id: str, now: datetime) -> list[Session]:

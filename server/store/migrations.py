@@ -300,6 +300,14 @@ def m005_back_office_columns(db: sqlite_utils.Database) -> None:
     files.create_index(["departement", "status", "right_until", "submitted_at"])
 
 
+@migrations()
+def m008_session_passkey(db: sqlite_utils.Database) -> None:
+    """Which passkey opened each session, so removing a passkey ends them.
+    Sessions opened before this step have none: they end only one by one."""
+    db["sessions"].add_column("passkey_id", str)
+    db["sessions"].create_index(["account_id", "passkey_id"])
+
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:

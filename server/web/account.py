@@ -111,6 +111,13 @@ async def _command_then_back(request: Request, op: str, args: dict[str, Any], do
     )
     if not result.applied:
         return await _page(request, errors={"passkeys": message(result.code)}, status_code=400)
+    if result.data.get("current"):
+        # The passkey removed had opened this very session: it has ended too.
+        response = redirect("/signin?done=signed_out")
+        response.headers.append("set-cookie", clear_session_cookie(settings(request)))
+        return response
+    if result.data.get("sessions_ended"):
+        done_code += "_signed_out"
     return redirect(f"/account?done={done_code}")
 
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server import clock, translation
-from server.auth import flows, invitations, sessions
+from server.auth import flows, invitations, sessions, tokens
 from server.domain import geography
 from server.translation import gettext
 from server.web.middleware import clear_session_cookie, language_cookie, session_cookie
@@ -205,8 +205,9 @@ async def signin_page(request: Request) -> Response:
 
 
 async def signin_finish(request: Request) -> Response:
-    limit(request, "signin")
     values = await form(request)
+    target = await db(request).read(flows.signin_target, values.get("credential", ""))
+    limit(request, "signin", account=target)
     next_url = safe_next(values.get("next"))
     outcome = await finish(request, flows.finish_signin, values)
     if isinstance(outcome, flows.FlowError):
@@ -227,27 +228,41 @@ async def signout(request: Request) -> Response:
 
 
 def _recover_form(
-    request: Request, code: str = "", errors: dict[str, str] | None = None, status_code: int = 200
+    request: Request,
+    code: str = "",
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    others: str = "end",
 ) -> Response:
     return templates(request).render(
         request,
         "auth/recover.html",
-        {"code": code, "errors": errors or {}},
+        {"code": code, "errors": errors or {}, "others": others},
         status_code=status_code,
     )
+
+
+def _others(values: dict[str, str]) -> str:
+    """ "Sign out everywhere else" unless the person chose to keep the others."""
+    return "keep" if values.get("others") == "keep" else "end"
 
 
 async def recover_page(request: Request) -> Response:
     return _recover_form(request)
 
 
+async def _limit_recovery(request: Request, code: str, flow_id: str = "") -> None:
+    target = await db(request).read(flows.recovery_target, settings(request), code, flow_id)
+    limit(request, "recover", account=target)
+
+
 async def recover_begin(request: Request) -> Response:
-    limit(request, "recover")
     values = await form(request)
     code = values.get("code", "").strip()
+    await _limit_recovery(request, code)
     outcome = await write_step(request, flows.begin_recovery, code=code, ip=client_ip(request))
     if isinstance(outcome, flows.FlowError):
-        return _recover_form(request, code, _errors(outcome), 400)
+        return _recover_form(request, code, _errors(outcome), 400, _others(values))
     return passkey_step(
         request,
         outcome,
@@ -259,18 +274,20 @@ async def recover_begin(request: Request) -> Response:
             " secours ne sera utilisé qu’au moment où la clé sera créée."
         ),
         button=gettext("Créer une clé d’accès ici"),
-        hidden={"code": code},
+        hidden={"code": code, "others": _others(values)},
     )
 
 
 async def recover_finish(request: Request) -> Response:
-    limit(request, "recover")
     values = await form(request)
     code = values.get("code", "")
-    outcome = await finish(request, flows.finish_recovery, values)
+    await _limit_recovery(request, code, values.get("flow", "") or "-")
+    others = _others(values)
+    outcome = await finish(request, flows.finish_recovery, values, sign_out_others=others == "end")
     if isinstance(outcome, flows.FlowError):
-        return _recover_form(request, code, {"code": message(outcome.code)}, 400)
-    return _signed_in_response(request, outcome, redirect("/account?done=recovered"))
+        return _recover_form(request, code, {"code": message(outcome.code)}, 400, others)
+    done_code = "recovered_signed_out" if others == "end" else "recovered"
+    return _signed_in_response(request, outcome, redirect(f"/account?done={done_code}"))
 
 
 # -- staff enrolment ---------------------------------------------------------
@@ -311,8 +328,12 @@ async def enrol_page(request: Request) -> Response:
     return _enrol_form(request, invitation, values)
 
 
+def _limit_enrolment(request: Request) -> None:
+    limit(request, "enrol", invitation=tokens.digest(request.path_params["token"]))
+
+
 async def enrol_begin(request: Request) -> Response:
-    limit(request, "enrol")
+    _limit_enrolment(request)
     invitation = await _invitation(request)
     if invitation is None:
         return render_error(request, 410, message("invitation_invalid"))
@@ -341,7 +362,7 @@ async def enrol_begin(request: Request) -> Response:
 
 
 async def enrol_finish(request: Request) -> Response:
-    limit(request, "enrol")
+    _limit_enrolment(request)
     invitation = await _invitation(request)
     if invitation is None:
         return render_error(request, 410, message("invitation_invalid"))

@@ -19,9 +19,10 @@ from sync.protocol import Command, Result
 
 
 class RateLimited(Exception):
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, by_target: bool = False) -> None:
         super().__init__(retry_after)
         self.retry_after = int(retry_after) + 1
+        self.by_target = by_target  # the account's (or link's) limit, not this address's
 
 
 def settings(request: Request) -> Settings:
@@ -48,10 +49,14 @@ def user_agent(request: Request) -> str:
     return request.headers.get("user-agent", "")
 
 
-def limit(request: Request, action: str) -> None:
-    wait = request.app.state.limiter.hit(action, client_ip(request))
-    if wait:
-        raise RateLimited(wait)
+def limit(request: Request, action: str, **targets: str | None) -> None:
+    """Count an attempt against the address's limit, and against each target's
+    (`account=…`, `invitation=…`: limits named "<action>:<target>")."""
+    limiter = request.app.state.limiter
+    by_address = limiter.hit(action, client_ip(request))
+    by_target = max([limiter.hit(f"{action}:{kind}", key) for kind, key in targets.items() if key] or [0.0])
+    if by_address or by_target:
+        raise RateLimited(max(by_address, by_target), by_target=by_address == 0)
 
 
 def redirect(url: str) -> RedirectResponse:

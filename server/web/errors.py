@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.translation import N_, gettext
 
 from .common import RateLimited, templates
+from .limits import GONE
 
 log = logging.getLogger("sesame")
 
@@ -41,13 +42,17 @@ EXPLANATIONS = {
         " Réessayez dans un instant."
     ),
 }
+TARGET_LIMITED = N_(
+    "Trop d’essais en peu de temps pour ce compte ou ce lien. Attendez quelques minutes, puis"
+    " réessayez. Cette limite protège les comptes contre ceux qui essaient de deviner."
+)
 CSRF_EXPLANATION = N_(
     "Cette demande ne vient pas d’une page de Sésame, elle a donc été refusée par précaution."
     " Revenez à la page, rechargez-la et réessayez."
 )
 
 
-def _wants_json(request: Request) -> bool:
+def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "") and "text/html" not in request.headers.get(
         "accept", ""
     )
@@ -57,7 +62,7 @@ def render_error(
     request: Request, status: int, explanation: str | None = None, headers: dict[str, str] | None = None
 ) -> Response:
     text = gettext(explanation or EXPLANATIONS.get(status, EXPLANATIONS[400]))
-    if _wants_json(request):
+    if wants_json(request):
         return JSONResponse({"error": status, "message": text}, status_code=status, headers=headers)
     return templates(request).render(
         request,
@@ -75,7 +80,9 @@ async def http_exception(request: Request, exc: Exception) -> Response:
 
 async def rate_limited(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RateLimited)
-    return render_error(request, 429, headers={"Retry-After": str(exc.retry_after)})
+    # Say which limit: "from this connection" would not be true of an account's.
+    explanation = TARGET_LIMITED if exc.by_target else None
+    return render_error(request, 429, explanation, headers={"Retry-After": str(exc.retry_after)})
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -92,7 +99,10 @@ async def csrf_rejected(scope: Scope, receive: Receive, send: Send) -> None:
 class ServerErrors:
     """Turn an unhandled exception into the 500 page, inside the middleware
     that set the language and the security headers (Starlette's own handler
-    sits outside them)."""
+    sits outside them).
+
+    A client that hung up is not a server fault: one info line, and no page
+    sent to nobody (a phone losing its signal mid-upload is ordinary here)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -112,6 +122,18 @@ class ServerErrors:
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:
+            gone = scope.get("state", {}).get(GONE)
+            if isinstance(exc, ClientDisconnect) or gone is not None:
+                # Whatever else failed once the client was gone (a half-read
+                # form…) came from its leaving: named, in the same one line.
+                log.info(
+                    "client went away during %s %s (%s bytes of its body received%s)",
+                    scope["method"],
+                    scope["path"],
+                    "?" if gone is None else gone,
+                    "" if isinstance(exc, ClientDisconnect) else f"; then {type(exc).__name__}",
+                )
+                return
             if started:
                 raise
             response = await server_error(Request(scope, receive), exc)

@@ -5,16 +5,21 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from server import clock
 from server.domain import accounts, files, messages, pieces, timeline
+from server.store.blobs import BlobStore
 
 from .common import actor, db, templates
 from .pieces import blobs
+
+READ_CHUNK = 256 * 1024
 
 
 async def person_timeline(request: Request) -> Response:
@@ -58,39 +63,89 @@ def _safe(name: str) -> str:
     return cleaned[:100]
 
 
+class _Sink(io.RawIOBase):
+    """Where the ZIP is written: what arrives is handed to the response at
+    once. It cannot seek, so `zipfile` writes each entry's sizes after its
+    bytes (data descriptors) and never goes back: the archive streams."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._chunks.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: str
+    blob: str = ""  # a stored document, read piece by piece
+    size: int = 0
+    data: bytes = b""  # or a small generated file (the index, data.json)
+
+
+def zip_stream(store: BlobStore, entries: list[_Entry]) -> Iterator[bytes]:
+    """The ZIP, chunk by chunk: memory stays at one read buffer whatever the
+    size of the account (documents are stored as they are: already compressed)."""
+    sink = _Sink()
+    stamp = clock.now().timetuple()[:6]
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry in entries:
+            if not entry.blob:
+                archive.writestr(entry.path, entry.data)
+                yield sink.take()
+                continue
+            info = zipfile.ZipInfo(entry.path, date_time=stamp)
+            info.compress_type = zipfile.ZIP_STORED
+            info.file_size = entry.size  # lets zipfile choose ZIP64 up front for a huge one
+            with store.open(entry.blob) as source, archive.open(info, "w") as target:
+                while chunk := source.read(READ_CHUNK):
+                    target.write(chunk)
+                    yield sink.take()
+            yield sink.take()
+    yield sink.take()
+
+
 async def export(request: Request) -> Response:
-    """Every file, piece and message of the person, as a ZIP with a readable index."""
+    """Every file, piece and message of the person, as a ZIP with a readable index,
+    streamed as it is written."""
     who = actor(request)
     data = await db(request).read(_collect, who.account_id)
     store = blobs(request)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        paths: dict[str, str] = {}
-        for entry in data["files"]:
-            number = entry["file"].number
-            for attachment in entry["attachments"]:
-                path = f"{number}/pieces/{attachment.piece}/{attachment.id[:8]}-{_safe(attachment.filename)}"
-                paths[attachment.id] = path
-                if store.exists(attachment.blob):
-                    archive.write(store.path(attachment.blob), path, compress_type=zipfile.ZIP_STORED)
-            for m in entry["thread"]:
-                for i, item in enumerate(m.attachments):
-                    path = f"{number}/messages/{m.id[:8]}-{i}-{_safe(item['filename'])}"
-                    paths[f"{m.id}/{i}"] = path
-                    if store.exists(item["blob"]):
-                        archive.write(store.path(item["blob"]), path, compress_type=zipfile.ZIP_STORED)
-        html = (
-            templates(request)
-            .env.get_template("files/export.html")
-            .render(
-                {**data, "paths": paths, "generated_at": clock.iso(clock.now()), "lang": request.state.lang}
-            )
-        )
-        archive.writestr("index.html", html)
-        archive.writestr("data.json", json.dumps(_as_json(data), ensure_ascii=False, indent=1, default=str))
+    entries: list[_Entry] = []
+    paths: dict[str, str] = {}
+    for entry in data["files"]:
+        number = entry["file"].number
+        for attachment in entry["attachments"]:
+            path = f"{number}/pieces/{attachment.piece}/{attachment.id[:8]}-{_safe(attachment.filename)}"
+            paths[attachment.id] = path
+            if store.exists(attachment.blob):
+                entries.append(_Entry(path, blob=attachment.blob, size=attachment.size))
+        for m in entry["thread"]:
+            for i, item in enumerate(m.attachments):
+                path = f"{number}/messages/{m.id[:8]}-{i}-{_safe(item['filename'])}"
+                paths[f"{m.id}/{i}"] = path
+                if store.exists(item["blob"]):
+                    entries.append(_Entry(path, blob=item["blob"], size=int(item.get("size") or 0)))
+    html = (
+        templates(request)
+        .env.get_template("files/export.html")
+        .render({**data, "paths": paths, "generated_at": clock.iso(clock.now()), "lang": request.state.lang})
+    )
+    entries.append(_Entry("index.html", data=html.encode()))
+    as_json = json.dumps(_as_json(data), ensure_ascii=False, indent=1, default=str)
+    entries.append(_Entry("data.json", data=as_json.encode()))
     stamp = clock.now().strftime("%Y-%m-%d")
-    return Response(
-        buffer.getvalue(),
+    return StreamingResponse(
+        zip_stream(store, entries),
         media_type="application/zip",
         headers={
             "content-disposition": f'attachment; filename="sesame-{stamp}.zip"',

@@ -116,6 +116,13 @@ DONE: dict[str, str] = {
     "passkey_added": N_("La nouvelle clé d’accès est enregistrée."),
     "passkey_renamed": N_("La clé d’accès est renommée."),
     "passkey_removed": N_("La clé d’accès est supprimée."),
+    "passkey_removed_signed_out": N_(
+        "La clé d’accès est supprimée, et les appareils où elle avait servi à se connecter sont déconnectés."
+    ),
+    "recovered_signed_out": N_(
+        "Une nouvelle clé d’accès est enregistrée sur cet appareil. Le code de secours utilisé ne servira"
+        " plus. Plus aucun autre appareil n’est connecté à votre compte."
+    ),
     "session_revoked": N_("L’appareil a été déconnecté."),
     "recovered": N_(
         "Une nouvelle clé d’accès est enregistrée sur cet appareil."

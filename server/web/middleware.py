@@ -89,8 +89,10 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return {}
 
 
-def session_cookie(settings: Settings, token: str, max_age: int) -> str:
-    parts = [f"{sessions.COOKIE}={token}", "Path=/", "HttpOnly", "SameSite=Lax", f"Max-Age={max_age}"]
+def session_cookie(settings: Settings, token: str, max_age: int, name: str | None = None) -> str:
+    # `__Host-` (when secure) demands exactly this: Secure, Path=/, no Domain.
+    name = name or sessions.cookie_name(settings.secure_cookies)
+    parts = [f"{name}={token}", "Path=/", "HttpOnly", "SameSite=Lax", f"Max-Age={max_age}"]
     if settings.secure_cookies:
         parts.append("Secure")
     return "; ".join(parts)
@@ -98,6 +100,17 @@ def session_cookie(settings: Settings, token: str, max_age: int) -> str:
 
 def clear_session_cookie(settings: Settings) -> str:
     return session_cookie(settings, "", 0)
+
+
+def _session_token(settings: Settings, cookies: dict[str, str]) -> tuple[str, bool]:
+    """The session token, and whether it came under the bare name while the
+    `__Host-` one is due (a cookie set before the prefix: moved, not lost —
+    applicants stay offline for weeks and must not find themselves signed out)."""
+    name = sessions.cookie_name(settings.secure_cookies)
+    if cookies.get(name):
+        return cookies[name], False
+    legacy = cookies.get(sessions.COOKIE, "") if name != sessions.COOKIE else ""
+    return legacy, bool(legacy)
 
 
 def language_cookie(settings: Settings, lang: str) -> str:
@@ -124,7 +137,7 @@ class Identity:
             await self.app(scope, receive, send)
             return
         cookies = _cookies(scope)
-        token = cookies.get(sessions.COOKIE, "")
+        token, legacy = _session_token(self.settings, cookies)
         now = clock.now()
         session = account = None
         if token:
@@ -132,6 +145,7 @@ class Identity:
         state = scope.setdefault("state", {})
         actor = policy.NOBODY
         renew_cookie = False
+        cookie_age = 0
         if session is not None and account is not None:
             actor = policy.Actor(
                 role=account.role,
@@ -142,7 +156,9 @@ class Identity:
             if sessions.needs_touch(session, now):
                 lifetime = self.settings.applicant_session_seconds
                 await self.db.write(sessions.touch, session.id, lifetime=lifetime, now=now)
-                renew_cookie = True
+                renew_cookie, cookie_age = True, lifetime
+            elif legacy:
+                renew_cookie, cookie_age = True, _seconds_left(session, now)
         state.update(actor=actor, account=account, session=session)
 
         lang = _choose_language(account, cookies, Request(scope).headers.get("accept-language"))
@@ -151,11 +167,10 @@ class Identity:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if renew_cookie:
-                    headers.append(
-                        "set-cookie",
-                        session_cookie(self.settings, token, self.settings.applicant_session_seconds),
-                    )
+                if renew_cookie and not _sets_session(headers):
+                    headers.append("set-cookie", session_cookie(self.settings, token, cookie_age))
+                if legacy:
+                    headers.append("set-cookie", session_cookie(self.settings, "", 0, name=sessions.COOKIE))
                 elif token and session is None and not _sets_session(headers):
                     # A dead session's cookie is useless: drop it.
                     headers.append("set-cookie", clear_session_cookie(self.settings))
@@ -166,7 +181,12 @@ class Identity:
 
 
 def _sets_session(headers: MutableHeaders) -> bool:
-    return any(v.startswith(sessions.COOKIE + "=") for v in headers.getlist("set-cookie"))
+    names = (sessions.COOKIE + "=", sessions.SECURE_COOKIE + "=")
+    return any(v.startswith(names) for v in headers.getlist("set-cookie"))
+
+
+def _seconds_left(session: sessions.Session, now: Any) -> int:
+    return max(0, int((clock.parse(session.expires_at) - now).total_seconds()))
 
 
 def _load(conn: Any, token: str, now: Any) -> tuple[Any, Any]:
