@@ -76,6 +76,15 @@ EXPECTED = {
     ("/uploads/{upload_id}", "PATCH"): "signed_in",
     ("/admin/invitations", "GET"): "staff.invite",
     ("/admin/invitations", "POST"): "staff.invite",
+    ("/prefecture", "GET"): "prefecture.review",
+    ("/prefecture/files/{file_id}", "GET"): "prefecture.review",
+    ("/prefecture/files/{file_id}/attachments/{attachment_id}", "GET"): "prefecture.review",
+    ("/prefecture/files/{file_id}/messages/{message_id}/attachments/{index:int}", "GET"): "prefecture.review",
+    ("/prefecture/files/{file_id}/lock", "POST"): "prefecture.review",
+    ("/prefecture/files/{file_id}/unlock", "POST"): "prefecture.review",
+    ("/prefecture/files/{file_id}/pieces/{piece_id}/accept", "POST"): "prefecture.review",
+    ("/prefecture/files/{file_id}/messages", "POST"): "prefecture.review",
+    ("/prefecture/audit", "GET"): "prefecture.audit",
 }
 
 
