@@ -14,6 +14,7 @@ from server.auth import sessions
 from server.domain import accounts, audit, inbox
 from server.domain import catalogue as catalogue_module
 
+from . import samples
 from .test_files_http import a_file_for, complete
 from .test_files_http import situation as default_situation
 
@@ -247,6 +248,21 @@ def test_an_agent_writes_to_the_person(app, settings, make_person):
     assert sent.status_code == 303
     assert "Merci d’envoyer un justificatif." in person.client.get(f"/files/{file_id}/messages").text
     assert [r["action"] for r in audit_rows(app, file_id)].count("message.send") == 2  # refused, then applied
+    with_form = agent.post(
+        f"/prefecture/files/{file_id}/messages",
+        data={"body": "Voici le formulaire à remplir."},
+        files=[("attachments", ("formulaire.pdf", samples.pdf(), "application/pdf"))],
+    )
+    assert with_form.status_code == 303
+    thread = person.client.get(f"/files/{file_id}/messages").text
+    link = re.search(rf"/files/{file_id}/messages/[0-9a-f-]+/attachments/0", thread).group(0)
+    assert person.client.get(link).content[:4] == b"%PDF"
+    refused = agent.post(
+        f"/prefecture/files/{file_id}/messages",
+        data={"body": "Et ceci ?"},
+        files=[("attachments", ("virus.exe", b"MZ\x90\x00" * 100, "application/octet-stream"))],
+    )
+    assert refused.status_code == 400 and "Et ceci ?" in refused.text
 
 
 def test_drafts_and_other_prefectures_are_not_found(app, settings, make_person):

@@ -16,10 +16,10 @@ from starlette.responses import Response
 
 from server import clock, translation
 from server import commands as command_registry
-from server.domain import catalogue, files, messages, pieces, review, timeline
+from server.domain import catalogue, files, messages, pieces, review, timeline, uploads
 from server.domain.files import File
 from server.web.common import actor, command_id, db, form, not_found, redirect, run_command
-from server.web.pieces import blob_response
+from server.web.pieces import apply_with_blobs, blob_response, receive, upload_refusal, uploaded_files
 from sync.protocol import Command, Result
 
 from .common import NO_STORE, render, reviewed_file
@@ -193,16 +193,30 @@ async def accept(request: Request) -> Response:
 
 
 async def send_message(request: Request) -> Response:
+    """The agent writes to the person, with files if need be (a form to fill in,
+    a list of what to bring): checked like the person's own uploads."""
     file = await reviewed_file(request)
-    values = await form(request)
-    body = values.get("body", "")
-    message_id = values.get("message_id") or str(uuid.uuid4())
-    result = await run_command(
-        request,
-        "message.send",
-        {"file_id": file.id, "message_id": command_id(message_id), "body": body, "attachments": []},
-        values.get("command_id"),
-    )
+    values = await request.form(max_files=20)
+    body = str(values.get("body", ""))
+    received = []
+    for item in uploaded_files(values, "attachments"):
+        try:
+            received.append((await receive(request, item, None), item.filename or "?"))
+        except uploads.UploadRefused as refused:
+            text = f"{item.filename}: {upload_refusal(request, refused)}"
+            return await page(request, errors={"body": text}, kept={"body": body}, status_code=400)
+        finally:
+            await item.close()
+    args = {
+        "file_id": file.id,
+        "message_id": command_id(str(values.get("message_id", ""))),
+        "body": body,
+        "attachments": [{"blob": r.sha256, "filename": name} for r, name in received],
+    }
+    if received:
+        result = await apply_with_blobs(request, [r for r, _ in received], "message.send", args)
+    else:
+        result = await run_command(request, "message.send", args, str(values.get("command_id", "")))
     if result.applied:
         return redirect(f"/prefecture/files/{file.id}?done=message_sent#messages")
     return await page(request, errors={"body": message(result.code)}, kept={"body": body}, status_code=400)
