@@ -195,6 +195,7 @@ def test_back_office_pages_pass_axe_at_320_px(lang, prefecture_admin, sent_file,
         (f"/prefecture/files/{file_id}", "file"),
         (f"/prefecture/files/{file_id}", "file, visited before"),
         ("/prefecture/audit", "audit"),
+        ("/prefecture/audit?verify=1", "audit, chain checked"),
         ("/prefecture/audit?from=2026-99-99", "audit, a date to correct"),
     ]:
         staff.goto(path)

@@ -140,19 +140,27 @@ def record_command(conn: sqlite3.Connection, command: Command, actor: Actor, res
     )
 
 
-def verify(conn: sqlite3.Connection) -> int | None:
-    """The id of the first row whose digest does not follow from the rows
-    before it (a row changed, inserted or removed), or None if the chain holds."""
+def check(conn: sqlite3.Connection) -> tuple[int, int | None]:
+    """Walk the whole chain: (rows checked, id of the first row whose digest does
+    not follow from the rows before it — a row changed, inserted or removed — or
+    None if the chain holds)."""
     previous = GENESIS
     expected_id = None
+    checked = 0
     for row in conn.execute("SELECT * FROM audit ORDER BY id"):
         values = dict(row)
         if expected_id is not None and values["id"] != expected_id:
-            return int(values["id"])
+            return checked, int(values["id"])
         if _digest(previous, _chained(values)) != values["digest"]:
-            return int(values["id"])
+            return checked, int(values["id"])
         previous, expected_id = values["digest"], values["id"] + 1
-    return None
+        checked += 1
+    return checked, None
+
+
+def verify(conn: sqlite3.Connection) -> int | None:
+    """The id of the first row that breaks the chain, or None if it holds."""
+    return check(conn)[1]
 
 
 @dataclass(frozen=True)

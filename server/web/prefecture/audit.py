@@ -68,7 +68,9 @@ async def page(request: Request) -> Response:
                 before=int(before) if re.fullmatch(r"\d{1,18}", before) else None,
             )
         )
-        return {"page": found, "staff": staff}
+        # The whole chain, on request only: it reads every row of every prefecture.
+        checked = audit.check(conn) if params.get("verify") == "1" else None
+        return {"page": found, "staff": staff, "checked": checked}
 
     data = await db(request).read(load)
     kept = {k: v for k, v in (("file", number), ("agent", agent), ("from", day_from), ("to", day_to)) if v}
