@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from server.domain import catalogue
+from server.web.prefecture import words
 
 from .helpers import (
     SesameServer,
@@ -125,10 +126,10 @@ def test_an_agent_reviews_a_file_and_the_applicant_sees_it(national_admin, new_d
     piece_card = agent.locator(f"#piece-{first}")
     piece_card.locator("textarea[name=note]").fill("Lisible et complet.")
     piece_card.get_by_role("button", name=re.compile("^Accepter la pièce")).click()
-    expect(agent.locator(".alert--success[role=status]")).to_have_text("La pièce est acceptée.")
+    expect(agent.locator(".alert--success[role=status]")).to_have_text(words.DONE["piece_accepted"])
     expect(agent.locator(f"#piece-{first} .badge").first).to_have_text("Acceptée")
     agent.get_by_role("button", name="Prendre en examen").click()
-    expect(agent.locator(".alert--success[role=status]")).to_contain_text("Le dossier est pris en examen")
+    expect(agent.locator(".alert--success[role=status]")).to_have_text(words.DONE["locked"])
     expect(agent.locator("ul.dates")).to_contain_text("Pris en examen par Jeanne Agent")
     agent.goto("/prefecture")
     expect(agent.locator("ol.inbox > li").first).to_contain_text("Pris en examen par Jeanne Agent")
