@@ -98,7 +98,9 @@ routes: list[BaseRoute] = [
     route("/prefecture", prefecture_inbox.page, "prefecture.review"),
     route("/prefecture/files/{file_id}", prefecture_review.page, "prefecture.review"),
     route(
-        "/prefecture/files/{file_id}/attachments/{attachment_id}", prefecture_review.attachment, "prefecture.review"
+        "/prefecture/files/{file_id}/attachments/{attachment_id}",
+        prefecture_review.attachment,
+        "prefecture.review",
     ),
     route(
         "/prefecture/files/{file_id}/messages/{message_id}/attachments/{index:int}",
@@ -108,7 +110,10 @@ routes: list[BaseRoute] = [
     route("/prefecture/files/{file_id}/lock", prefecture_review.lock, "prefecture.review", POST),
     route("/prefecture/files/{file_id}/unlock", prefecture_review.unlock, "prefecture.review", POST),
     route(
-        "/prefecture/files/{file_id}/pieces/{piece_id}/accept", prefecture_review.accept, "prefecture.review", POST
+        "/prefecture/files/{file_id}/pieces/{piece_id}/accept",
+        prefecture_review.accept,
+        "prefecture.review",
+        POST,
     ),
     route("/prefecture/files/{file_id}/messages", prefecture_review.send_message, "prefecture.review", POST),
     route("/prefecture/audit", prefecture_audit.page, "prefecture.audit"),
