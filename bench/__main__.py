@@ -15,6 +15,8 @@ free port with a throw-away data folder, and measures over real HTTP:
   photos    a 12-megapixel photo through the phone's preparation (resize, JPEG 0.8)
   memory    peak memory of the server under a chunked 200 MB push and the export
             of a 95 MB account (bench/memory.py)
+  inbox     the prefecture's inbox on 200,000 files and 2,000,000 events (its own
+            throw-away database; domain queries and in-process HTTP)
 
 Figures, not assertions: budgets are printed beside them (DESIGN.md).
 Results are also written to bench/results/latest.json.
@@ -26,12 +28,21 @@ import json
 import sys
 from pathlib import Path
 
-from . import loads, memory, pages, photos, server, syncing
+from . import inbox, loads, memory, pages, photos, server, syncing
+
+# Measures that start what they need themselves (their own server or database).
+STANDALONE = {"inbox": inbox.measure, "memory": memory.measure}
 
 
 def main() -> int:
     only = set(sys.argv[1:])
     results: dict[str, object] = {}
+    for name, measure in STANDALONE.items():
+        if not only or name in only:
+            results[name] = measure()
+            print(f"{name}:", json.dumps(results[name]))
+    if only and only <= set(STANDALONE):
+        return _write(results)
     with server.running() as app:
         if not only or "pages" in only:
             results["pages"] = pages.measure(app)
@@ -45,10 +56,10 @@ def main() -> int:
             results["photos"] = photos.measure(app)
         if not only or "loads" in only:
             results["loads"] = loads.measure(app)
-    if not only or "memory" in only:
-        # Its own server (uvicorn alone: the figure is the application's memory).
-        results["memory"] = memory.measure()
-        print("memory (MiB, peak RSS):", json.dumps(results["memory"]))
+    return _write(results)
+
+
+def _write(results: dict[str, object]) -> int:
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=1))

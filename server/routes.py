@@ -9,6 +9,9 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from server.web import account, admin, auth_pages, files, history, pages, pieces, sw, sync_api, thread, tus
 from server.web.guard import Endpoint, guarded
+from server.web.prefecture import audit as prefecture_audit
+from server.web.prefecture import inbox as prefecture_inbox
+from server.web.prefecture import review as prefecture_review
 from server.web.static import StaticAssets
 
 
@@ -92,6 +95,29 @@ routes: list[BaseRoute] = [
     # prefecture administrators
     route("/admin/invitations", admin.page, "staff.invite"),
     route("/admin/invitations", admin.invite, "staff.invite", POST),
+    # prefecture: the back office (each file checked against the reader's prefecture)
+    route("/prefecture", prefecture_inbox.page, "prefecture.review"),
+    route("/prefecture/files/{file_id}", prefecture_review.page, "prefecture.review"),
+    route(
+        "/prefecture/files/{file_id}/attachments/{attachment_id}",
+        prefecture_review.attachment,
+        "prefecture.review",
+    ),
+    route(
+        "/prefecture/files/{file_id}/messages/{message_id}/attachments/{index:int}",
+        prefecture_review.message_attachment,
+        "prefecture.review",
+    ),
+    route("/prefecture/files/{file_id}/lock", prefecture_review.lock, "prefecture.review", POST),
+    route("/prefecture/files/{file_id}/unlock", prefecture_review.unlock, "prefecture.review", POST),
+    route(
+        "/prefecture/files/{file_id}/pieces/{piece_id}/accept",
+        prefecture_review.accept,
+        "prefecture.review",
+        POST,
+    ),
+    route("/prefecture/files/{file_id}/messages", prefecture_review.send_message, "prefecture.review", POST),
+    route("/prefecture/audit", prefecture_audit.page, "prefecture.audit"),
     # static files (public, hashed URLs)
     Mount("/static", app=StaticAssets(), name="static"),
 ]

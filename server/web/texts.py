@@ -11,6 +11,7 @@ from typing import Any
 
 from server import translation
 from server.domain import catalogue as catalogue_module
+from server.domain import geography
 from server.domain.files import File
 from server.domain.timeline import Event
 from server.translation import N_, gettext
@@ -230,6 +231,13 @@ def describe(event: Event) -> str:
         return gettext("Message reçu de la préfecture")
     if kind == "decided":
         return gettext("Décision rendue")
+    if kind == "viewed":
+        found = geography.get(d.get("departement"))
+        name = f"{found.name} ({found.code})" if found else d.get("departement", "")
+        return gettext("Dossier consulté par la préfecture : %(prefecture)s") % {"prefecture": name}
+    if kind == "piece_accepted":
+        text = gettext("Pièce acceptée par la préfecture : %(piece)s") % {"piece": piece_label()}
+        return f"{text} — {d['note']}" if d.get("note") else text
     return kind
 
 
