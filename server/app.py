@@ -12,7 +12,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 
 from server import settings as settings_module
 from server.auth.ratelimit import RateLimiter
-from server.domain import catalogue
+from server.domain import catalogue, decision_reasons
 from server.routes import routes
 from server.settings import Settings
 from server.store import migrations
@@ -32,6 +32,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or settings_module.load()
     # A broken procedure catalogue stops the start, with the list of its problems.
     catalogue.load()
+    # So does a broken list of decision reasons: no decision without its motivation.
+    decision_reasons.load()
     db = Database(settings.db_path)
     # Migrations run before the first request: a database made by an older
     # version is upgraded at start-up (they are a no-op when up to date).

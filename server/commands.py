@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from server.auth import commands as auth_commands
 from server.auth.policy import Actor
-from server.domain import accounts, file_commands, messages, pieces
+from server.domain import accounts, complement_commands, decisions, file_commands, messages, pieces
 from sync.engine import Handler, apply_command
 from sync.protocol import Command, Result
 
@@ -20,6 +20,9 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **file_commands.HANDLERS,
     **pieces.HANDLERS,
     **messages.HANDLERS,
+    # prefecture: complements and decisions
+    **complement_commands.HANDLERS,
+    **decisions.HANDLERS,
 }
 
 

@@ -26,6 +26,10 @@ KINDS = (
     "unlocked",
     "message",
     "decided",
+    "complement_requested",
+    "complement_answered",
+    "complement_settled",
+    "decision_corrected",
 )
 
 
