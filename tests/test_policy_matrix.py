@@ -64,6 +64,8 @@ EXPECTED = {
     ("/files/{file_id}/messages", "GET"): "applicant",
     ("/files/{file_id}/messages", "POST"): "applicant",
     ("/files/{file_id}/messages/{message_id}/attachments/{index:int}", "GET"): "applicant",
+    ("/files/{file_id}/decisions/{decision_id}.pdf", "GET"): "applicant",
+    ("/files/{file_id}/decisions/{decision_id}", "GET"): "applicant",
     ("/files/{file_id}/{step}", "GET"): "applicant",
     ("/files/{file_id}/{step}", "POST"): "applicant",
     ("/timeline", "GET"): "applicant",
@@ -76,6 +78,14 @@ EXPECTED = {
     ("/uploads/{upload_id}", "PATCH"): "signed_in",
     ("/admin/invitations", "GET"): "staff.invite",
     ("/admin/invitations", "POST"): "staff.invite",
+    ("/prefecture/files/{file_id}/complements/new", "GET"): "prefecture.decide",
+    ("/prefecture/files/{file_id}/complements", "POST"): "prefecture.decide",
+    ("/prefecture/files/{file_id}/complements/{item_id}/settle", "POST"): "prefecture.decide",
+    ("/prefecture/files/{file_id}/decision", "GET"): "prefecture.decide",
+    ("/prefecture/files/{file_id}/decision", "POST"): "prefecture.decide",
+    ("/prefecture/files/{file_id}/decisions/{decision_id}.pdf", "GET"): "prefecture.decide",
+    ("/prefecture/settings", "GET"): "prefecture.settings",
+    ("/prefecture/settings", "POST"): "prefecture.settings",
 }
 
 
@@ -138,6 +148,8 @@ def test_matrix(app, settings, role: str) -> None:
                 step="identity",
                 upload_id="00000000-0000-4000-8000-000000000000",
                 procedure="renewal",
+                decision_id="00000000-0000-4000-8000-000000000001",
+                item_id="00000000-0000-4000-8000-000000000002",
             )
             response = client.request(method, url, follow_redirects=False)
             allowed = role in policy.PERMISSIONS[permission]

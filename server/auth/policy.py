@@ -24,6 +24,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "applicant": frozenset({"applicant"}),
     # Prefecture administrators: invite agents and administrators.
     "staff.invite": frozenset({"admin"}),
+    # Agents and administrators of a prefecture: ask for complements, decide (on
+    # files of their own prefecture only: checked per file, and by each command).
+    "prefecture.decide": frozenset({"agent", "admin"}),
+    # Administrators of a prefecture: its settings (delay given for complements).
+    "prefecture.settings": frozenset({"admin"}),
 }
 
 

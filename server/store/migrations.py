@@ -332,7 +332,17 @@ def m010_complements_and_decisions(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         foreign_keys=[("file_id", "files", "id")],
-        not_null={"request_id", "file_id", "kind", "target", "reason", "due", "status", "asked_at", "version"},
+        not_null={
+            "request_id",
+            "file_id",
+            "kind",
+            "target",
+            "reason",
+            "due",
+            "status",
+            "asked_at",
+            "version",
+        },
     )
     db["complement_items"].create_index(["file_id", "status"])
     db["complement_items"].create_index(["version"])
