@@ -5,7 +5,9 @@ The letter is given already worded (`Letter`: the words come from the web
 layer, in each language); this module only lays it out: the French text first
 (it is the decision), then the person's language beside it when it is not
 French, right to left for Arabic. Legal references stay on their own
-left-to-right lines, so an article number is never reordered inside Arabic.
+left-to-right lines, so an article number is never reordered inside Arabic,
+and a text with no Arabic in it (the agent's own words, in French) is laid out
+left to right even in the Arabic part.
 """
 
 from __future__ import annotations
@@ -99,12 +101,13 @@ def render(letter: Letter) -> bytes:
     pdf.add_page()
     for n, section in enumerate(letter.sections):
         if n:
-            pdf.ln(4)
-            pdf.set_draw_color(120, 120, 120)
-            pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
-            pdf.ln(4)
+            pdf.add_page()  # each language starts its own page
         _section(pdf, section)
     return bytes(pdf.output())
+
+
+def _arabic(text: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in text)
 
 
 def _section(pdf: FPDF, section: Section) -> None:
@@ -112,10 +115,14 @@ def _section(pdf: FPDF, section: Section) -> None:
     for block in section.blocks:
         style = "B" if block.kind in ("title", "heading", "strong") else ""
         size = SIZES[block.kind]
-        if rtl and block.kind != "reference":
+        if rtl and block.kind != "reference" and _arabic(block.text):
+            # Right to left, the bidi algorithm orders the Latin words inside;
+            # no optional ligatures: "fi" must not be reversed in French words.
             pdf.set_font("Naskh", style, size + 1)
             pdf.set_fallback_fonts(["Sans"])
-            pdf.set_text_shaping(use_shaping_engine=True, direction="rtl", script="arab", language="ar")
+            pdf.set_text_shaping(
+                use_shaping_engine=True, features={"liga": False, "clig": False}, script="arab", language="ar"
+            )
             align = "R"
         else:
             pdf.set_font("Sans", style, size)
