@@ -17,7 +17,6 @@ from .test_files_http import agent_command
 DETAILS = "Aucune pièce ne justifie la communauté de vie depuis le 1er janvier."
 
 
-
 def test_the_fonts_are_installed() -> None:
     # `make unit`, `make e2e` and `make run` install Debian's fonts-noto-core.
     assert letters.available()
