@@ -13,6 +13,7 @@ left to right even in the Arabic part.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,6 +107,15 @@ def render(letter: Letter) -> bytes:
     return bytes(pdf.output())
 
 
+# Numbers joined by hyphens or dots (2026-000042, L.423-7) inside Arabic: each one
+# is isolated left to right (U+2066 … U+2069), which fpdf2's bidi honours.
+_LTR_RUN = re.compile(r"(?<![\w.])([A-Z]?\.?\d[\w.\-/]*\d)")
+
+
+def _isolate(text: str) -> str:
+    return _LTR_RUN.sub("\u2066\\1\u2069", text)
+
+
 def _arabic(text: str) -> bool:
     return any("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in text)
 
@@ -132,6 +142,7 @@ def _section(pdf: FPDF, section: Section) -> None:
         if block.kind == "heading":
             pdf.ln(2)
         height = size * 0.55
-        pdf.multi_cell(0, height, block.text, align=align, new_x="LMARGIN", new_y="NEXT")
+        text = _isolate(block.text) if align == "R" else block.text
+        pdf.multi_cell(0, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
         if block.kind == "title":
             pdf.ln(2)
