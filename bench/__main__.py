@@ -13,6 +13,8 @@ free port with a throw-away data folder, and measures over real HTTP:
   upload    bytes sent again when a 20 MB upload is cut in the middle of a chunk
   push      commands applied per second through POST /sync/push
   photos    a 12-megapixel photo through the phone's preparation (resize, JPEG 0.8)
+  inbox     the prefecture's inbox on 200,000 files and 2,000,000 events (its own
+            throw-away database; domain queries and in-process HTTP)
 
 Figures, not assertions: budgets are printed beside them (DESIGN.md).
 Results are also written to bench/results/latest.json.
@@ -24,12 +26,16 @@ import json
 import sys
 from pathlib import Path
 
-from . import loads, pages, photos, server, syncing
+from . import inbox, loads, pages, photos, server, syncing
 
 
 def main() -> int:
     only = set(sys.argv[1:])
     results: dict[str, object] = {}
+    if not only or "inbox" in only:
+        results["inbox"] = inbox.measure()
+    if only == {"inbox"}:
+        return _write(results)
     with server.running() as app:
         if not only or "pages" in only:
             results["pages"] = pages.measure(app)
@@ -43,6 +49,10 @@ def main() -> int:
             results["photos"] = photos.measure(app)
         if not only or "loads" in only:
             results["loads"] = loads.measure(app)
+    return _write(results)
+
+
+def _write(results: dict[str, object]) -> int:
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=1))

@@ -22,8 +22,11 @@ from server.web import (
     tus,
 )
 from server.web.guard import Endpoint, guarded
+from server.web.prefecture import audit as prefecture_audit
 from server.web.prefecture import complements as prefecture_complements
 from server.web.prefecture import decisions as prefecture_decisions
+from server.web.prefecture import inbox as prefecture_inbox
+from server.web.prefecture import review as prefecture_review
 from server.web.static import StaticAssets
 
 
@@ -108,6 +111,29 @@ routes: list[BaseRoute] = [
     # prefecture administrators
     route("/admin/invitations", admin.page, "staff.invite"),
     route("/admin/invitations", admin.invite, "staff.invite", POST),
+    # prefecture: the back office (each file checked against the reader's prefecture)
+    route("/prefecture", prefecture_inbox.page, "prefecture.review"),
+    route("/prefecture/files/{file_id}", prefecture_review.page, "prefecture.review"),
+    route(
+        "/prefecture/files/{file_id}/attachments/{attachment_id}",
+        prefecture_review.attachment,
+        "prefecture.review",
+    ),
+    route(
+        "/prefecture/files/{file_id}/messages/{message_id}/attachments/{index:int}",
+        prefecture_review.message_attachment,
+        "prefecture.review",
+    ),
+    route("/prefecture/files/{file_id}/lock", prefecture_review.lock, "prefecture.review", POST),
+    route("/prefecture/files/{file_id}/unlock", prefecture_review.unlock, "prefecture.review", POST),
+    route(
+        "/prefecture/files/{file_id}/pieces/{piece_id}/accept",
+        prefecture_review.accept,
+        "prefecture.review",
+        POST,
+    ),
+    route("/prefecture/files/{file_id}/messages", prefecture_review.send_message, "prefecture.review", POST),
+    route("/prefecture/audit", prefecture_audit.page, "prefecture.audit"),
     # prefecture: complements and decisions
     route("/prefecture/files/{file_id}/complements/new", prefecture_complements.new, "prefecture.decide"),
     route(

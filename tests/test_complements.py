@@ -193,3 +193,24 @@ def test_a_prefecture_sets_its_own_default_delay(app, make_person) -> None:
         expected,
         (clock.now().date() + timedelta(days=45)).isoformat(),
     )
+
+
+def test_accepting_the_piece_settles_what_was_asked_for_it(app, make_person) -> None:
+    from .test_files_http import a_file_for
+
+    p, file_id = submitted_renewal(app, make_person)
+    piece = a_piece(file_id)
+    item = {"kind": "piece", "target": piece, "reason": "Illisible."}
+    agent_command(app, "complement.request", {"file_id": file_id, "items": [item]})
+    assert p.upload(file_id, piece, a_file_for(cat().media_types(piece), "again")).status_code == 303
+    assert file_row(app, file_id)["complement_state"] == "answered"
+    assert agent_command(app, "piece.accept", {"file_id": file_id, "piece": piece}).applied
+    assert [i.status for i in items(app, file_id)] == ["accepted"]
+    assert file_row(app, file_id)["complement_state"] is None
+    # Both sides see it in the timeline: asked, answered, accepted.
+    kinds = events(app, file_id)
+    assert (
+        kinds.index("complement_requested")
+        < kinds.index("complement_answered")
+        < kinds.index("piece_accepted")
+    )

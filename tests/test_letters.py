@@ -110,6 +110,14 @@ def test_french_only_for_a_french_reader_and_the_agent_gets_the_same_letter(refu
             assert response.status_code == expected, prefecture
             if expected == 200:
                 assert "Menace pour l’ordre public" in squash(text_of(response.content))
+                # The letter names the person: the download is in the prefecture's audit trail.
+                rows = app.state.db.read_sync(
+                    lambda c: c.execute(
+                        "SELECT outcome FROM audit WHERE action = 'decision.letter' AND file_id = ?",
+                        (file_id,),
+                    ).fetchall()
+                )
+                assert [r[0] for r in rows] == ["applied"]
             # Nor the applicant's own pages.
             assert client.get(f"/files/{file_id}/decisions/{decision_id}").status_code == 403
 

@@ -78,6 +78,15 @@ EXPECTED = {
     ("/uploads/{upload_id}", "PATCH"): "signed_in",
     ("/admin/invitations", "GET"): "staff.invite",
     ("/admin/invitations", "POST"): "staff.invite",
+    ("/prefecture", "GET"): "prefecture.review",
+    ("/prefecture/files/{file_id}", "GET"): "prefecture.review",
+    ("/prefecture/files/{file_id}/attachments/{attachment_id}", "GET"): "prefecture.review",
+    ("/prefecture/files/{file_id}/messages/{message_id}/attachments/{index:int}", "GET"): "prefecture.review",
+    ("/prefecture/files/{file_id}/lock", "POST"): "prefecture.review",
+    ("/prefecture/files/{file_id}/unlock", "POST"): "prefecture.review",
+    ("/prefecture/files/{file_id}/pieces/{piece_id}/accept", "POST"): "prefecture.review",
+    ("/prefecture/files/{file_id}/messages", "POST"): "prefecture.review",
+    ("/prefecture/audit", "GET"): "prefecture.audit",
     ("/prefecture/files/{file_id}/complements/new", "GET"): "prefecture.decide",
     ("/prefecture/files/{file_id}/complements", "POST"): "prefecture.decide",
     ("/prefecture/files/{file_id}/complements/{item_id}/settle", "POST"): "prefecture.decide",
@@ -178,3 +187,103 @@ def test_prefecture_admins_invite_only_for_their_prefecture() -> None:
     assert policy.may_invite(national, "13")
     assert policy.may_invite(paris, "75") and not policy.may_invite(paris, "13")
     assert not policy.may_invite(agent, "75")
+
+
+def test_an_agent_of_75_never_sees_a_file_of_93(app, settings, make_person) -> None:
+    """Every back-office route, with a real file of 93, as an agent and an
+    administrator of 75: not found, and nothing of the file is sent."""
+    from .test_prefecture_review import staff, submitted_file
+
+    person, file_id = submitted_file(make_person)  # Saint-Denis: 93
+    attachment, piece = app.state.db.read_sync(
+        lambda c: c.execute("SELECT id, piece FROM attachments WHERE file_id = ?", (file_id,)).fetchone()
+    )
+    person.client.post(f"/files/{file_id}/messages", data={"body": "Bonjour"})
+    message_id = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM messages").fetchone()[0])
+    # A real complement item and a real decision of that file, so their routes are tried for real.
+    agent93 = policy.Actor(role="agent", account_id="agent-93", prefecture="93")
+    item_id, decision_id = _complement_and_decision(app, agent93, file_id)
+    for role in ("agent", "admin"):
+        paris = staff(app, settings, role=role, prefecture="75")
+        for path, method in EXPECTED:
+            if not path.startswith("/prefecture/files/"):
+                continue
+            url = path.replace("{index:int}", "0").format(
+                file_id=file_id,
+                attachment_id=attachment,
+                piece_id=piece,
+                message_id=message_id,
+                decision_id=decision_id,
+                item_id=item_id,
+            )
+            response = paris.request(method, url, data={"body": "x"})
+            assert response.status_code == 404, f"{role} {method} {url}"
+        assert file_id not in paris.get("/prefecture?status=all").text
+        assert file_id not in paris.get("/prefecture?q=diallo&status=all").text
+    seine_saint_denis = staff(app, settings, prefecture="93")
+    assert seine_saint_denis.get(f"/prefecture/files/{file_id}").status_code == 200
+
+
+def _complement_and_decision(app, agent: policy.Actor, file_id: str) -> tuple[str, str]:
+    import uuid
+
+    from server import commands
+    from sync.protocol import Command
+
+    def run(op: str, args: dict) -> object:
+        command = Command(id=str(uuid.uuid4()), client="t", seq=0, op=op, args=args)
+        result = app.state.db.write_sync(lambda c: commands.apply(c, command, agent))
+        assert result.applied, result
+        return result
+
+    item = {"kind": "field", "target": "city", "reason": "Commune ?"}
+    item_id = run("complement.request", {"file_id": file_id, "items": [item]}).data["item_ids"][0]
+    run("file.lock", {"file_id": file_id})
+    from server.domain import decision_reasons, files
+
+    procedure = app.state.db.read_sync(lambda c: files.get(c, file_id)).procedure
+    reason = decision_reasons.load().for_file(procedure, "granted")[0]
+    decision_id = str(uuid.uuid4())
+    args = {"file_id": file_id, "decision_id": decision_id, "outcome": "granted", "reason": reason.id}
+    run("file.decide", args)
+    return item_id, decision_id
+
+
+def test_an_applicant_never_reaches_the_back_office(app, settings, make_person) -> None:
+    from .test_prefecture_review import submitted_file
+
+    person, file_id = submitted_file(make_person)
+    for (path, method), _ in EXPECTED.items():
+        if path.startswith("/prefecture"):
+            url = path.replace("{index:int}", "0").format(
+                file_id=file_id, attachment_id="a", piece_id="p", message_id="m", decision_id="d", item_id="i"
+            )
+            assert person.client.request(method, url, follow_redirects=False).status_code == 403, url
+
+
+def test_nobody_reads_a_piece_without_an_audit_row(app, settings, make_person) -> None:
+    """Each byte of a piece that reaches staff follows a committed audit row
+    naming the reader and the file; the applicant's own download is theirs."""
+    from .test_prefecture_review import staff, submitted_file
+
+    person, file_id = submitted_file(make_person)
+    attachments = app.state.db.read_sync(
+        lambda c: [r[0] for r in c.execute("SELECT id FROM attachments WHERE file_id = ?", (file_id,))]
+    )
+    agent = staff(app, settings, prefecture="93")
+    for attachment in attachments:
+        before = app.state.db.read_sync(lambda c: c.execute("SELECT count(*) FROM audit").fetchone()[0])
+        got = agent.get(f"/prefecture/files/{file_id}/attachments/{attachment}")
+        assert got.status_code == 200
+        row = app.state.db.read_sync(
+            lambda c: dict(c.execute("SELECT * FROM audit ORDER BY id DESC").fetchone())
+        )
+        assert row["id"] == before + 1
+        assert (row["actor_id"], row["file_id"], row["attachment_id"], row["outcome"]) == (
+            agent.account_id,
+            file_id,
+            attachment,
+            "applied",
+        )
+    # The applicant's route refuses staff: staff read only through the audited one.
+    assert agent.get(f"/files/{file_id}/attachments/{attachments[0]}").status_code == 403

@@ -24,6 +24,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "applicant": frozenset({"applicant"}),
     # Prefecture administrators: invite agents and administrators.
     "staff.invite": frozenset({"admin"}),
+    # The back office: the inbox and a file under review (agents and administrators;
+    # each file is then checked against the reader's prefecture, see `may_review`).
+    "prefecture.review": frozenset({"agent", "admin"}),
+    # The full audit trail of a prefecture, with agents' names: administrators only.
+    "prefecture.audit": frozenset({"admin"}),
     # Agents and administrators of a prefecture: ask for complements, decide (on
     # files of their own prefecture only: checked per file, and by each command).
     "prefecture.decide": frozenset({"agent", "admin"}),
@@ -88,6 +93,18 @@ def is_agent_of(actor: Actor, departement: str | None) -> bool:
     return (
         actor.role in ("agent", "admin") and actor.prefecture is not None and actor.prefecture == departement
     )
+
+
+def may_review(actor: Actor, departement: str | None, submitted_at: str | None) -> bool:
+    """Staff open a file in the back office once it was sent to their prefecture:
+    never a draft, nor a draft withdrawn before it was ever sent."""
+    return submitted_at is not None and is_agent_of(actor, departement)
+
+
+def may_audit(actor: Actor) -> bool:
+    """The audit trail of one prefecture: its administrators. A national
+    administrator (no prefecture) reads no prefecture's trail: least privilege."""
+    return actor.role == "admin" and actor.prefecture is not None
 
 
 def may_see_file(actor: Actor, owner_id: str, departement: str | None, status: str) -> bool:

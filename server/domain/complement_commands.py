@@ -28,7 +28,7 @@ from server.auth.policy import Actor
 from sync.engine import Context, Refused
 
 from . import complements, files
-from .file_commands import catalogue, load_file, note, when
+from .file_commands import catalogue, note, when
 from .files import File
 
 MAX_ITEMS = 30
@@ -38,8 +38,8 @@ MAX_DUE_DAYS = 366
 
 def agents_file(ctx: Context[Actor], args: dict[str, Any]) -> File:
     """The file named in args, for an agent of its prefecture (else not_found / forbidden)."""
-    file = load_file(ctx, args)
-    if not policy.is_agent_of(ctx.actor, file.departement):
+    file = files.get(ctx.conn, str(args.get("file_id", "")))
+    if file is None or not policy.may_review(ctx.actor, file.departement, file.submitted_at):
         raise Refused("not_found", "file_id")
     return file
 

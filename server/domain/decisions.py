@@ -11,6 +11,7 @@ correction is a new decision that names the one it corrects; both stay
 visible, the newest is the one in force.
 
 `file.decide` {file_id, decision_id, outcome, reason, details, corrects?}
+`decision.letter` {file_id, decision_id}: staff download the letter (audited, changes nothing)
 
 Refusal codes (field in brackets): not_found [file_id]; invalid, exists
 [decision_id]; already_decided; not_locked (an agent must hold the file for
@@ -273,4 +274,15 @@ def decide(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     return {"decision_id": decision_id, "status": "decided"}
 
 
-HANDLERS = {"file.decide": decide}
+def letter(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
+    """`decision.letter` {file_id, decision_id}: staff open a decision letter. It
+    changes nothing: it exists so that the access is audited (every staff command
+    is, in `server/commands.py`) before the letter, which names the person, is sent."""
+    file = agents_file(ctx, args)
+    found = get(ctx.conn, str(args.get("decision_id", "")))
+    if found is None or found.file_id != file.id:
+        raise Refused("not_found", "decision_id")
+    return {}
+
+
+HANDLERS = {"file.decide": decide, "decision.letter": letter}

@@ -94,6 +94,12 @@ def _sources(files_visible: str, with_account: bool) -> list[Source]:
             _message,
         ),
         Source(
+            "piece_review",
+            f"SELECT * FROM piece_reviews WHERE file_id IN ({files_visible}) {page}",
+            lambda r: f"{r['file_id']}/{r['piece']}",
+            _pick("file_id", "piece", "state", "note", "at"),
+        ),
+        Source(
             "event",
             f"SELECT * FROM timeline WHERE file_id IN ({files_visible}) {page}",
             lambda r: str(r["id"]),

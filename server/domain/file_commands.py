@@ -257,7 +257,9 @@ def agent_transition(action: str, kind: str) -> Any:
             raise Refused("forbidden")
         if files.next_status(file.status, action) is None:
             raise Refused("not_allowed")
-        status = files.transition(ctx.conn, file, action, ctx.version)
+        status = files.transition(ctx.conn, file, action, ctx.version, by=ctx.actor.account_id)
+        # The applicant's timeline says "the prefecture"; the agent's name stays
+        # in the back office (files.locked_by, the audit trail).
         note(ctx, file, kind)
         return {"status": status}
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -61,6 +61,7 @@ class Field:
     choices: tuple[str, ...] = ()
     max_length: int = 200
     step: str = "identity"  # the page where it is asked
+    optional_in: tuple[str, ...] = ()  # procedures where it is asked but not required
 
 
 FIELDS: dict[str, Field] = {
@@ -78,7 +79,16 @@ FIELDS: dict[str, Field] = {
         Field("prefecture", "choice", required=False, step="address"),
         Field("phone", "phone", required=False, step="address"),
         Field("email", "email", required=False, step="address"),
-        Field("current_permit_expiry", "date", procedures=("renewal", "change_of_status"), step="situation"),
+        # The date the person's right to stay lapses orders the prefecture's inbox
+        # (rights first). Asked in every procedure of someone who holds a permit;
+        # optional where a person may not know it (a lost card, a travel document).
+        Field(
+            "current_permit_expiry",
+            "date",
+            procedures=("renewal", "change_of_status", "change_of_situation", "duplicate", "travel_document"),
+            optional_in=("change_of_situation", "duplicate", "travel_document"),
+            step="situation",
+        ),
         Field(
             "change_kind",
             "choice",
@@ -110,7 +120,51 @@ STEPS = ("situation", "identity", "address")
 
 
 def fields_for(procedure: str) -> list[Field]:
-    return [f for f in FIELDS.values() if not f.procedures or procedure in f.procedures]
+    return [
+        replace(f, required=False) if procedure in f.optional_in else f
+        for f in FIELDS.values()
+        if not f.procedures or procedure in f.procedures
+    ]
+
+
+# Fields copied onto `files` (and the search index) so the inbox is one indexed query.
+RIGHT_FIELD = "current_permit_expiry"
+SEARCH_FIELDS = ("family_name", "given_names", "foreign_number")
+
+
+def right_until(values: dict[str, str]) -> str | None:
+    """The day the person's current proof of right to stay lapses, if they gave
+    a real date (a half-typed one is not a date yet)."""
+    value = (values.get(RIGHT_FIELD) or "").strip()
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day.isoformat() if 1900 <= day.year <= 2100 else None
+
+
+def search_text(number: str, values: dict[str, str]) -> str:
+    """What the inbox search finds a file by: its number, the person's names and
+    foreign-national number (digits kept together whatever the person typed)."""
+    foreign = re.sub(r"[\s.\-]", "", values.get("foreign_number", ""))
+    parts = [number, values.get("family_name", ""), values.get("given_names", ""), foreign]
+    return " ".join(p for p in parts if p)
+
+
+def refresh_derived(conn: sqlite3.Connection, file_id: str, number: str) -> None:
+    """Keep `files.right_until` and the search index in step with the fields.
+
+    The full-text table is reached through `file_search_docs` (file id → its
+    row there): FTS rowids are stable, a table's implicit rowid is not (VACUUM)."""
+    values = field_values(conn, file_id)
+    conn.execute("UPDATE files SET right_until = ? WHERE id = ?", (right_until(values), file_id))
+    text = search_text(number, values)
+    row = conn.execute("SELECT doc FROM file_search_docs WHERE file_id = ?", (file_id,)).fetchone()
+    if row:
+        conn.execute("UPDATE file_search SET text = ? WHERE rowid = ?", (text, row[0]))
+    else:
+        doc = conn.execute("INSERT INTO file_search (text) VALUES (?)", (text,)).lastrowid
+        conn.execute("INSERT INTO file_search_docs (file_id, doc) VALUES (?, ?)", (file_id, doc))
 
 
 def field_problem(field: Field, value: str) -> str | None:
@@ -244,6 +298,7 @@ def create(
     )
     created = get(conn, file_id)
     assert created is not None
+    refresh_derived(conn, created.id, created.number)
     return created
 
 
@@ -279,6 +334,8 @@ def set_fields(
             "UPDATE files SET departement = ?, updated_at = ?, version = ? WHERE id = ?",
             (departement, clock.iso(clock.now()), version, file.id),
         )
+        if {RIGHT_FIELD, *SEARCH_FIELDS} & set(changed):
+            refresh_derived(conn, file.id, file.number)
     return changed
 
 
@@ -291,8 +348,9 @@ def competent_departement(values: dict[str, str]) -> str | None:
     return found.code if found else None
 
 
-def transition(conn: sqlite3.Connection, file: File, action: str, version: int) -> str:
-    """Apply a state change; the caller checked `next_status` first."""
+def transition(conn: sqlite3.Connection, file: File, action: str, version: int, by: str | None = None) -> str:
+    """Apply a state change; the caller checked `next_status` first. `by`: the
+    agent who locks (the file shows who holds it until it leaves `locked`)."""
     status = next_status(file.status, action)
     assert status is not None
     stamp = {
@@ -304,11 +362,12 @@ def transition(conn: sqlite3.Connection, file: File, action: str, version: int) 
     now = clock.iso(clock.now())
     column = stamp.get(status)
     extra = f", {column} = coalesce({column}, ?)" if column and action != "unlock" else ""
-    params: list[Any] = [status, now, version]
+    params: list[Any] = [status, now, version, by if status == "locked" else None]
     if extra:
         params.append(now)
     conn.execute(
-        f"UPDATE files SET status = ?, updated_at = ?, version = ?{extra} WHERE id = ?", (*params, file.id)
+        f"UPDATE files SET status = ?, updated_at = ?, version = ?, locked_by = ?{extra} WHERE id = ?",
+        (*params, file.id),
     )
     return status
 

@@ -301,6 +301,95 @@ def m005_back_office_columns(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m009_audit_and_review(db: sqlite_utils.Database) -> None:
+    """The prefecture's side: audit trail, agents' visits, accepted pieces, inbox search.
+
+    - audit: every access of staff to a file or a piece, and every staff command,
+      one row each, never updated; each row's digest chains it to the previous
+      one (tamper evidence: see docs/adr/0011).
+    - file_visits: per agent and file, the version of the sync clock when the
+      agent last opened it ("what changed since I last looked").
+    - piece_reviews: a piece an agent accepted (with an optional note).
+    - file_search (FTS5) with file_search_docs (file id → its row there): the
+      inbox finds a file by number, names and foreign-national number.
+    - files_inbox: the inbox's order (right to stay lapsing first, unknown
+      dates last, then the oldest submission) as an index, for keyset pages.
+    """
+    db["audit"].create(
+        {
+            "id": int,
+            "at": str,
+            "actor_id": str,
+            "actor_role": str,
+            "departement": str,  # the file's prefecture, else the actor's
+            "file_id": str,
+            "attachment_id": str,
+            "action": str,  # the command's op (file.view for an access)
+            "outcome": str,  # applied | refused:<code>
+            "command_id": str,
+            "detail": str,  # JSON: ids and names, never what a person wrote
+            "digest": str,  # sha256(previous digest + this row), hex
+        },
+        pk="id",
+        not_null={"at", "action", "outcome", "digest"},
+    )
+    db["audit"].create_index(["departement", "id"])
+    db["audit"].create_index(["file_id", "id"])
+    db["audit"].create_index(["actor_id", "id"])
+    db["audit"].create_index(["at"])
+
+    db["file_visits"].create(
+        {"account_id": str, "file_id": str, "seen_version": int, "seen_at": str},
+        pk=("account_id", "file_id"),
+        not_null={"seen_version", "seen_at"},
+    )
+
+    db["piece_reviews"].create(
+        {
+            "file_id": str,
+            "piece": str,
+            "state": str,  # accepted
+            "note": str,
+            "by_id": str,
+            "at": str,
+            "command_id": str,
+            "version": int,
+        },
+        pk=("file_id", "piece"),
+        foreign_keys=[("file_id", "files", "id")],
+        not_null={"state", "at", "version"},
+    )
+    db["piece_reviews"].create_index(["version"])
+
+    conn = db.conn
+    conn.execute(
+        "CREATE VIRTUAL TABLE file_search USING fts5(text, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    conn.execute("CREATE TABLE file_search_docs (file_id TEXT PRIMARY KEY, doc INTEGER NOT NULL UNIQUE)")
+    conn.execute(
+        "CREATE INDEX files_inbox ON files"
+        " (departement, coalesce(right_until, '9999-12-31'), submitted_at, id, status)"
+    )
+    # Files made before this step: their right-to-stay date and search entry
+    # (the same rules as `server/domain/files.py` `right_until` / `search_text`).
+    conn.execute(
+        "UPDATE files SET right_until = (SELECT value FROM file_fields WHERE file_id = files.id"
+        " AND name = 'current_permit_expiry' AND date(value) = value"
+        " AND value BETWEEN '1900-01-01' AND '2100-12-31')"
+    )
+
+    def field(name: str) -> str:
+        return f"coalesce((SELECT value FROM file_fields WHERE file_id = f.id AND name = '{name}'), '')"
+
+    foreign = f"replace(replace(replace(replace({field('foreign_number')}, ' ', ''), '.', ''), '-', ''), char(9), '')"
+    conn.execute(
+        "INSERT INTO file_search (rowid, text) SELECT f.rowid, trim(f.number || ' ' || "
+        f"{field('family_name')} || ' ' || {field('given_names')} || ' ' || {foreign}) FROM files f"
+    )
+    conn.execute("INSERT INTO file_search_docs (file_id, doc) SELECT id, rowid FROM files")
+
+
+@migrations()
 def m010_complements_and_decisions(db: sqlite_utils.Database) -> None:
     """What an agent asks the person to provide again, item by item; the
     prefecture's decisions, each with its reason, legal basis and appeal routes;

@@ -211,6 +211,8 @@ async def signin_finish(request: Request) -> Response:
     outcome = await finish(request, flows.finish_signin, values)
     if isinstance(outcome, flows.FlowError):
         return await _signin_page(request, next_url, message(outcome.code), 400)
+    if next_url == "/dashboard" and outcome.account.is_staff and outcome.account.prefecture:
+        next_url = "/prefecture"  # an agent's day starts with the files received
     return _signed_in_response(request, outcome, redirect(next_url))
 
 

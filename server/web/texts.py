@@ -11,7 +11,7 @@ from typing import Any
 
 from server import translation
 from server.domain import catalogue as catalogue_module
-from server.domain import decision_reasons
+from server.domain import decision_reasons, geography
 from server.domain.files import FIELDS, File
 from server.domain.timeline import Event
 from server.translation import N_, gettext
@@ -247,6 +247,13 @@ def describe(event: Event) -> str:
         if d.get("status") == "accepted":
             return gettext("Complément accepté par la préfecture : %(items)s") % {"items": _targets(d)}
         return gettext("La préfecture ne demande plus : %(items)s") % {"items": _targets(d)}
+    if kind == "viewed":
+        found = geography.get(d.get("departement"))
+        name = f"{found.name} ({found.code})" if found else d.get("departement", "")
+        return gettext("Dossier consulté par la préfecture : %(prefecture)s") % {"prefecture": name}
+    if kind == "piece_accepted":
+        text = gettext("Pièce acceptée par la préfecture : %(piece)s") % {"piece": piece_label()}
+        return f"{text} — {d['note']}" if d.get("note") else text
     return kind
 
 

@@ -14,27 +14,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server import clock
-from server.auth import policy
 from server.domain import catalogue as catalogue_module
 from server.domain import complements, files, geography
 from server.domain.files import File
 
-from ..common import actor, db, form, not_found, redirect, run_command, templates
+from ..common import actor, db, form, redirect, run_command
 from ..messages import done, message
+from .common import render
+from .common import reviewed_file as agents_file
 
 
 def catalogue() -> catalogue_module.Catalogue:
     return catalogue_module.load()
-
-
-async def agents_file(request: Request) -> File:
-    """The file in the URL, for an agent of its prefecture; 404 for anyone else
-    and for drafts (never 403: ids reveal nothing)."""
-    who = actor(request)
-    file = await db(request).read(files.get, request.path_params["file_id"])
-    if file is None or file.status == "draft" or not policy.is_agent_of(who, file.departement):
-        raise not_found()
-    return file
 
 
 def candidates(file: File) -> list[tuple[str, str]]:
@@ -67,7 +58,7 @@ async def _page(
     preselected = request.query_params.get("piece", "")
     if chosen is None:
         chosen = {f"piece:{preselected}": {"ask": "1", "reason": "", "due": ""}} if preselected else {}
-    return templates(request).render(
+    return render(
         request,
         "prefecture/complements.html",
         {
@@ -147,7 +138,7 @@ async def _settings_page(
 ) -> Response:
     who = actor(request)
     days = await db(request).read(complements.default_days, who.prefecture)
-    return templates(request).render(
+    return render(
         request,
         "prefecture/settings.html",
         {

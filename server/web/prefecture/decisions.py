@@ -13,10 +13,12 @@ from starlette.responses import Response
 from server.domain import accounts, decision_reasons, decisions
 from server.domain.files import File
 
-from ..common import db, form, not_found, redirect, run_command, templates
+from ..common import db, form, not_found, redirect, run_command
 from ..decisions import letter_response
 from ..messages import done, message
-from .complements import agents_file, catalogue
+from .common import render
+from .common import reviewed_file as agents_file
+from .complements import catalogue
 
 
 async def _page(
@@ -34,7 +36,7 @@ async def _page(
     data = await db(request).read(load)
     reasons = decision_reasons.load()
     in_force = next((d for d in data["decisions"] if d.in_force), None)
-    return templates(request).render(
+    return render(
         request,
         "prefecture/decision.html",
         {
@@ -97,5 +99,9 @@ async def letter(request: Request) -> Response:
 
     decision, corrected, language = await db(request).read(load)
     if decision is None or decision.file_id != file.id:
+        raise not_found()
+    # The letter names the person: its audit row is committed before it is sent.
+    seen = await run_command(request, "decision.letter", {"file_id": file.id, "decision_id": decision.id})
+    if not seen.applied:
         raise not_found()
     return letter_response(request, decision, language, corrected)

@@ -1,0 +1,160 @@
+"""The inbox: rights first, filters, counts, search, pages by key; and the
+right-to-stay date kept on the file as the person types it."""
+
+from __future__ import annotations
+
+import uuid
+
+from bench.inbox import populate
+from server.domain import inbox
+
+from .test_prefecture_review import staff, submitted_file
+
+
+def query(info, **changes) -> inbox.Query:
+    return inbox.Query(departement="75", reader=info["reader"], today=info["today"], **changes)
+
+
+def sort_key(row: inbox.Row) -> tuple[str, str, str]:
+    return (row.right_until or inbox.NO_DATE, row.submitted_at, row.id)
+
+
+def every_page(conn, q: inbox.Query) -> list[inbox.Row]:
+    rows, after = [], None
+    while True:
+        found = inbox.page(conn, inbox.Query(**{**q.__dict__, "after": inbox.parse_cursor(after)}))
+        rows += found.rows
+        if not found.after:
+            return rows
+        after = found.after
+
+
+def test_order_lapsed_first_unknown_last_and_keyset_pages(db):
+    info = db.write_sync(lambda c: populate(c, 600, 100))
+    conn = db.reader()
+    rows = every_page(conn, query(info, limit=37))
+    everything = conn.execute(
+        "SELECT count(*) FROM files WHERE departement = '75' AND status IN ('submitted', 'locked')"
+    ).fetchone()[0]
+    assert len(rows) == everything == len({r.id for r in rows})  # no row twice, none missing
+    assert [sort_key(r) for r in rows] == sorted(sort_key(r) for r in rows)
+    lapsed = [r.lapsed for r in rows]
+    assert lapsed[0] and lapsed == sorted(lapsed, reverse=True)  # lapsed ones on top
+    dated = [r.right_until is not None for r in rows]
+    assert dated == sorted(dated, reverse=True)  # unknown dates after every known one
+    assert {r.status for r in rows} == {"submitted", "locked"}
+
+
+def test_filters_counts_and_search(db):
+    info = db.write_sync(lambda c: populate(c, 800, 100))
+    conn = db.reader()
+    counts = inbox.counts(conn, "75")
+    for status in ("submitted", "locked", "decided", "withdrawn"):
+        assert len(every_page(conn, query(info, status=status))) == counts[status]
+    assert "draft" not in counts
+    procedure = every_page(conn, query(info, procedure=info["procedure"]))
+    assert procedure and {r.procedure for r in procedure} == {info["procedure"]}
+    old = every_page(conn, query(info, older_than_days=365))
+    assert old and all(r.submitted_at < "2025-12-01" for r in old)
+    answered = every_page(conn, query(info, answered=True))
+    assert all(r.complement_state == "answered" for r in answered)
+    changed = every_page(conn, query(info, changed=True))
+    assert 0 < len(changed) < len(every_page(conn, query(info)))
+    by_name = every_page(conn, query(info, search=info["family"][:4].lower(), status="all"))
+    assert by_name and all(r.family_name == info["family"] for r in by_name)
+    (by_number,) = inbox.page(conn, query(info, search=info["number"], status="all")).rows
+    assert by_number.number == info["number"]
+    spaced = f"{info['foreign'][:3]} {info['foreign'][3:6]} {info['foreign'][6:]}"
+    assert [r.number for r in inbox.page(conn, query(info, search=spaced, status="all")).rows] == [
+        info["number"]
+    ]
+    assert inbox.page(conn, query(info, search="«»")).rows == []
+
+
+def test_the_page_over_http(app, settings, make_person):
+    agent = staff(app, settings, prefecture="93")
+    empty = agent.get("/prefecture")
+    assert empty.status_code == 200 and "Aucun dossier reçu pour l’instant." in empty.text
+    person, file_id = submitted_file(make_person, current_permit_expiry="2020-01-31")
+    page = agent.get("/prefecture")
+    assert f"/prefecture/files/{file_id}" in page.text
+    assert "Droit au séjour expiré le" in page.text
+    assert "Nouveau ou modifié depuis votre dernière consultation" in page.text
+    agent.get(f"/prefecture/files/{file_id}")
+    assert f"/prefecture/files/{file_id}" not in agent.get("/prefecture?changed=1").text
+    assert f"/prefecture/files/{file_id}" in agent.get("/prefecture?q=diallo").text
+    assert f"/prefecture/files/{file_id}" not in agent.get("/prefecture?q=martin").text
+    bad = agent.get("/prefecture?older_than=abc&status=nope")
+    assert bad.status_code == 400 and "Un filtre n’a pas été compris" in bad.text
+    assert agent.get("/prefecture?after=garbage").status_code == 200
+    # A draft of the same prefecture never shows.
+    draft = person.start_file("change_of_situation")
+    assert draft not in agent.get("/prefecture?status=all").text
+
+
+def test_right_until_follows_the_field_and_every_procedure_asks_it(app, settings, make_person):
+    person = make_person()
+    person.signup()
+    for procedure in ("change_of_situation", "duplicate", "travel_document"):
+        file_id = person.start_file(procedure)
+        assert 'id="f-current_permit_expiry"' in person.client.get(f"/files/{file_id}/situation").text
+    file_id = person.start_file("change_of_situation")
+
+    def right():
+        return app.state.db.read_sync(
+            lambda c: c.execute("SELECT right_until FROM files WHERE id = ?", (file_id,)).fetchone()[0]
+        )
+
+    assert right() is None
+    values = {"change_kind": "address", "change_details": "Nouvelle adresse.", "notes": ""}
+    person.fill(file_id, "situation", current_permit_expiry="2027-03-31", **values)
+    assert right() == "2027-03-31"
+    person.fill(file_id, "situation", current_permit_expiry="2027-13-45", **values)
+    assert right() is None  # not a date: unknown, never a wrong order
+    person.fill(file_id, "situation", current_permit_expiry="", **values)
+    assert right() is None
+
+
+def test_the_migration_fills_dates_and_search_for_existing_files(tmp_path):
+    import sqlite_utils
+
+    from server.store.db import Database
+    from server.store.migrations import migrate, migrations
+
+    database = Database(tmp_path / "old.db")
+    with database.exclusive() as conn:
+        migrations.apply(sqlite_utils.Database(conn), stop_before="m009_audit_and_review")
+        owner = str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO accounts (id, user_handle, display_name, language, role, created_at, version)"
+            " VALUES (?, ?, 'A', 'fr', 'applicant', '2026', 1)",
+            (owner, b"x" * 32),
+        )
+        conn.execute(
+            "INSERT INTO files (id, number, owner_id, procedure, grounds, status, departement, created_at,"
+            " updated_at, version) VALUES ('f1', '2026-000001', ?, 'renewal', '[]', 'submitted', '93', '2026',"
+            " '2026', 1)",
+            (owner,),
+        )
+        for name, value in [
+            ("current_permit_expiry", "2027-02-28"),
+            ("family_name", "Mbappé"),
+            ("foreign_number", "12 34 56 78 90"),
+        ]:
+            conn.execute(
+                "INSERT INTO file_fields (file_id, name, value, at, version) VALUES ('f1', ?, ?, '2026', 1)",
+                (name, value),
+            )
+    assert "m009_audit_and_review" in migrate(database)
+    conn = database.reader()
+    assert conn.execute("SELECT right_until FROM files").fetchone()[0] == "2027-02-28"
+    for words in ("mbappe", "1234567890", "2026-000001"):
+        expression = inbox.match_expression(words)
+        assert [
+            r[0]
+            for r in conn.execute(
+                "SELECT d.file_id FROM file_search s JOIN file_search_docs d ON d.doc = s.rowid WHERE file_search MATCH ?",
+                (expression,),
+            )
+        ] == ["f1"], words
+    database.close()
