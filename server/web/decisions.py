@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -59,14 +60,16 @@ async def page(request: Request) -> Response:
 
 async def letter(request: Request) -> Response:
     _, decision, corrected = await _load(request)
-    return letter_response(request, decision, request.state.lang, corrected)
+    return await letter_response(request, decision, request.state.lang, corrected)
 
 
-def letter_response(
+async def letter_response(
     request: Request, decision: Decision, reader: str, corrected: Decision | None
 ) -> Response:
+    # Laying out a letter takes a quarter of a second: not on the event loop.
+    words = letter_content.letter(decision, reader, corrected)
     try:
-        body = letters.render(letter_content.letter(decision, reader, corrected))
+        body = await run_in_threadpool(letters.render, words)
     except letters.FontsMissing:
         return render_error(request, 503, LETTER_UNAVAILABLE)
     return Response(

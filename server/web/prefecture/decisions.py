@@ -104,4 +104,4 @@ async def letter(request: Request) -> Response:
     seen = await run_command(request, "decision.letter", {"file_id": file.id, "decision_id": decision.id})
     if not seen.applied:
         raise not_found()
-    return letter_response(request, decision, language, corrected)
+    return await letter_response(request, decision, language, corrected)
