@@ -49,6 +49,13 @@ def test_filters_counts_and_search(db):
     info = db.write_sync(lambda c: populate(c, 800, 100))
     conn = db.reader()
     counts = inbox.counts(conn, "75")
+    exact = dict(
+        conn.execute(
+            "SELECT status, count(*) FROM files WHERE departement = '75' AND submitted_at IS NOT NULL"
+            " GROUP BY status"
+        ).fetchall()
+    )
+    assert counts == {s: exact.get(s, 0) for s in counts}
     for status in ("submitted", "locked", "decided", "withdrawn"):
         assert len(every_page(conn, query(info, status=status))) == counts[status]
     assert "draft" not in counts
@@ -148,6 +155,8 @@ def test_the_migration_fills_dates_and_search_for_existing_files(tmp_path):
     assert "m009_audit_and_review" in migrate(database)
     conn = database.reader()
     assert conn.execute("SELECT right_until FROM files").fetchone()[0] == "2027-02-28"
+    assert inbox.counts(conn, "93")["submitted"] == 0  # never sent: no submitted_at
+
     for words in ("mbappe", "1234567890", "2026-000001"):
         expression = inbox.match_expression(words)
         assert [

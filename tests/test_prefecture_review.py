@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from server import clock
 from server.auth import sessions
-from server.domain import accounts, audit
+from server.domain import accounts, audit, inbox
 from server.domain import catalogue as catalogue_module
 
 from .test_files_http import a_file_for, complete
@@ -128,6 +128,12 @@ def test_lock_unlock_and_who_holds_the_file(app, settings, make_person):
         lambda c: dict(c.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone())
     )
     assert row["status"] == "locked" and row["locked_by"] == jeanne.account_id
+    assert app.state.db.read_sync(inbox.counts, "93") == {
+        "submitted": 0,
+        "locked": 1,
+        "decided": 0,
+        "withdrawn": 0,
+    }
     assert "Pris en examen par Jeanne" in paul.get(f"/prefecture/files/{file_id}").text
     assert "Pris en examen par Jeanne" in paul.get("/prefecture").text
     # The person cannot change it now, and is told so.
@@ -140,6 +146,13 @@ def test_lock_unlock_and_who_holds_the_file(app, settings, make_person):
         lambda c: dict(c.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone())
     )
     assert row["status"] == "submitted" and row["locked_by"] is None
+    person.client.post(f"/files/{file_id}/withdraw", data={"reason": ""})
+    assert app.state.db.read_sync(inbox.counts, "93") == {
+        "submitted": 0,
+        "locked": 0,
+        "decided": 0,
+        "withdrawn": 1,
+    }
     ops = [(r["action"], r["actor_id"]) for r in audit_rows(app, file_id) if r["action"] != "file.view"]
     assert ops == [
         ("file.lock", jeanne.account_id),
