@@ -171,3 +171,25 @@ def test_the_phone_pulls_complements_and_decisions(app, make_person) -> None:
     assert complement["data"]["status"] == "closed"
     file = next(r for r in records if r["type"] == "file")
     assert file["data"]["status"] == "decided"
+
+
+def test_the_export_holds_decisions_their_letters_and_what_was_asked(app, make_person) -> None:
+    import io
+    import zipfile
+
+    p, file_id = submitted_renewal(app, make_person)
+    agent_command(
+        app,
+        "complement.request",
+        {"file_id": file_id, "items": [{"kind": "field", "target": "city", "reason": "Commune ?"}]},
+    )
+    assert decide(app, file_id, outcome="refused", reason="public_order", details=DETAILS).applied
+    archive = zipfile.ZipFile(io.BytesIO(p.client.get("/account/export").content))
+    letters_in = [n for n in archive.namelist() if "/decisions/" in n]
+    assert len(letters_in) == 1 and archive.read(letters_in[0]).startswith(b"%PDF")
+    data = json.loads(archive.read("data.json"))
+    [exported] = [f for f in data["files"] if f["decisions"]]
+    assert exported["decisions"][0]["motivation"]["details"] == DETAILS
+    assert exported["complements"][0]["reason"] == "Commune ?"
+    index = archive.read("index.html").decode()
+    assert "Menace pour l’ordre public" in index and letters_in[0] in index
