@@ -73,7 +73,8 @@ def test_the_letter_in_french_and_arabic(refused) -> None:
     assert reason.label.ar in text
     assert reasons.appeals[2].label.ar.split(" (")[0] in text
     assert "CESEDA L.432-1" in text
-    assert "شهر" in text  # the time limit, in months
+    assert reasons.codes["CESEDA"].ar.split(" (")[0] in text  # the legal basis, named in Arabic
+    assert "المهلة: شهران" in text  # "time limit: two months"
 
 
 def test_french_only_for_a_french_reader_and_the_agent_gets_the_same_letter(refused, app, settings) -> None:
