@@ -54,12 +54,9 @@ def view(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         found = pieces.get(ctx.conn, str(attachment_id))
         if found is None or found.file_id != file.id:
             raise Refused("not_found", "attachment_id")
-    if (
-        message_id is not None
-        and not ctx.conn.execute(
-            "SELECT 1 FROM messages WHERE id = ? AND file_id = ?", (str(message_id), file.id)
-        ).fetchone()
-    ):
+    if message_id is not None and not ctx.conn.execute(
+        "SELECT 1 FROM messages WHERE id = ? AND file_id = ?", (str(message_id), file.id)
+    ).fetchone():
         raise Refused("not_found", "message_id")
     now = clock.now()
     today = now.date().isoformat()

@@ -83,9 +83,7 @@ async def page(request: Request) -> Response:
             "errors": errors,
             "kept": kept,
             "first_page": not before,
-            "next_url": f"/prefecture/audit?{urlencode({**kept, 'before': next_before})}"
-            if next_before
-            else "",
+            "next_url": f"/prefecture/audit?{urlencode({**kept, 'before': next_before})}" if next_before else "",
         },
         status_code=400 if errors else 200,
     )
