@@ -182,7 +182,10 @@ def populate(
         ((reader, f, rnd.randint(0, total), iso) for f in visited),
     )
     conn.execute("UPDATE sync_clock SET value = ?", (total + events + files,))
-    sample = file_rows[files // 3]
+    # A file of the inbox (sent, open) to search for by number and foreign number.
+    sample = next(
+        r for r in file_rows[files // 3 :] if r[5] in ("submitted", "locked") and r[6] == departement
+    )
     return {
         "reader": reader,
         "today": today.isoformat(),
@@ -252,7 +255,7 @@ def measure(files: int = 200_000, events: int = 2_000_000, runs: int = 200) -> d
             "filtered: decided, older than 90 days": lambda: inbox.page(
                 conn, inbox.Query(**{**q.__dict__, "status": "decided", "older_than_days": 90})
             ),
-            "search: family name": lambda: inbox.page(
+            "search: family name (1 file in 20)": lambda: inbox.page(
                 conn, inbox.Query(**{**q.__dict__, "search": info["family"]})
             ),
             "search: file number": lambda: inbox.page(
@@ -262,6 +265,16 @@ def measure(files: int = 200_000, events: int = 2_000_000, runs: int = 200) -> d
                 conn, inbox.Query(**{**q.__dict__, "search": info["foreign"]})
             ),
         }
+        spaced = f"{info['foreign'][:3]} {info['foreign'][3:6]} {info['foreign'][6:]}"
+        cases["search: foreign number typed in groups"] = lambda: inbox.page(
+            conn, inbox.Query(**{**q.__dict__, "search": spaced})
+        )
+        cases["search: name + given name"] = lambda: inbox.page(
+            conn, inbox.Query(**{**q.__dict__, "search": f"{info['family']} {GIVEN[0]}"})
+        )
+        cases["search: a year (half the files match)"] = lambda: inbox.page(
+            conn, inbox.Query(**{**q.__dict__, "search": "2025"})
+        )
         results: dict[str, Any] = {"files": files, "events": events, "build_s": round(built, 1)}
         assert first.rows, "the synthetic inbox is empty"
         for label, fn in cases.items():

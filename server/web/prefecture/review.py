@@ -61,6 +61,7 @@ async def _open(request: Request, file: File) -> Result:
 def _load(conn: Any, file: File, since: int | None, since_at: str | None) -> dict[str, Any]:
     cat = catalogue.load()
     return {
+        "file": files.get(conn, file.id) or file,  # as it is now, in the same snapshot
         "values": files.field_values(conn, file.id),
         "pieces": review.piece_views(conn, file, cat, since),
         "events": timeline.for_file(conn, file.id),
@@ -92,7 +93,7 @@ async def page(
         raise not_found()
     since = opened.data.get("previous_version")
     data = await db(request).read(_load, file, since, opened.data.get("previous_at"))
-    file = await db(request).read(files.get, file.id) or file
+    file = data["file"]
     cat = catalogue.load()
     lang = translation.current.get()
     return render(
@@ -100,7 +101,6 @@ async def page(
         "prefecture/file.html",
         {
             **data,
-            "file": file,
             "catalogue": cat,
             "fields_by_step": {
                 s: [f for f in files.fields_for(file.procedure) if f.step == s] for s in files.STEPS
