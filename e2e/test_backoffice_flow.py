@@ -4,7 +4,8 @@ agent's computer, each with real virtual passkeys):
 submit → the agent opens the file (the person sees "viewed by the prefecture of …")
 → the agent takes it for review and asks for one piece again → the person, OFFLINE,
 adds it, then comes back online → the agent is told, accepts the piece and refuses the
-request with a reason → the person reads the reason, the legal basis and the appeal
+request with a reason → the phone keeps the decision, readable offline → the person
+reads the reason, the legal basis and the appeal
 time limit, and downloads the letter (a PDF that says them, in French and Arabic).
 
 Then axe-core on every page this issue adds, in French and in Arabic, at 320 px.
@@ -182,6 +183,17 @@ def test_submit_open_ask_answer_offline_accept_refuse_and_read_why(new_device_fa
     agent.get_by_role("button", name="Rendre la décision").click()
     agent.wait_for_url(f"**/prefecture/files/{file_id}/decision?done=decided")
     expect(agent.locator("main")).to_contain_text("en vigueur")
+
+    # The phone pulls the decision and keeps its page: readable with no network.
+    [decided] = rows(server, "SELECT id FROM decisions WHERE file_id = ?", file_id)
+    decision_page = f"/files/{file_id}/decisions/{decided['id']}"
+    applicant.goto("/dashboard")
+    wait_until(applicant, f"async () => !!(await caches.match('{decision_page}'))", what="decision page kept")
+    context.set_offline(True)
+    applicant.goto(decision_page)
+    served(applicant, "cache")
+    expect(applicant.locator("main")).to_contain_text(refusal.label.fr)
+    context.set_offline(False)
 
     # The person reads why, on what legal basis, and how long they have to appeal.
     applicant.goto(f"/files/{file_id}")
