@@ -5,8 +5,8 @@ submit → the agent opens the file (the person sees "viewed by the prefecture o
 → the agent takes it for review and asks for one piece again → the person, OFFLINE,
 adds it, then comes back online → the agent is told, accepts the piece and refuses the
 request with a reason → the phone keeps the decision, readable offline → the person
-reads the reason, the legal basis and the appeal
-time limit, and downloads the letter (a PDF that says them, in French and Arabic).
+reads the reason, the legal basis and the appeal time limit, and downloads the letter
+(a PDF that says them, in French and Arabic).
 
 Then axe-core on every page this issue adds, in French and in Arabic, at 320 px.
 """
