@@ -246,6 +246,8 @@ def withdraw(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         raise Refused("file_closed")
     reason = " ".join(str(args.get("reason") or "").split())[:1000]
     files.transition(ctx.conn, file, "withdraw", ctx.version)
+    # Nothing more is awaited from a person who stopped the procedure.
+    complements.settle(ctx.conn, file.id, "closed", when(ctx), ctx.version)
     note(ctx, file, "withdrawn", reason=reason)
     return {"status": "withdrawn"}
 
