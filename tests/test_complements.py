@@ -224,3 +224,14 @@ def test_a_withdrawn_file_awaits_nothing(app, make_person) -> None:
     assert withdrawn.status_code == 303
     assert [i.status for i in items(app, file_id)] == ["closed"]
     assert file_row(app, file_id)["complement_state"] is None
+
+
+def test_the_person_is_told_when_the_time_limit_has_passed(app, make_person) -> None:
+    p, file_id = submitted_renewal(app, make_person)
+    item = {"kind": "field", "target": "city", "reason": "Commune ?"}
+    assert agent_command(app, "complement.request", {"file_id": file_id, "items": [item]}).applied
+    assert "Le délai est passé" not in p.client.get(f"/files/{file_id}").text
+    app.state.db.write_sync(
+        lambda c: c.execute("UPDATE complement_items SET due = '2020-01-01' WHERE file_id = ?", (file_id,))
+    )
+    assert "Le délai est passé (1 janvier 2020)" in p.client.get(f"/files/{file_id}").text

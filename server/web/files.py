@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server import clock
 from server.auth import policy
 from server.domain import catalogue as catalogue_module
 from server.domain import complements, decisions, files, geography, messages, pieces, timeline
@@ -128,6 +129,7 @@ def _file_context(conn: Any, file: File) -> dict[str, Any]:
         "problems": files.problems(conn, file, catalogue()),
         "asked": complements.open_items(conn, file.id),
         "decisions": decisions.for_file(conn, file.id),
+        "today": clock.now().date().isoformat(),
     }
 
 
