@@ -91,6 +91,19 @@ def test_the_page_over_http(app, settings, make_person):
     assert f"/prefecture/files/{file_id}" not in agent.get("/prefecture?changed=1").text
     assert f"/prefecture/files/{file_id}" in agent.get("/prefecture?q=diallo").text
     assert f"/prefecture/files/{file_id}" not in agent.get("/prefecture?q=martin").text
+    # The complement columns (kept by the complements' commands) show on the card.
+    app.state.db.write_sync(
+        lambda c: c.execute(
+            "UPDATE files SET complement_state = 'asked', complement_due = '2030-01-31' WHERE id = ?",
+            (file_id,),
+        )
+    )
+    assert "Compléments demandés (à rendre le 31 janvier 2030)" in agent.get("/prefecture").text
+    assert file_id not in agent.get("/prefecture?answered=1").text
+    app.state.db.write_sync(
+        lambda c: c.execute("UPDATE files SET complement_state = 'answered' WHERE id = ?", (file_id,))
+    )
+    assert f"/prefecture/files/{file_id}" in agent.get("/prefecture?answered=1").text
     bad = agent.get("/prefecture?older_than=abc&status=nope")
     assert bad.status_code == 400 and "Un filtre n’a pas été compris" in bad.text
     assert agent.get("/prefecture?after=garbage").status_code == 200

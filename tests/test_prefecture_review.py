@@ -136,6 +136,10 @@ def test_lock_unlock_and_who_holds_the_file(app, settings, make_person):
     }
     assert "Pris en examen par Jeanne" in paul.get(f"/prefecture/files/{file_id}").text
     assert "Pris en examen par Jeanne" in paul.get("/prefecture").text
+    # The person's phone pulls the state, never who holds it.
+    pulled = person.client.get("/sync/pull?cursor=0").json()["records"]
+    (record,) = [r for r in pulled if r["type"] == "file"]
+    assert record["data"]["status"] == "locked" and "locked_by" not in record["data"]
     # The person cannot change it now, and is told so.
     assert "En cours d’examen" in person.client.get(f"/files/{file_id}").text
     # Locking twice is refused with a sentence, not an error page.
