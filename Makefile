@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
+# Noto Sans and Noto Naskh Arabic draw the decision letters (ADR 0012).
+NOTO := /usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint unit e2e i18n bench restore invite clean
@@ -27,22 +29,26 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
+$(NOTO):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-noto-core
+
 # The Procfile's web: line, run as a PaaS would (the venv's bin/ on PATH):
 # restore the database if it is missing, migrate, then Litestream wrapping uvicorn.
-run: $(VENV)/.run-installed
+run: $(VENV)/.run-installed $(NOTO)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash -c "$$(sed -n 's/^web: //p' Procfile)"
 
-test: $(VENV)/.test-installed $(CHROMIUM) lint unit e2e
+test: $(VENV)/.test-installed $(CHROMIUM) $(NOTO) lint unit e2e
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m i18n.catalogues check
 
-unit: $(VENV)/.test-installed
+unit: $(VENV)/.test-installed $(NOTO)
 	$(BIN)/pytest tests -q
 
-e2e: $(VENV)/.test-installed $(CHROMIUM)
+e2e: $(VENV)/.test-installed $(CHROMIUM) $(NOTO)
 	$(BIN)/pytest e2e -q
 
 # Extract messages, merge them into every catalogue, compile.

@@ -134,6 +134,7 @@
   function pull() {
     return idb.get("meta", "cursor:" + account).then(function (cursor) {
       var changedFiles = {};
+      var decisionPages = []; // a decision is read offline too: its page is kept
       var any = false;
       function page(at) {
         return fetch("/sync/pull?cursor=" + (at || 0), { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -148,6 +149,7 @@
                 any = true;
                 var file = r.type === "file" ? r.id : r.data.file_id;
                 if (file) changedFiles[file] = true;
+                if (r.type === "decision") decisionPages.push("/files/" + file + "/decisions/" + r.id);
               });
               meta.put(body.cursor, "cursor:" + account);
             }).then(function () {
@@ -161,7 +163,7 @@
         Object.keys(changedFiles).forEach(function (id) {
           urls.push("/files/" + id, "/files/" + id + "/messages", "/files/" + id + "/checklist");
         });
-        tell({ type: "refresh", urls: urls });
+        tell({ type: "refresh", urls: urls.concat(decisionPages) });
       });
     }).catch(function () { /* offline: the next flush pulls */ });
   }

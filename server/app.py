@@ -13,7 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server import settings as settings_module
 from server.auth.ratelimit import RateLimiter
-from server.domain import catalogue
+from server.domain import catalogue, decision_reasons
 from server.routes import routes
 from server.settings import Settings
 from server.store import migrations
@@ -45,6 +45,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     _logging(settings)
     # A broken procedure catalogue stops the start, with the list of its problems.
     catalogue.load()
+    # So does a broken list of decision reasons: no decision without its motivation.
+    decision_reasons.load()
     db = Database(settings.db_path)
     # Migrations run before the first request: a database made by an older
     # version is upgraded at start-up (they are a no-op when up to date).

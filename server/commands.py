@@ -10,7 +10,16 @@ from collections.abc import Mapping
 
 from server.auth import commands as auth_commands
 from server.auth.policy import Actor
-from server.domain import accounts, audit, file_commands, messages, pieces, review
+from server.domain import (
+    accounts,
+    audit,
+    complement_commands,
+    decisions,
+    file_commands,
+    messages,
+    pieces,
+    review,
+)
 from sync import log
 from sync.engine import Handler, apply_command
 from sync.protocol import Command, Result
@@ -22,6 +31,9 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **pieces.HANDLERS,
     **messages.HANDLERS,
     **review.HANDLERS,
+    # prefecture: complements and decisions
+    **complement_commands.HANDLERS,
+    **decisions.HANDLERS,
 }
 
 

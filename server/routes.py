@@ -7,9 +7,24 @@ from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, Mount, Route
 
-from server.web import account, admin, auth_pages, files, history, pages, pieces, sw, sync_api, thread, tus
+from server.web import (
+    account,
+    admin,
+    auth_pages,
+    decisions,
+    files,
+    history,
+    pages,
+    pieces,
+    sw,
+    sync_api,
+    thread,
+    tus,
+)
 from server.web.guard import Endpoint, guarded
 from server.web.prefecture import audit as prefecture_audit
+from server.web.prefecture import complements as prefecture_complements
+from server.web.prefecture import decisions as prefecture_decisions
 from server.web.prefecture import inbox as prefecture_inbox
 from server.web.prefecture import review as prefecture_review
 from server.web.static import StaticAssets
@@ -81,6 +96,8 @@ routes: list[BaseRoute] = [
     route("/files/{file_id}/messages", thread.send, "applicant", POST),
     route("/files/{file_id}/messages/read", thread.mark_read, "applicant", POST),
     route("/files/{file_id}/messages/{message_id}/attachments/{index:int}", thread.attachment, "applicant"),
+    route("/files/{file_id}/decisions/{decision_id}.pdf", decisions.letter, "applicant"),
+    route("/files/{file_id}/decisions/{decision_id}", decisions.page, "applicant"),
     route("/files/{file_id}/{step}", files.step_page, "applicant"),
     route("/files/{file_id}/{step}", files.save_step, "applicant", POST),
     route("/timeline", history.person_timeline, "applicant"),
@@ -118,6 +135,26 @@ routes: list[BaseRoute] = [
     ),
     route("/prefecture/files/{file_id}/messages", prefecture_review.send_message, "prefecture.review", POST),
     route("/prefecture/audit", prefecture_audit.page, "prefecture.audit"),
+    # prefecture: complements and decisions
+    route("/prefecture/files/{file_id}/complements/new", prefecture_complements.new, "prefecture.decide"),
+    route(
+        "/prefecture/files/{file_id}/complements", prefecture_complements.create, "prefecture.decide", POST
+    ),
+    route(
+        "/prefecture/files/{file_id}/complements/{item_id}/settle",
+        prefecture_complements.settle,
+        "prefecture.decide",
+        POST,
+    ),
+    route("/prefecture/files/{file_id}/decision", prefecture_decisions.page, "prefecture.decide"),
+    route("/prefecture/files/{file_id}/decision", prefecture_decisions.decide, "prefecture.decide", POST),
+    route(
+        "/prefecture/files/{file_id}/decisions/{decision_id}.pdf",
+        prefecture_decisions.letter,
+        "prefecture.decide",
+    ),
+    route("/prefecture/settings", prefecture_complements.settings_page, "prefecture.settings"),
+    route("/prefecture/settings", prefecture_complements.save_settings, "prefecture.settings", POST),
     # static files (public, hashed URLs)
     Mount("/static", app=StaticAssets(), name="static"),
 ]

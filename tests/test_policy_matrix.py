@@ -65,6 +65,8 @@ EXPECTED = {
     ("/files/{file_id}/messages", "POST"): "applicant",
     ("/files/{file_id}/messages/read", "POST"): "applicant",
     ("/files/{file_id}/messages/{message_id}/attachments/{index:int}", "GET"): "applicant",
+    ("/files/{file_id}/decisions/{decision_id}.pdf", "GET"): "applicant",
+    ("/files/{file_id}/decisions/{decision_id}", "GET"): "applicant",
     ("/files/{file_id}/{step}", "GET"): "applicant",
     ("/files/{file_id}/{step}", "POST"): "applicant",
     ("/timeline", "GET"): "applicant",
@@ -86,6 +88,14 @@ EXPECTED = {
     ("/prefecture/files/{file_id}/pieces/{piece_id}/accept", "POST"): "prefecture.review",
     ("/prefecture/files/{file_id}/messages", "POST"): "prefecture.review",
     ("/prefecture/audit", "GET"): "prefecture.audit",
+    ("/prefecture/files/{file_id}/complements/new", "GET"): "prefecture.decide",
+    ("/prefecture/files/{file_id}/complements", "POST"): "prefecture.decide",
+    ("/prefecture/files/{file_id}/complements/{item_id}/settle", "POST"): "prefecture.decide",
+    ("/prefecture/files/{file_id}/decision", "GET"): "prefecture.decide",
+    ("/prefecture/files/{file_id}/decision", "POST"): "prefecture.decide",
+    ("/prefecture/files/{file_id}/decisions/{decision_id}.pdf", "GET"): "prefecture.decide",
+    ("/prefecture/settings", "GET"): "prefecture.settings",
+    ("/prefecture/settings", "POST"): "prefecture.settings",
 }
 
 
@@ -148,6 +158,8 @@ def test_matrix(app, settings, role: str) -> None:
                 step="identity",
                 upload_id="00000000-0000-4000-8000-000000000000",
                 procedure="renewal",
+                decision_id="00000000-0000-4000-8000-000000000001",
+                item_id="00000000-0000-4000-8000-000000000002",
             )
             response = client.request(method, url, follow_redirects=False)
             allowed = role in policy.PERMISSIONS[permission]
@@ -189,13 +201,21 @@ def test_an_agent_of_75_never_sees_a_file_of_93(app, settings, make_person) -> N
     )
     person.client.post(f"/files/{file_id}/messages", data={"body": "Bonjour"})
     message_id = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM messages").fetchone()[0])
+    # A real complement item and a real decision of that file, so their routes are tried for real.
+    agent93 = policy.Actor(role="agent", account_id="agent-93", prefecture="93")
+    item_id, decision_id = _complement_and_decision(app, agent93, file_id)
     for role in ("agent", "admin"):
         paris = staff(app, settings, role=role, prefecture="75")
         for path, method in EXPECTED:
             if not path.startswith("/prefecture/files/"):
                 continue
             url = path.replace("{index:int}", "0").format(
-                file_id=file_id, attachment_id=attachment, piece_id=piece, message_id=message_id
+                file_id=file_id,
+                attachment_id=attachment,
+                piece_id=piece,
+                message_id=message_id,
+                decision_id=decision_id,
+                item_id=item_id,
             )
             response = paris.request(method, url, data={"body": "x"})
             assert response.status_code == 404, f"{role} {method} {url}"
@@ -205,6 +225,31 @@ def test_an_agent_of_75_never_sees_a_file_of_93(app, settings, make_person) -> N
     assert seine_saint_denis.get(f"/prefecture/files/{file_id}").status_code == 200
 
 
+def _complement_and_decision(app, agent: policy.Actor, file_id: str) -> tuple[str, str]:
+    import uuid
+
+    from server import commands
+    from sync.protocol import Command
+
+    def run(op: str, args: dict) -> object:
+        command = Command(id=str(uuid.uuid4()), client="t", seq=0, op=op, args=args)
+        result = app.state.db.write_sync(lambda c: commands.apply(c, command, agent))
+        assert result.applied, result
+        return result
+
+    item = {"kind": "field", "target": "city", "reason": "Commune ?"}
+    item_id = run("complement.request", {"file_id": file_id, "items": [item]}).data["item_ids"][0]
+    run("file.lock", {"file_id": file_id})
+    from server.domain import decision_reasons, files
+
+    procedure = app.state.db.read_sync(lambda c: files.get(c, file_id)).procedure
+    reason = decision_reasons.load().for_file(procedure, "granted")[0]
+    decision_id = str(uuid.uuid4())
+    args = {"file_id": file_id, "decision_id": decision_id, "outcome": "granted", "reason": reason.id}
+    run("file.decide", args)
+    return item_id, decision_id
+
+
 def test_an_applicant_never_reaches_the_back_office(app, settings, make_person) -> None:
     from .test_prefecture_review import submitted_file
 
@@ -212,7 +257,7 @@ def test_an_applicant_never_reaches_the_back_office(app, settings, make_person) 
     for (path, method), _ in EXPECTED.items():
         if path.startswith("/prefecture"):
             url = path.replace("{index:int}", "0").format(
-                file_id=file_id, attachment_id="a", piece_id="p", message_id="m"
+                file_id=file_id, attachment_id="a", piece_id="p", message_id="m", decision_id="d", item_id="i"
             )
             assert person.client.request(method, url, follow_redirects=False).status_code == 403, url
 

@@ -29,6 +29,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "prefecture.review": frozenset({"agent", "admin"}),
     # The full audit trail of a prefecture, with agents' names: administrators only.
     "prefecture.audit": frozenset({"admin"}),
+    # Agents and administrators of a prefecture: ask for complements, decide (on
+    # files of their own prefecture only: checked per file, and by each command).
+    "prefecture.decide": frozenset({"agent", "admin"}),
+    # Administrators of a prefecture: its settings (delay given for complements).
+    "prefecture.settings": frozenset({"admin"}),
 }
 
 

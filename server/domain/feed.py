@@ -36,6 +36,8 @@ def _file(row: Row) -> dict[str, Any]:
         "locked_at",
         "decided_at",
         "withdrawn_at",
+        "complement_state",
+        "complement_due",
     )(row)
     return {**data, "grounds": json.loads(row["grounds"] or "[]")}
 
@@ -53,6 +55,11 @@ def _event(row: Row) -> dict[str, Any]:
         "data": json.loads(row["data"] or "{}"),
         "after_submission": bool(row["after_submission"]),
     }
+
+
+def _decision(row: Row) -> dict[str, Any]:
+    data = _pick("file_id", "outcome", "reason", "details", "decided_at", "corrects")(row)
+    return {**data, "motivation": json.loads(row["motivation"])}
 
 
 def _sources(files_visible: str, with_account: bool) -> list[Source]:
@@ -97,6 +104,21 @@ def _sources(files_visible: str, with_account: bool) -> list[Source]:
             f"SELECT * FROM timeline WHERE file_id IN ({files_visible}) {page}",
             lambda r: str(r["id"]),
             _event,
+        ),
+        # What the prefecture asks for and what it decided, for the phone to show offline.
+        Source(
+            "complement",
+            f"SELECT * FROM complement_items WHERE file_id IN ({files_visible}) {page}",
+            lambda r: r["id"],
+            _pick(
+                "file_id", "kind", "target", "reason", "due", "status", "asked_at", "answered_at", "closed_at"
+            ),
+        ),
+        Source(
+            "decision",
+            f"SELECT * FROM decisions WHERE file_id IN ({files_visible}) {page}",
+            lambda r: r["id"],
+            _decision,
         ),
     ]
     if with_account:

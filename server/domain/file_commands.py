@@ -20,7 +20,7 @@ from server.auth.policy import Actor
 from sync.engine import Context, Refused
 
 from . import catalogue as catalogue_module
-from . import files, timeline
+from . import complements, files, timeline
 from .files import File
 
 
@@ -73,6 +73,21 @@ def note(ctx: Context[Actor], file: File, kind: str, **data: Any) -> None:
         command_id=ctx.command.id,
         at=when(ctx),
         **data,
+    )
+
+
+def answered(ctx: Context[Actor], file: File, kind: str, targets: list[str]) -> None:
+    """What the person just changed answers what an agent asked for, if anything."""
+    complements.answer(
+        ctx.conn,
+        file,
+        kind,
+        targets,
+        at=when(ctx),
+        actor_id=ctx.actor.account_id,
+        actor_role=ctx.actor.role,
+        command_id=ctx.command.id,
+        version=ctx.version,
     )
 
 
@@ -158,9 +173,12 @@ def prefill_values(ctx: Context[Actor], file: File) -> dict[str, str]:
 
 
 def update(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
-    """`file.update` {file_id, fields: {name: value}}: last writer wins per field."""
+    """`file.update` {file_id, fields: {name: value}}: last writer wins per field.
+    On a locked file, only the fields an agent asked for again may change."""
     file = own_file(ctx, args)
-    editable(file)
+    reopened = complements.asked_fields(ctx.conn, file.id) if file.status == "locked" else set()
+    if not reopened:
+        editable(file)
     raw = args.get("fields")
     if not isinstance(raw, dict):
         raise Refused("invalid", "fields")
@@ -174,11 +192,19 @@ def update(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         if len(text) > field.max_length:
             raise Refused("field_too_long", field.name)
         values[field.name] = text
+    if reopened:
+        # A form sends every field of its page: the unchanged ones are no change.
+        current = files.field_values(ctx.conn, file.id)
+        if any(current.get(n, "") != v for n, v in values.items() if n not in reopened):
+            raise Refused("file_locked")
+        values = {n: v for n, v in values.items() if n in reopened}
     changed = files.set_fields(
         ctx.conn, file, values, at=when(ctx), command_id=ctx.command.id, version=ctx.version
     )
     if changed and file.submitted:
         note(ctx, file, "fields_changed", fields=changed)
+    if changed:
+        answered(ctx, file, "field", changed)
     return {"changed": changed}
 
 
@@ -220,6 +246,8 @@ def withdraw(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         raise Refused("file_closed")
     reason = " ".join(str(args.get("reason") or "").split())[:1000]
     files.transition(ctx.conn, file, "withdraw", ctx.version)
+    # Nothing more is awaited from a person who stopped the procedure.
+    complements.settle(ctx.conn, file.id, "closed", when(ctx), ctx.version)
     note(ctx, file, "withdrawn", reason=reason)
     return {"status": "withdrawn"}
 

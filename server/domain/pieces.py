@@ -1,6 +1,7 @@
 """Pieces: each checklist item of a file holds any number of files (pages,
 photos, PDFs). Files can be added, replaced or removed until the file is
-locked; removed ones are kept (the timeline refers to them), only hidden.
+locked (after that, only the pieces an agent asked for again: see
+`complements.py`); removed ones are kept (the timeline refers to them), only hidden.
 
 Refusal codes: piece_unknown [piece]; blob_unknown [blob]; file_type_refused
 [blob] (data: accepted); not_found [attachment_id]; file_locked, file_closed;
@@ -18,8 +19,8 @@ from server import clock
 from server.auth.policy import Actor
 from sync.engine import Context, Refused
 
-from . import uploads
-from .file_commands import catalogue, editable, note, own_file, when
+from . import complements, uploads
+from .file_commands import answered, catalogue, editable, note, own_file, when
 from .files import File
 
 
@@ -125,10 +126,16 @@ def _own_attachment(ctx: Context[Actor], file: File, args: dict[str, Any]) -> At
     return found
 
 
+def changeable(ctx: Context[Actor], file: File, piece: str) -> None:
+    """A piece may change while the file is editable, or when an agent asked for it again."""
+    if not complements.reopened(ctx.conn, file, "piece", piece):
+        editable(file)
+
+
 def attach(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`piece.attach` {file_id, piece, attachment_id, blob, filename}: add one file to a checklist item."""
     file = own_file(ctx, args)
-    editable(file)
+    changeable(ctx, file, str(args.get("piece", "")))
     added = _insert(ctx, file, str(args.get("piece", "")), args, None)
     note(
         ctx,
@@ -139,14 +146,15 @@ def attach(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         attachment=added.id,
         size=added.size,
     )
+    answered(ctx, file, "piece", [added.piece])
     return {"attachment_id": added.id}
 
 
 def _take_off(ctx: Context[Actor], args: dict[str, Any]) -> tuple[File, Attachment]:
     """The file and the attachment named in args, now marked removed (kept for history)."""
     file = own_file(ctx, args)
-    editable(file)
     old = _own_attachment(ctx, file, args)
+    changeable(ctx, file, old.piece)
     ctx.conn.execute(
         "UPDATE attachments SET removed_at = ?, version = ? WHERE id = ?", (when(ctx), ctx.version, old.id)
     )
@@ -174,6 +182,7 @@ def replace(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         old_filename=old.filename,
         attachment=added.id,
     )
+    answered(ctx, file, "piece", [added.piece])
     return {"attachment_id": added.id}
 
 

@@ -28,7 +28,7 @@ from server.auth.policy import Actor
 from sync import log
 from sync.engine import Context, Refused
 
-from . import files, pieces, timeline
+from . import complements, files, pieces, timeline
 from .catalogue import Catalogue
 from .file_commands import catalogue, note
 from .files import File
@@ -124,6 +124,8 @@ def accept(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         (file.id, piece, text, ctx.actor.account_id, clock.iso(clock.now()), ctx.command.id, ctx.version),
     )
     note(ctx, file, "piece_accepted", piece=piece, note=text)
+    # What was asked again for this piece, and answered, is settled by accepting it.
+    complements.accept_piece(ctx.conn, file, piece, clock.iso(clock.now()), ctx.version)
     return {"piece": piece, "state": "accepted"}
 
 

@@ -28,6 +28,10 @@ KINDS = (
     "decided",
     "viewed",  # an agent opened the file (once per agent and day; the service is named, not the agent)
     "piece_accepted",
+    "complement_requested",
+    "complement_answered",
+    "complement_settled",
+    "decision_corrected",
 )
 
 

@@ -424,6 +424,82 @@ def m009_audit_and_review(db: sqlite_utils.Database) -> None:
     conn.execute("INSERT INTO file_search_docs (file_id, doc) SELECT id, rowid FROM files")
 
 
+@migrations()
+def m010_complements_and_decisions(db: sqlite_utils.Database) -> None:
+    """What an agent asks the person to provide again, item by item; the
+    prefecture's decisions, each with its reason, legal basis and appeal routes;
+    per-prefecture settings (how long a complement may take).
+
+    - complement_items.status: asked → answered (the person added a piece or
+      changed the field) → accepted (an agent saw it), or closed (withdrawn by
+      an agent, asked again, or the file was decided);
+    - decisions.motivation: what the letter says, frozen when the decision is
+      made (reason texts in fr/en/ar, legal basis, appeal routes): a later
+      change of the reasons list never rewrites a decision;
+    - decisions.corrects: the decision this one corrects (both stay visible).
+    """
+    db["complement_items"].create(
+        {
+            "id": str,
+            "request_id": str,  # items asked together share it
+            "file_id": str,
+            "kind": str,  # piece | field
+            "target": str,  # catalogue piece id, or field name
+            "reason": str,  # why, written by the agent
+            "due": str,  # YYYY-MM-DD
+            "status": str,  # asked | answered | accepted | closed
+            "asked_at": str,
+            "asked_by": str,
+            "answered_at": str,
+            "closed_at": str,
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("file_id", "files", "id")],
+        not_null={
+            "request_id",
+            "file_id",
+            "kind",
+            "target",
+            "reason",
+            "due",
+            "status",
+            "asked_at",
+            "version",
+        },
+    )
+    db["complement_items"].create_index(["file_id", "status"])
+    db["complement_items"].create_index(["version"])
+
+    db["decisions"].create(
+        {
+            "id": str,
+            "file_id": str,
+            "outcome": str,  # granted | refused | closed | inadmissible
+            "reason": str,  # id in server/data/decisions.json
+            "details": str,  # free text by the agent
+            "motivation": str,  # JSON, frozen at decision time
+            "decided_at": str,
+            "decided_by": str,
+            "departement": str,
+            "corrects": str,  # id of the decision this one corrects
+            "command_id": str,
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("file_id", "files", "id")],
+        not_null={"file_id", "outcome", "reason", "motivation", "decided_at", "version"},
+    )
+    db["decisions"].create_index(["file_id", "decided_at"])
+    db["decisions"].create_index(["version"])
+
+    db["prefecture_settings"].create(
+        {"departement": str, "complement_days": int, "updated_at": str, "updated_by": str, "version": int},
+        pk="departement",
+        not_null={"complement_days", "updated_at", "version"},
+    )
+
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:

@@ -25,6 +25,7 @@ TITLES = {
     413: N_("Envoi trop volumineux"),
     429: N_("Trop d’essais"),
     500: N_("Erreur du serveur"),
+    503: N_("Service momentanément indisponible"),
 }
 EXPLANATIONS = {
     400: N_("Ce qui a été envoyé n’a pas pu être lu. Revenez à la page précédente et réessayez."),

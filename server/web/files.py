@@ -9,9 +9,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server import clock
 from server.auth import policy
 from server.domain import catalogue as catalogue_module
-from server.domain import files, geography, messages, pieces, timeline
+from server.domain import complements, decisions, files, geography, messages, pieces, timeline
 from server.domain.files import File
 
 from .common import actor, db, form, not_found, redirect, run_command, templates
@@ -126,6 +127,9 @@ def _file_context(conn: Any, file: File) -> dict[str, Any]:
         "events": timeline.for_file(conn, file.id),
         "thread": messages.thread(conn, file.id),
         "problems": files.problems(conn, file, catalogue()),
+        "asked": complements.open_items(conn, file.id),
+        "decisions": decisions.for_file(conn, file.id),
+        "today": clock.now().date().isoformat(),
     }
 
 
@@ -170,7 +174,20 @@ async def step_page(request: Request) -> Response:
         raise not_found()
     file = await load_own_file(request)
     values = await db(request).read(files.field_values, file.id)
-    return _render_step(request, file, step, values, {})
+    return await _render_asked_step(request, file, step, values, {})
+
+
+async def _render_asked_step(
+    request: Request,
+    file: File,
+    step: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    """The step page with what the prefecture asks on it (and reopens on a locked file)."""
+    asked = await db(request).read(complements.open_items, file.id)
+    return _render_step(request, file, step, values, errors, status_code, asked=asked)
 
 
 def _render_step(
@@ -180,6 +197,7 @@ def _render_step(
     values: dict[str, str],
     errors: dict[str, str],
     status_code: int = 200,
+    asked: list[complements.Item] | None = None,
 ) -> Response:
     cat = catalogue()
     postcode_dep = geography.for_postcode(values.get("postcode", ""))
@@ -199,6 +217,11 @@ def _render_step(
             "departements": geography.departements(),
             "postcode_departement": postcode_dep,
             "next_step": STEP_ORDER[STEP_ORDER.index(step) + 1],
+            "asked": {
+                i.target: i
+                for i in asked or []
+                if i.kind == "field" and i.target in {f.name for f in _step_fields(file, step)}
+            },
         },
         status_code=status_code,
     )
@@ -287,7 +310,8 @@ async def save_step(request: Request) -> Response:
         request, "file.update", {"file_id": file.id, "fields": fields}, values.get("command_id")
     )
     if not result.applied:
-        return _render_step(request, file, step, fields, {result.field or "form": message(result.code)}, 400)
+        errors = {result.field or "form": message(result.code)}
+        return await _render_asked_step(request, file, step, fields, errors, 400)
     if values.get("then") == "stay":
         return redirect(f"/files/{file.id}/{step}?done=saved")
     following = STEP_ORDER[STEP_ORDER.index(step) + 1]

@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from server import clock
-from server.domain import accounts, files, messages, pieces, timeline
+from server.domain import accounts, complements, decisions, files, letters, messages, pieces, timeline
 from server.store.blobs import BlobStore
 
+from . import letter_content
 from .common import actor, db, templates
 from .pieces import blobs
 
@@ -52,6 +53,8 @@ def _collect(conn: Any, owner_id: str) -> dict[str, Any]:
                 ],
                 "thread": messages.thread(conn, f.id),
                 "events": timeline.for_file(conn, f.id),
+                "complements": complements.for_file(conn, f.id),
+                "decisions": decisions.for_file(conn, f.id),
             }
             for f in owned
         ],
@@ -135,6 +138,15 @@ async def export(request: Request) -> Response:
                 paths[f"{m.id}/{i}"] = path
                 if store.exists(item["blob"]):
                     entries.append(_Entry(path, blob=item["blob"], size=int(item.get("size") or 0)))
+        for decision in entry["decisions"]:
+            corrected = next((d for d in entry["decisions"] if d.id == decision.corrects), None)
+            try:
+                letter = letters.render(letter_content.letter(decision, request.state.lang, corrected))
+            except letters.FontsMissing:
+                continue  # the decision is in index.html and data.json all the same
+            path = f"{number}/decisions/{letter_content.filename(decision)}"
+            paths[decision.id] = path
+            entries.append(_Entry(path, data=letter))
     html = (
         templates(request)
         .env.get_template("files/export.html")
@@ -184,6 +196,28 @@ def _as_json(data: dict[str, Any]) -> dict[str, Any]:
                     {"from": m.author_role, "sent_at": m.sent_at, "body": m.body} for m in e["thread"]
                 ],
                 "timeline": [{"at": ev.at, "kind": ev.kind, "data": ev.data} for ev in e["events"]],
+                "complements": [
+                    {
+                        "kind": i.kind,
+                        "target": i.target,
+                        "reason": i.reason,
+                        "due": i.due,
+                        "status": i.status,
+                        "asked_at": i.asked_at,
+                        "answered_at": i.answered_at,
+                    }
+                    for i in e["complements"]
+                ],
+                "decisions": [
+                    {
+                        "decided_at": d.decided_at,
+                        "outcome": d.outcome,
+                        "in_force": d.in_force,
+                        "corrects": d.corrects,
+                        "motivation": d.motivation,
+                    }
+                    for d in e["decisions"]
+                ],
             }
             for e in data["files"]
         ],

@@ -108,6 +108,36 @@ MESSAGES: dict[str, str] = {
     "body_required": N_("Écrivez votre message."),
     "body_too_long": N_("Ce message est trop long (5 000 caractères au plus)."),
     "role_unknown": N_("Choisissez un rôle de la liste."),
+    # complements and decisions (back office)
+    "items_required": N_("Cochez au moins une pièce ou une réponse à demander."),
+    "items_too_many": N_("Trop d’éléments demandés en une fois (30 au plus)."),
+    "kind_unknown": N_("Une valeur envoyée n’est pas valide."),
+    "target_unknown": N_("Cette pièce ou cette question ne fait pas partie de ce dossier."),
+    "reason_required": N_("Dites pourquoi vous demandez cet élément : la personne lira ce motif."),
+    "reason_too_long": N_("Ce motif est trop long (1 000 caractères au plus)."),
+    "due_invalid": N_("Cette date n’est pas valide."),
+    "due_past": N_("La date limite doit être dans le futur."),
+    "due_too_far": N_("La date limite doit être dans moins d’un an."),
+    "item_repeated": N_("Cet élément est demandé deux fois."),
+    "days_invalid": N_("Indiquez un nombre de jours entre %(min)s et %(max)s."),
+    "already_decided": N_(
+        "Ce dossier est déjà décidé. Pour changer la décision, enregistrez une correction."
+    ),
+    "not_locked": N_("Prenez d’abord le dossier en examen (verrouillez-le) avant de décider."),
+    "held_by_other": N_("Un autre agent examine ce dossier : lui seul peut décider."),
+    "outcome_unknown": N_("Choisissez une décision et son motif dans la liste."),
+    "reason_unknown": N_("Choisissez une décision et son motif dans la liste."),
+    "details_required": N_(
+        "Écrivez les faits de ce dossier qui fondent la décision : une décision négative doit être motivée."
+    ),
+    "details_too_long": N_("Ce texte est trop long (4 000 caractères au plus)."),
+    "basis_unknown": N_(
+        "Aucun article vérifié ne correspond aux motifs de ce dossier : choisissez un autre motif de décision."
+    ),
+    "complement_not_overdue": N_(
+        "Ce motif suppose qu’un complément demandé n’a pas été fourni dans le délai : ce n’est pas le cas."
+    ),
+    "already_corrected": N_("Cette décision a déjà été corrigée : corrigez la décision en vigueur."),
 }
 
 # Confirmations shown after a redirect (?done=…).
@@ -138,6 +168,15 @@ DONE: dict[str, str] = {
     "piece_replaced": N_("Le fichier est remplacé."),
     "piece_removed": N_("Le fichier est retiré."),
     "message_sent": N_("Votre message est envoyé."),
+    "complement_requested": N_(
+        "La demande de complément est envoyée : la personne la voit dans son dossier."
+    ),
+    "complement_accepted": N_("La réponse est acceptée."),
+    "complement_closed": N_("Cet élément n’est plus demandé."),
+    "decided": N_(
+        "La décision est enregistrée : la personne la voit, avec ses motifs et les voies de recours."
+    ),
+    "settings_saved": N_("Les réglages sont enregistrés."),
 }
 
 

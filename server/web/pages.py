@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 import i18n
 from server import clock, translation
 from server.auth import credentials, recovery
-from server.domain import catalogue, files, messages
+from server.domain import catalogue, complements, decisions, files, messages
 from server.store import migrations
 from server.templating import static
 from server.translation import gettext
@@ -42,6 +42,10 @@ async def dashboard(request: Request) -> Response:
             },
             "unread": messages.unread_for_applicant(conn, who.account_id),
             "stale": {f.id for f in files.stale_drafts(conn, who.account_id, month_ago)},
+            "asked": complements.open_by_file(
+                conn, [f.id for f in owned if f.status in ("submitted", "locked")]
+            ),
+            "decided": decisions.in_force_by_file(conn, [f.id for f in owned if f.status == "decided"]),
         }
 
     data = await db(request).read(load)

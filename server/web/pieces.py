@@ -19,7 +19,7 @@ from server import clock
 from server import commands as command_registry
 from server.auth import policy
 from server.domain import catalogue as catalogue_module
-from server.domain import content, files, pieces, uploads
+from server.domain import complements, content, files, pieces, uploads
 from server.domain.files import File
 from server.store.blobs import BlobStore
 from sync.protocol import Command, Result
@@ -54,6 +54,7 @@ async def _page(
     status_code: int = 200,
 ) -> Response:
     attachments = await db(request).read(pieces.current, file.id)
+    asked = await db(request).read(complements.open_items, file.id)
     cat = catalogue()
     by_piece: dict[str, list[pieces.Attachment]] = {}
     for attachment in attachments:
@@ -66,6 +67,7 @@ async def _page(
             "catalogue": cat,
             "checklist": cat.checklist(file.procedure, file.grounds),
             "by_piece": by_piece,
+            "asked": {i.target: i for i in asked if i.kind == "piece"},
             "report": report or [],
             "max_mb": megabytes(settings(request).max_file_bytes),
             "steps": STEP_ORDER,

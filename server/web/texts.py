@@ -11,8 +11,8 @@ from typing import Any
 
 from server import translation
 from server.domain import catalogue as catalogue_module
-from server.domain import geography
-from server.domain.files import File
+from server.domain import decision_reasons, geography
+from server.domain.files import FIELDS, File
 from server.domain.timeline import Event
 from server.translation import N_, gettext
 
@@ -229,8 +229,24 @@ def describe(event: Event) -> str:
         if d.get("side") == "applicant":
             return gettext("Message envoyé à la préfecture")
         return gettext("Message reçu de la préfecture")
-    if kind == "decided":
-        return gettext("Décision rendue")
+    if kind == "decided" or kind == "decision_corrected":
+        outcome = decision_reasons.load().outcomes.get(d.get("outcome", ""))
+        label = outcome.label(lang) if outcome else ""
+        if kind == "decision_corrected":
+            return gettext("Décision corrigée : %(outcome)s") % {"outcome": label}
+        return (
+            gettext("Décision rendue : %(outcome)s") % {"outcome": label}
+            if label
+            else gettext("Décision rendue")
+        )
+    if kind == "complement_requested":
+        return gettext("La préfecture demande un complément : %(items)s") % {"items": _targets(d)}
+    if kind == "complement_answered":
+        return gettext("Complément envoyé : %(items)s") % {"items": _targets(d)}
+    if kind == "complement_settled":
+        if d.get("status") == "accepted":
+            return gettext("Complément accepté par la préfecture : %(items)s") % {"items": _targets(d)}
+        return gettext("La préfecture ne demande plus : %(items)s") % {"items": _targets(d)}
     if kind == "viewed":
         found = geography.get(d.get("departement"))
         name = f"{found.name} ({found.code})" if found else d.get("departement", "")
@@ -239,6 +255,24 @@ def describe(event: Event) -> str:
         text = gettext("Pièce acceptée par la préfecture : %(piece)s") % {"piece": piece_label()}
         return f"{text} — {d['note']}" if d.get("note") else text
     return kind
+
+
+def complement_target(kind: str, target: str) -> str:
+    """What a complement item names: a piece of the checklist, or a question of the form."""
+    if kind == "piece":
+        piece = catalogue_module.load().pieces.get(target)
+        return piece.label(translation.current.get()) if piece else target
+    return field_label(target) if target in FIELD_LABELS else target
+
+
+def field_step(name: str) -> str:
+    """The page of the file where a field is asked."""
+    field = FIELDS.get(name)
+    return field.step if field else "situation"
+
+
+def _targets(data: dict[str, Any]) -> str:
+    return ", ".join(complement_target(i.get("kind", ""), i.get("target", "")) for i in data.get("items", []))
 
 
 def template_globals() -> dict[str, Any]:
@@ -251,4 +285,6 @@ def template_globals() -> dict[str, Any]:
         "status_name": status_name,
         "describe": describe,
         "actor_text": actor_text,
+        "complement_target": complement_target,
+        "field_step": field_step,
     }

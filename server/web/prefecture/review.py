@@ -16,7 +16,17 @@ from starlette.responses import Response
 
 from server import clock, translation
 from server import commands as command_registry
-from server.domain import catalogue, files, messages, pieces, review, timeline, uploads
+from server.domain import (
+    catalogue,
+    complements,
+    decisions,
+    files,
+    messages,
+    pieces,
+    review,
+    timeline,
+    uploads,
+)
 from server.domain.files import File
 from server.web.common import actor, command_id, db, form, not_found, redirect, run_command
 from server.web.pieces import apply_with_blobs, blob_response, receive, upload_refusal, uploaded_files
@@ -67,6 +77,8 @@ def _load(conn: Any, file: File, since: int | None, since_at: str | None) -> dic
         "events": timeline.for_file(conn, file.id),
         "thread": messages.thread(conn, file.id),
         "holder": review.holder(conn, file.id),
+        "complement_items": complements.open_items(conn, file.id),
+        "decisions": decisions.for_file(conn, file.id),
         "changes": review.changes_since(conn, file.id, since, since_at or "") if since is not None else None,
         "staff_names": dict(
             conn.execute(

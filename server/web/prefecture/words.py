@@ -30,7 +30,7 @@ def message(code: str | None) -> str:
 
 
 def done(code: str | None) -> str:
-    return gettext(DONE[code]) if code in DONE else ""
+    return gettext(DONE[code]) if code in DONE else messages.done(code)
 
 
 ACTIONS: dict[str, str] = {
@@ -38,6 +38,11 @@ ACTIONS: dict[str, str] = {
     "file.unlock": N_("a libéré le dossier"),
     "message.send": N_("a écrit à la personne"),
     "message.read": N_("a lu les messages de la personne"),
+    "complement.request": N_("a demandé un complément"),
+    "complement.settle": N_("a traité une réponse à un complément"),
+    "file.decide": N_("a rendu une décision"),
+    "decision.letter": N_("a ouvert une lettre de décision"),
+    "prefecture.configure": N_("a changé les réglages de la préfecture"),
 }
 
 
