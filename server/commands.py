@@ -1,4 +1,4 @@
-"""Every command the server knows, and the one function that applies them.
+"""Every command the server knows, and the functions that apply them.
 
 Routes (plain HTML forms), the sync API and the back office all come here.
 """
@@ -6,12 +6,13 @@ Routes (plain HTML forms), the sync API and the back office all come here.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from server.auth import commands as auth_commands
 from server.auth.policy import Actor
 from server.domain import accounts, file_commands, messages, pieces
-from sync.engine import Handler, apply_command
+from sync import log
+from sync.engine import Handler, apply_batch, apply_command
 from sync.protocol import Command, Result
 
 HANDLERS: Mapping[str, Handler[Actor]] = {
@@ -26,6 +27,17 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
 def apply(conn: sqlite3.Connection, command: Command, actor: Actor) -> Result:
     """Apply one command inside the caller's write transaction."""
     return apply_command(conn, command, actor=actor, actor_key=actor.key, handlers=HANDLERS)
+
+
+def apply_pushed(
+    conn: sqlite3.Connection, batch: Sequence[Command], actor: Actor
+) -> tuple[list[Result], str, int]:
+    """Apply a pushed batch inside the caller's one write transaction.
+
+    Returns the results, the epoch and the number of this commit (a phone keeps
+    the commands until the durable mark passes it)."""
+    results = apply_batch(conn, batch, actor=actor, actor_key=actor.key, handlers=HANDLERS)
+    return results, log.epoch(conn), log.next_commit(conn)
 
 
 def ops() -> list[str]:

@@ -99,7 +99,13 @@ def test_pull_sends_only_what_changed_and_only_mine(app, make_person) -> None:
     assert "Bob" not in json.dumps(everything)
     cursor = everything["cursor"]
     idle = alice.client.get(f"/sync/pull?cursor={cursor}")
-    assert idle.json() == {"cursor": cursor, "records": [], "more": False}
+    assert idle.json() == {
+        "epoch": everything["epoch"],
+        "durable": everything["durable"],
+        "cursor": cursor,
+        "records": [],
+        "more": False,
+    }
     size = len(idle.content) + sum(len(k) + len(v) + 4 for k, v in idle.headers.items())
     assert size < 1024, size
     bob.start_file("travel_document")  # Bob's changes move the clock, not Alice's feed

@@ -8,7 +8,7 @@ import pytest
 
 from server.store.db import Database
 from sync import log
-from sync.engine import Context, Refused, apply_command
+from sync.engine import Context, Refused, apply_batch, apply_command
 from sync.protocol import Command, ProtocolError, Result
 
 
@@ -92,21 +92,20 @@ def test_unknown_op(db: Database) -> None:
     assert apply(db, cmd(op="note.fly")).code == "unknown_op"
 
 
-def test_an_exception_leaves_nothing(db: Database) -> None:
+def test_an_exception_refuses_that_command_alone_and_records_nothing(db: Database) -> None:
     setup_table(db)
 
     def boom(ctx: Context[str], args: dict[str, Any]) -> None:
         ctx.conn.execute("INSERT INTO notes VALUES ('x', 'y', ?)", (ctx.version,))
         raise RuntimeError("bug")
 
-    with pytest.raises(RuntimeError):
-        db.write_sync(
-            lambda c: apply_command(
-                c, cmd(op="note.boom"), actor="me", actor_key="me", handlers={"note.boom": boom}
-            )
-        )
-    assert notes(db) == []
-    assert db.read_sync(log.find, cmd(op="note.boom").id) is None  # may be sent again
+    handlers = {**HANDLERS, "note.boom": boom}
+    batch = [cmd(n=1, id="a", text="before"), cmd(op="note.boom", n=2), cmd(n=3, id="b", text="after")]
+    results = db.write_sync(lambda c: apply_batch(c, batch, actor="me", actor_key="me", handlers=handlers))
+    assert [r.status for r in results] == ["applied", "refused", "applied"]
+    assert results[1].code == "failed"
+    assert notes(db) == [("a", "before", 1), ("b", "after", 2)]  # the failed one took no version
+    assert db.read_sync(log.find, "me", batch[1].id) is None  # not recorded: it may be sent again
 
 
 @pytest.mark.parametrize(

@@ -29,12 +29,9 @@ def catalogue() -> catalogue_module.Catalogue:
 
 
 def when(ctx: Context[Actor]) -> str:
-    """When the person did it: the command's own time (offline edits), else now."""
-    at = ctx.command.at
-    try:
-        return clock.iso(clock.parse(at)) if at else clock.iso(clock.now())
-    except ValueError:
-        return clock.iso(clock.now())
+    """When the person did it: the command's own time (offline edits), unless it
+    is missing or ahead of the server's clock (then when the server received it)."""
+    return clock.iso(ctx.at)
 
 
 def load_file(ctx: Context[Actor], args: dict[str, Any]) -> File:

@@ -300,6 +300,13 @@ def m005_back_office_columns(db: sqlite_utils.Database) -> None:
     files.create_index(["departement", "status", "right_until", "submitted_at"])
 
 
+@migrations()
+def m006_sync_epoch(db: sqlite_utils.Database) -> None:
+    """The database's epoch and the count of pushed commits (docs/adr/0008), and
+    command ids scoped by actor (the log's key becomes (actor, id))."""
+    sync_log.add_epochs(db.conn)
+
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:
