@@ -30,14 +30,19 @@ def apply(conn: sqlite3.Connection, command: Command, actor: Actor) -> Result:
 
 
 def apply_pushed(
-    conn: sqlite3.Connection, batch: Sequence[Command], actor: Actor
-) -> tuple[list[Result], str, int]:
+    conn: sqlite3.Connection, batch: Sequence[Command], actor: Actor, epoch: str | None
+) -> tuple[list[Result], str, int] | str:
     """Apply a pushed batch inside the caller's one write transaction.
 
     Returns the results, the epoch and the number of this commit (a phone keeps
-    the commands until the durable mark passes it)."""
+    the commands until the durable mark passes it) — or, when the phone names
+    another epoch, only the current one: nothing applied, the phone first pushes
+    again what it kept (docs/adr/0008)."""
+    current, commit = log.next_commit(conn)
+    if epoch is not None and epoch != current:
+        return current
     results = apply_batch(conn, batch, actor=actor, actor_key=actor.key, handlers=HANDLERS)
-    return results, log.epoch(conn), log.next_commit(conn)
+    return results, current, commit
 
 
 def ops() -> list[str]:

@@ -24,12 +24,12 @@ class Durability:
         read_commit: Callable[[], int],
         replicate: Callable[[], bool] | None,
         *,
-        pause: float = 0.2,
+        pause: float = 1.0,
         retry: float = 5.0,
     ) -> None:
         self._read = read_commit
         self._replicate = replicate
-        self._pause = pause  # let a burst of pushes share one replication
+        self._pause = pause  # a burst of pushes shares one replication (Litestream ships each second anyway)
         self._retry = retry
         self._mark = 0
         self._wake = threading.Event()

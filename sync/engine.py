@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from . import log
 from .protocol import CODES, Command, ProtocolError, Result, effective_at
@@ -75,17 +75,23 @@ def apply_command(
     actor_key: str,
     handlers: Mapping[str, Handler[A]],
     received: datetime | None = None,
+    checked: bool = False,
+    seen: tuple[str, Result] | None | Literal[False] = False,
 ) -> Result:
     """Apply `command` once. Same actor, id and content again: the first result.
 
     Same actor and id, different content: refused with `id_conflict`, logged,
     not recorded over the first one. Another actor's id is another command.
+    `checked`: the command comes from `Command.from_json`, which checked it;
+    `seen`: what the log holds for this id, when the caller looked it up already.
     """
-    try:
-        command.check()
-    except ProtocolError:
-        return Result(id=str(command.id), status="refused", code="bad_command")
-    seen = log.find(conn, actor_key, command.id)
+    if not checked:
+        try:
+            command.check()
+        except ProtocolError:
+            return Result(id=str(command.id), status="refused", code="bad_command")
+    if seen is False:
+        seen = log.find(conn, actor_key, command.id)
     if seen is not None:
         digest, first = seen
         if digest == command.digest():
@@ -133,13 +139,27 @@ def apply_batch(
     actor_key: str,
     handlers: Mapping[str, Handler[A]],
 ) -> list[Result]:
-    """Apply commands in order inside the caller's one transaction; one result
-    each. A refused or failed command never stops the ones after it."""
+    """Apply commands made by `Command.from_json` (so already checked) in order,
+    inside the caller's one transaction; one result each. A refused or failed
+    command never stops the ones after it."""
     received = _now()
-    return [
-        apply_command(conn, c, actor=actor, actor_key=actor_key, handlers=handlers, received=received)
-        for c in commands
-    ]
+    known = log.find_many(conn, actor_key, [c.id for c in commands])
+    results = []
+    for c in commands:
+        result = apply_command(
+            conn,
+            c,
+            actor=actor,
+            actor_key=actor_key,
+            handlers=handlers,
+            received=received,
+            checked=True,
+            seen=known.get(c.id),
+        )
+        if c.id not in known and result.code not in ("failed", "id_conflict"):
+            known[c.id] = (c.digest(), result)  # the same id again in this batch
+        results.append(result)
+    return results
 
 
 __all__ = ["CODES", "Context", "Handler", "Refused", "apply_batch", "apply_command"]

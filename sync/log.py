@@ -80,7 +80,21 @@ def find(conn: sqlite3.Connection, actor: str, command_id: str) -> tuple[str, Re
     return str(row[0]), Result.from_json(json.loads(row[1]))
 
 
+def find_many(conn: sqlite3.Connection, actor: str, ids: list[str]) -> dict[str, tuple[str, Result]]:
+    """`find` for a whole batch in one query: {id: (digest, first result)}."""
+    found: dict[str, tuple[str, Result]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT id, digest, result FROM commands WHERE actor = ? AND id IN ({marks})", (actor, *chunk)
+        ):
+            found[str(row[0])] = (str(row[1]), Result.from_json(json.loads(row[2])))
+    return found
+
+
 def record(conn: sqlite3.Connection, command: Command, actor: str, result: Result) -> None:
+    now = _now()
     conn.execute(
         "INSERT INTO commands (id, client, seq, op, actor, digest, status, result, version, at,"
         " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -94,8 +108,8 @@ def record(conn: sqlite3.Connection, command: Command, actor: str, result: Resul
             result.status,
             json.dumps(result.to_json(), ensure_ascii=False),
             result.version,
-            command.at or _now(),
-            _now(),
+            command.at or now,
+            now,
         ),
     )
 
@@ -169,12 +183,13 @@ def mint_epoch(conn: sqlite3.Connection, reason: str) -> str:
     return new
 
 
-def next_commit(conn: sqlite3.Connection) -> int:
-    """Count one more commit of pushed commands (inside the caller's transaction)."""
+def next_commit(conn: sqlite3.Connection) -> tuple[str, int]:
+    """The epoch, and one more commit of pushed commands counted (inside the
+    caller's transaction; a count skipped by a push that applied nothing is harmless)."""
     row = conn.execute(
-        "UPDATE sync_epoch SET commits = commits + 1 WHERE id = 1 RETURNING commits"
+        "UPDATE sync_epoch SET commits = commits + 1 WHERE id = 1 RETURNING epoch, commits"
     ).fetchone()
-    return int(row[0])
+    return str(row[0]), int(row[1])
 
 
 def current_commit(conn: sqlite3.Connection) -> int:

@@ -29,8 +29,10 @@ Error codes are stable strings; the server translates them for people.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
+import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -129,6 +131,10 @@ class Command:
 
     def digest(self) -> str:
         """A hash of what the command asks, to tell a replay from a reused id."""
+        return self._digest
+
+    @functools.cached_property
+    def _digest(self) -> str:
         body = json.dumps(
             {"op": self.op, "args": self.args, "client": self.client, "seq": self.seq},
             sort_keys=True,
@@ -179,31 +185,37 @@ def effective_at(at: str, received: datetime) -> datetime:
 
 def check_args(args: dict[str, Any]) -> None:
     """Args nest at most MAX_ARGS_DEPTH deep, hold only JSON values with string
-    keys, and weigh at most MAX_ARGS_BYTES once encoded."""
+    keys, and weigh about MAX_ARGS_BYTES at most (strings counted by length)."""
+    size = 0
 
     def walk(value: Any, level: int) -> None:
+        nonlocal size
         if level > MAX_ARGS_DEPTH:
             raise ProtocolError("args are nested too deep")
-        if isinstance(value, dict):
+        size += 8
+        if isinstance(value, str):
+            size += len(value)
+        elif isinstance(value, dict):
             for key, item in value.items():
                 if not isinstance(key, str):
                     raise ProtocolError("args keys must be strings")
+                size += len(key)
                 walk(item, level + 1)
         elif isinstance(value, list):
             for item in value:
                 walk(item, level + 1)
         elif isinstance(value, float):
-            if value != value or value in (float("inf"), float("-inf")):
+            if not math.isfinite(value):
                 raise ProtocolError("args hold a number out of range")
         elif isinstance(value, int) and not isinstance(value, bool):
             if not -MAX_SEQ - 1 <= value <= MAX_SEQ:
                 raise ProtocolError("args hold a number out of range")
-        elif value is not None and not isinstance(value, str | bool):
+        elif value is not None and not isinstance(value, bool):
             raise ProtocolError("args hold a value that is not JSON")
+        if size > MAX_ARGS_BYTES:
+            raise ProtocolError("args are too large")
 
     walk(args, 1)
-    if len(json.dumps(args, ensure_ascii=False, separators=(",", ":")).encode()) > MAX_ARGS_BYTES:
-        raise ProtocolError("args are too large")
 
 
 def new_id() -> str:

@@ -29,7 +29,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server import commands
-from server.auth.policy import Actor
 from server.domain import feed as feed_sources
 from server.store import replica
 from sync import feed, log
@@ -69,15 +68,6 @@ def durability(request: Request) -> Durability:
     return found
 
 
-def _pushed(
-    conn: sqlite3.Connection, batch: list[Command], who: Actor, epoch: str | None
-) -> tuple[list[Result], str, int] | str:
-    current = log.epoch(conn)
-    if epoch is not None and epoch != current:
-        return current  # nothing applied: the phone pushes again what it kept first
-    return commands.apply_pushed(conn, batch, who)
-
-
 async def push(request: Request) -> Response:
     who = actor(request)
     if not who.signed_in:
@@ -108,7 +98,7 @@ async def push(request: Request) -> Response:
             parsed.append(Result(id=_echo(command_id), status="refused", code="bad_command"))
     batch = [c for c in parsed if isinstance(c, Command)]
     marks = durability(request)
-    outcome = await db(request).write(_pushed, batch, who, epoch)
+    outcome = await db(request).write(commands.apply_pushed, batch, who, epoch)
     if isinstance(outcome, str):
         return _json({"error": "epoch_changed", "epoch": outcome}, 409)
     applied, current, commit = outcome
