@@ -36,6 +36,18 @@ class Refused(Exception):
         self.data = data
 
 
+def text(args: Mapping[str, Any], name: str, default: str = "") -> str:
+    """The argument `name` as text: missing or null gives `default`; any other
+    type (a list, an object, a number) is refused `invalid` with the field —
+    never turned into its Python repr."""
+    value = args.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise Refused("invalid", name)
+    return value
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -162,4 +174,4 @@ def apply_batch(
     return results
 
 
-__all__ = ["CODES", "Context", "Handler", "Refused", "apply_batch", "apply_command"]
+__all__ = ["CODES", "Context", "Handler", "Refused", "apply_batch", "apply_command", "text"]

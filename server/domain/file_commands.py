@@ -17,7 +17,7 @@ from typing import Any
 from server import clock
 from server.auth import policy
 from server.auth.policy import Actor
-from sync.engine import Context, Refused
+from sync.engine import Context, Refused, text
 
 from . import catalogue as catalogue_module
 from . import files, timeline
@@ -36,7 +36,7 @@ def when(ctx: Context[Actor]) -> str:
 
 def load_file(ctx: Context[Actor], args: dict[str, Any]) -> File:
     """The file named in args, if this actor may see it (else not_found)."""
-    file = files.get(ctx.conn, str(args.get("file_id", "")))
+    file = files.get(ctx.conn, text(args, "file_id"))
     if file is None or not policy.may_see_file(ctx.actor, file.owner_id, file.departement, file.status):
         raise Refused("not_found", "file_id")
     return file
@@ -82,7 +82,9 @@ def clean_grounds(procedure_id: str, grounds: Any, title: Any) -> tuple[list[str
         raise Refused("ground_unknown", "grounds")
     chosen: list[str] = []
     for ground_id in grounds:
-        ground = cat.grounds.get(str(ground_id))
+        if not isinstance(ground_id, str):
+            raise Refused("ground_unknown", "grounds")
+        ground = cat.grounds.get(ground_id)
         if ground is None or procedure.id not in ground.procedures:
             raise Refused("ground_unknown", "grounds")
         if ground.id not in chosen:
@@ -105,12 +107,12 @@ def create(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     if actor.role != "applicant" or actor.account_id is None:
         raise Refused("forbidden")
     try:
-        file_id = str(uuid.UUID(str(args.get("file_id"))))
+        file_id = str(uuid.UUID(text(args, "file_id")))
     except ValueError:
         raise Refused("invalid", "file_id") from None
     if files.get(ctx.conn, file_id) is not None:
         raise Refused("exists", "file_id")
-    grounds, title = clean_grounds(args.get("procedure", ""), args.get("grounds", []), args.get("title"))
+    grounds, title = clean_grounds(text(args, "procedure"), args.get("grounds", []), text(args, "title"))
     file = files.create(
         ctx.conn,
         file_id=file_id,
@@ -167,10 +169,12 @@ def update(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         field = allowed.get(str(name))
         if field is None:
             raise Refused("field_unknown", str(name))
-        text = "" if value is None else str(value)
-        if len(text) > field.max_length:
+        if value is not None and not isinstance(value, str):
+            raise Refused("invalid", field.name)  # text only: never a list's repr
+        typed = value or ""
+        if len(typed) > field.max_length:
             raise Refused("field_too_long", field.name)
-        values[field.name] = text
+        values[field.name] = typed
     changed = files.set_fields(
         ctx.conn, file, values, at=when(ctx), command_id=ctx.command.id, version=ctx.version
     )
@@ -183,7 +187,7 @@ def set_grounds(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`file.set_grounds` {file_id, grounds, title?}: change the legal grounds asked for."""
     file = own_file(ctx, args)
     editable(file)
-    grounds, title = clean_grounds(file.procedure, args.get("grounds", []), args.get("title"))
+    grounds, title = clean_grounds(file.procedure, args.get("grounds", []), text(args, "title"))
     if list(file.grounds) == grounds and file.title == title:
         return {"changed": False}
     ctx.conn.execute(
@@ -215,7 +219,7 @@ def withdraw(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     file = own_file(ctx, args)
     if files.next_status(file.status, "withdraw") is None:
         raise Refused("file_closed")
-    reason = " ".join(str(args.get("reason") or "").split())[:1000]
+    reason = " ".join(text(args, "reason").split())[:1000]
     files.transition(ctx.conn, file, "withdraw", ctx.version)
     note(ctx, file, "withdrawn", reason=reason)
     return {"status": "withdrawn"}

@@ -16,7 +16,7 @@ from typing import Any
 
 from server import clock
 from server.auth.policy import Actor
-from sync.engine import Context, Refused
+from sync.engine import Context, Refused, text
 
 from . import uploads
 from .file_commands import catalogue, editable, note, own_file, when
@@ -58,7 +58,9 @@ def get(conn: sqlite3.Connection, attachment_id: str) -> Attachment | None:
 
 
 def clean_filename(value: Any) -> str:
-    name = str(value or "").replace("\\", "/").split("/")[-1].strip()
+    if value is not None and not isinstance(value, str):
+        raise Refused("filename_invalid", "filename")
+    name = (value or "").replace("\\", "/").split("/")[-1].strip()
     name = "".join(ch for ch in name if ch.isprintable())[:150]
     if not name or name in (".", ".."):
         raise Refused("filename_invalid", "filename")
@@ -67,7 +69,7 @@ def clean_filename(value: Any) -> str:
 
 def _new_id(value: Any) -> str:
     try:
-        return str(uuid.UUID(str(value)))
+        return str(uuid.UUID(value if isinstance(value, str) else ""))
     except ValueError:
         raise Refused("invalid", "attachment_id") from None
 
@@ -78,7 +80,7 @@ def _insert(
     cat = catalogue()
     if piece not in {item.piece.id for item in cat.checklist(file.procedure, file.grounds)}:
         raise Refused("piece_unknown", "piece")
-    blob = uploads.granted(ctx.conn, str(args.get("blob", "")), ctx.actor.account_id)
+    blob = uploads.granted(ctx.conn, text(args, "blob"), ctx.actor.account_id)
     if blob is None:
         raise Refused("blob_unknown", "blob")
     accepted = cat.media_types(piece)
@@ -119,7 +121,7 @@ def _touch(ctx: Context[Actor], file: File) -> None:
 
 
 def _own_attachment(ctx: Context[Actor], file: File, args: dict[str, Any]) -> Attachment:
-    found = get(ctx.conn, str(args.get("attachment_id", "")))
+    found = get(ctx.conn, text(args, "attachment_id"))
     if found is None or found.file_id != file.id or found.removed_at:
         raise Refused("not_found", "attachment_id")
     return found
@@ -129,7 +131,7 @@ def attach(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`piece.attach` {file_id, piece, attachment_id, blob, filename}: add one file to a checklist item."""
     file = own_file(ctx, args)
     editable(file)
-    added = _insert(ctx, file, str(args.get("piece", "")), args, None)
+    added = _insert(ctx, file, text(args, "piece"), args, None)
     note(
         ctx,
         file,
