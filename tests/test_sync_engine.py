@@ -136,3 +136,31 @@ def test_round_trip() -> None:
     assert Command.from_json(c.to_json()) == c
     r = Result(id=c.id, status="refused", code="invalid", field="a")
     assert Result.from_json(r.to_json()) == r
+
+
+def test_the_durable_mark_follows_the_replica() -> None:
+    import threading
+
+    from sync.durability import Durability
+
+    assert Durability(lambda: 7, None).mark(7) == 7  # no replica: committed is all there is
+    commits, replica_up, asked = [0], threading.Event(), threading.Event()
+
+    def replicate() -> bool:
+        asked.set()
+        return replica_up.is_set()
+
+    marks = Durability(lambda: commits[0], replicate, pause=0, retry=0.01)
+    commits[0] = 3
+    marks.noticed()
+    assert asked.wait(300)  # a safety net: the thread runs at once
+    assert marks.mark(3) == 0  # the replica is down: nothing is called safe
+    replica_up.set()
+    commits[0] = 5
+    marks.noticed()
+    for _ in range(30_000):  # polled until it holds (a safety net of minutes, never the criterion)
+        if marks.mark(5) == 5:
+            break
+        threading.Event().wait(0.01)
+    assert marks.mark(5) == 5
+    assert marks.mark(4) == 4  # never more than what the caller committed
