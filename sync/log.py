@@ -165,7 +165,6 @@ def add_epochs(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE commands")
     conn.execute("ALTER TABLE commands_by_actor RENAME TO commands")
     conn.execute("CREATE INDEX commands_actor ON commands (actor, applied_at)")
-    conn.execute("CREATE INDEX commands_id ON commands (id)")
 
 
 def epoch(conn: sqlite3.Connection) -> str:
