@@ -77,7 +77,7 @@ def test_m006_keeps_the_log_scopes_it_by_actor_and_thaws_future_fields(tmp_path:
         conn.execute("PRAGMA foreign_keys = ON")
     assert "m006_sync_epoch" in migrations.migrate(db)
     with db.exclusive() as conn:
-        assert conn.execute("SELECT actor, id FROM commands").fetchall() == [("applicant:a", "c1")]
+        assert [tuple(r) for r in conn.execute("SELECT actor, id FROM commands")] == [("applicant:a", "c1")]
         # Another actor may use the same id: the key is (actor, id).
         conn.execute(
             "INSERT INTO commands (id, client, seq, op, actor, digest, status, result, version, at, applied_at)"
