@@ -144,21 +144,26 @@
   function observe(who, epoch, durable) {
     if (!who || !epoch) return Promise.resolve(false);
     return idb.tx(["meta", "sent", "records", "blobs"], "readwrite", function (meta, sent, records, blobs) {
-      return Promise.all([idb.done(meta.get("epoch:" + who)), idb.done(sent.getAll()), idb.done(records.getAll())]).then(function (found) {
-        var changed = found[0] !== undefined && found[0] !== epoch;
+      return idb.done(meta.get("epoch:" + who)).then(function (known) {
+        var changed = known !== undefined && known !== epoch;
         meta.put(epoch, "epoch:" + who);
+        var reads = [idb.done(sent.getAll())];
         if (changed) {
+          // What was pulled may be gone or renumbered: read the feed again from 0.
           meta.delete("cursor:" + who);
-          found[2].forEach(function (r) { if (r.account === who) records.delete(r.key); });
+          reads.push(idb.done(records.getAll()));
         }
-        found[1].forEach(function (entry) {
-          if (entry.account !== who || !entry.ack || entry.ack.epoch !== epoch) return;
-          if (typeof durable === "number" && entry.ack.commit <= durable) {
-            sent.delete(entry.key);
-            entry.blobs.forEach(function (id) { blobs.delete(id); });
-          }
+        return Promise.all(reads).then(function (found) {
+          (found[1] || []).forEach(function (r) { if (r.account === who) records.delete(r.key); });
+          found[0].forEach(function (entry) {
+            if (entry.account !== who || !entry.ack || entry.ack.epoch !== epoch) return;
+            if (typeof durable === "number" && entry.ack.commit <= durable) {
+              sent.delete(entry.key);
+              entry.blobs.forEach(function (id) { blobs.delete(id); });
+            }
+          });
+          return changed;
         });
-        return changed;
       });
     });
   }
