@@ -62,6 +62,7 @@ class Context(Generic[A]):
     command: Command
     received: datetime = field(default_factory=_now)
     _version: int | None = field(default=None, repr=False)
+    _at: datetime | None = field(default=None, repr=False)
 
     @property
     def version(self) -> int:
@@ -73,7 +74,9 @@ class Context(Generic[A]):
     @property
     def at(self) -> datetime:
         """When the command counts as done (see `protocol.effective_at`)."""
-        return effective_at(self.command.at, self.received)
+        if self._at is None:
+            self._at = effective_at(self.command.at, self.received)
+        return self._at
 
 
 Handler = Callable[[Context[A], dict[str, Any]], dict[str, Any] | None]

@@ -10,6 +10,7 @@ problems); not_allowed (the state machine refuses the action).
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from typing import Any
@@ -156,6 +157,12 @@ def prefill_values(ctx: Context[Actor], file: File) -> dict[str, str]:
     return values
 
 
+@functools.cache
+def _fields_of(procedure: str) -> dict[str, files.Field]:
+    """The fields a procedure's file has, by name (the list is constant: kept)."""
+    return {f.name: f for f in files.fields_for(procedure)}
+
+
 def update(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`file.update` {file_id, fields: {name: value}}: last writer wins per field."""
     file = own_file(ctx, args)
@@ -163,7 +170,7 @@ def update(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     raw = args.get("fields")
     if not isinstance(raw, dict):
         raise Refused("invalid", "fields")
-    allowed = {f.name: f for f in files.fields_for(file.procedure)}
+    allowed = _fields_of(file.procedure)
     values: dict[str, str] = {}
     for name, value in raw.items():
         field = allowed.get(str(name))
