@@ -92,13 +92,16 @@ def apply_command(
     received: datetime | None = None,
     checked: bool = False,
     seen: tuple[str, Result] | None | Literal[False] = False,
+    log_rows: list[log.Row] | None = None,
 ) -> Result:
     """Apply `command` once. Same actor, id and content again: the first result.
 
     Same actor and id, different content: refused with `id_conflict`, logged,
     not recorded over the first one. Another actor's id is another command.
     `checked`: the command comes from `Command.from_json`, which checked it;
-    `seen`: what the log holds for this id, when the caller looked it up already.
+    `seen`: what the log holds for this id, when the caller looked it up already;
+    `log_rows`: where to put the command's row in the log, for the caller to write
+    with the others (the batch), instead of writing it now.
     """
     if not checked:
         try:
@@ -134,7 +137,11 @@ def apply_command(
                 )
             else:
                 result = Result(id=command.id, status="applied", version=ctx._version, data=data)
-        log.record(conn, command, actor_key, result)
+        logged = log.row(command, actor_key, result)
+        if log_rows is None:
+            log.record_many(conn, [logged])
+        else:
+            log_rows.append(logged)
     except Exception:
         if not conn.in_transaction:
             raise  # SQLite ended the transaction itself (disk full, I/O): the batch fails whole
@@ -160,6 +167,7 @@ def apply_batch(
     received = _now()
     known = log.find_many(conn, actor_key, [c.id for c in commands])
     results = []
+    rows: list[log.Row] = []
     for c in commands:
         result = apply_command(
             conn,
@@ -170,10 +178,12 @@ def apply_batch(
             received=received,
             checked=True,
             seen=known.get(c.id),
+            log_rows=rows,
         )
         if c.id not in known and result.code not in ("failed", "id_conflict"):
             known[c.id] = (c.digest(), result)  # the same id again in this batch
         results.append(result)
+    log.record_many(conn, rows)
     return results
 
 

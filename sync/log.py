@@ -93,24 +93,38 @@ def find_many(conn: sqlite3.Connection, actor: str, ids: list[str]) -> dict[str,
     return found
 
 
+_RECORD = (
+    "INSERT INTO commands (id, client, seq, op, actor, digest, status, result, version, at,"
+    " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+Row = tuple[str, str, int, str, str, str, str, str, int | None, str, str]
+
+
 def record(conn: sqlite3.Connection, command: Command, actor: str, result: Result) -> None:
+    conn.execute(_RECORD, row(command, actor, result))
+
+
+def record_many(conn: sqlite3.Connection, rows: list[Row]) -> None:
+    """Rows made by `row`, written at once (the end of a batch)."""
+    conn.executemany(_RECORD, rows)
+
+
+def row(command: Command, actor: str, result: Result) -> Row:
+    """The log's row for a command's first result (serialised now: a result that
+    cannot be is the command's failure, not the batch's)."""
     now = _now()
-    conn.execute(
-        "INSERT INTO commands (id, client, seq, op, actor, digest, status, result, version, at,"
-        " applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            command.id,
-            command.client,
-            command.seq,
-            command.op,
-            actor,
-            command.digest(),
-            result.status,
-            json.dumps(result.to_json(), ensure_ascii=False),
-            result.version,
-            command.at or now,
-            now,
-        ),
+    return (
+        command.id,
+        command.client,
+        command.seq,
+        command.op,
+        actor,
+        command.digest(),
+        result.status,
+        json.dumps(result.to_json(), ensure_ascii=False),
+        result.version,
+        command.at or now,
+        now,
     )
 
 
