@@ -63,12 +63,13 @@ class Context(Generic[A]):
     received: datetime = field(default_factory=_now)
     _version: int | None = field(default=None, repr=False)
     _at: datetime | None = field(default=None, repr=False)
+    versions: log.Versions | None = field(default=None, repr=False)
 
     @property
     def version(self) -> int:
         """The counter value for rows this command changes (taken on first use)."""
         if self._version is None:
-            self._version = log.next_version(self.conn)
+            self._version = self.versions.take() if self.versions else log.next_version(self.conn)
         return self._version
 
     @property
@@ -93,6 +94,7 @@ def apply_command(
     checked: bool = False,
     seen: tuple[str, Result] | None | Literal[False] = False,
     log_rows: list[log.Row] | None = None,
+    versions: log.Versions | None = None,
 ) -> Result:
     """Apply `command` once. Same actor, id and content again: the first result.
 
@@ -101,7 +103,8 @@ def apply_command(
     `checked`: the command comes from `Command.from_json`, which checked it;
     `seen`: what the log holds for this id, when the caller looked it up already;
     `log_rows`: where to put the command's row in the log, for the caller to write
-    with the others (the batch), instead of writing it now.
+    with the others (the batch), instead of writing it now; `versions`: the
+    batch's counter.
     """
     if not checked:
         try:
@@ -118,7 +121,9 @@ def apply_command(
         return Result(id=command.id, status="refused", code="id_conflict")
 
     handler = handlers.get(command.op)
-    ctx: Context[A] = Context(conn=conn, actor=actor, command=command, received=received or _now())
+    ctx: Context[A] = Context(
+        conn=conn, actor=actor, command=command, received=received or _now(), versions=versions
+    )
     conn.execute("SAVEPOINT command")
     try:
         if handler is None:
@@ -168,6 +173,7 @@ def apply_batch(
     known = log.find_many(conn, actor_key, [c.id for c in commands])
     results = []
     rows: list[log.Row] = []
+    versions = log.Versions(conn)
     for c in commands:
         result = apply_command(
             conn,
@@ -179,11 +185,13 @@ def apply_batch(
             checked=True,
             seen=known.get(c.id),
             log_rows=rows,
+            versions=versions,
         )
         if c.id not in known and result.code not in ("failed", "id_conflict"):
             known[c.id] = (c.digest(), result)  # the same id again in this batch
         results.append(result)
     log.record_many(conn, rows)
+    versions.close()
     return results
 
 

@@ -65,6 +65,24 @@ def next_version(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
+class Versions:
+    """The counter for a batch: read once, handed out in memory, written once
+    (`close`), inside the batch's one transaction — the single writer holds it, so
+    no one else takes a value meanwhile. A value taken by a refused command is
+    skipped: the counter only has to grow."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._value = current_version(conn)
+
+    def take(self) -> int:
+        self._value += 1
+        return self._value
+
+    def close(self) -> None:
+        self._conn.execute("UPDATE sync_clock SET value = max(value, ?) WHERE id = 1", (self._value,))
+
+
 def current_version(conn: sqlite3.Connection) -> int:
     row = conn.execute("SELECT value FROM sync_clock WHERE id = 1").fetchone()
     return int(row[0]) if row else 0
