@@ -220,7 +220,7 @@
       return (first.blobs.length ? uploadAll(first) : Promise.resolve()).then(function () {
         batch.push(first);
         i++;
-        while (i < entries.length && !entries[i].blobs.length && batch.length < 50) batch.push(entries[i++]);
+        while (i < entries.length && !entries[i].blobs.length && batch.length < 100) batch.push(entries[i++]);
         return push(who, batch, epoch);
       }).then(function (body) {
         epoch = body.epoch || epoch;
