@@ -755,6 +755,39 @@ def test_refused_commands_wait_under_needs_attention_with_what_was_typed(new_dev
     expect(page.locator("[data-form-status]")).to_have_text(said("message", "file_locked"))
 
 
+JUNK_BETWEEN = """async ([account, fileId]) => {
+  const S = window.Sesame;
+  const deep = {};
+  let at = deep;
+  for (let n = 0; n < 20; n++) at = at.x = {};  // args nested deeper than the protocol allows
+  const first = await S.outbox.add(account, "file.update", {file_id: fileId, fields: {city: "Lyon"}});
+  const bad = await S.outbox.add(account, "file.update", {file_id: fileId, fields: deep});
+  const list = await S.outbox.add(account, "file.update", {file_id: fileId, fields: {city: ["Paris"]}});
+  const last = await S.outbox.add(account, "file.update", {file_id: fileId, fields: {street: "2 rue Y"}});
+  await S.flush();
+  return [first, bad, list, last].map((e) => e.command.id);
+}"""
+
+
+def test_a_bad_command_waits_alone_and_the_others_go(new_device_factory, server, name):
+    _, page = person(new_device_factory, name)
+    file_id = new_file(page, server)
+    page.goto("/outbox")
+    first, bad, text_list, last = page.evaluate(JUNK_BETWEEN, [account_of(page), file_id])
+    wait_until(page, ALL_REFUSED, what="only the refused ones are left")
+    left = {e["id"]: e for e in outbox(page)}
+    assert set(left) == {bad, text_list}, left
+    assert left[bad]["reason"]["code"] == "bad_command"
+    assert left[text_list]["reason"] == {**left[text_list]["reason"], "code": "invalid", "field": "city"}
+    # The ones around them arrived, in order; nothing was stored as a list's repr.
+    assert field_values(server, file_id) == {
+        **field_values(server, file_id),
+        "city": "Lyon",
+        "street": "2 rue Y",
+    }
+    assert refusal(server, first) is None and refusal(server, last) is None
+
+
 # -- 6. the session ended while offline -------------------------------------------------------------
 
 
