@@ -264,7 +264,8 @@ def new_context(browser: Any, base_url: str, **options: Any) -> BrowserContext:
     """A fresh browser profile (a phone of its own), in French unless told otherwise."""
     options.setdefault("locale", "fr-FR")
     context = browser.new_context(base_url=base_url, **options)
-    context.set_default_timeout(10_000)
+    # Every wait is for a condition; the bound is only a safety net (SAFETY_NET).
+    context.set_default_timeout(SAFETY_NET * 1000)
     context.add_init_script(NO_AUTOFILL)
     return context
 
