@@ -128,11 +128,12 @@ def test_acknowledged_work_survives_a_restore(fresh_server, new_device_factory, 
     other.goto("/dashboard")
     expect(other.locator("h1")).to_have_text(f"Bonjour, {name}")
 
-    # Something sent and safe first: the account and its session are in the replica.
+    # Something safe first: the account, its session and a file are in the replica
+    # (the file was pushed by a plain request, not kept by a phone: it must be there).
     first = new_file(page, server, family_name="Sow")
+    wait_in_replica(page, server)
     page.goto("/dashboard")
     page.evaluate("() => window.Sesame.flush()")
-    wait_until(page, NOTHING_UNSAFE, what="the first file is in the replica")
     other.evaluate("() => window.Sesame.flush()")
 
     # Acknowledged, then SIGKILL at once: Litestream has not shipped the last second.
