@@ -176,17 +176,19 @@
     });
   }
 
-  /* Their files go up again: the restored server may have lost the grant. */
-  function again(entries) {
+  /* Their files go up again: the restored server may have lost the grant (once
+   * per epoch: a send cut midway resumes the upload, it does not start it over). */
+  function again(entries, epoch) {
     var ids = [];
     entries.forEach(function (e) { ids = ids.concat(e.blobs); });
     if (!ids.length) return Promise.resolve();
     return idb.tx("blobs", "readwrite", function (store) {
       return Promise.all(ids.map(function (id) { return idb.done(store.get(id)); })).then(function (records) {
         records.forEach(function (record) {
-          if (!record) return;
+          if (!record || record.sentAgainIn === epoch) return;
           record.uploaded = false;
           record.url = null;
+          record.sentAgainIn = epoch;
           store.put(record);
         });
       });
@@ -250,7 +252,7 @@
     return idb.get("meta", "epoch:" + who).then(function (epoch) {
       // First what the server acknowledged under an older epoch, then what waits.
       return (epoch ? stale(who, epoch) : Promise.resolve([])).then(function (old) {
-        return again(old).then(function () { return send(who, old, epoch); });
+        return again(old, epoch).then(function () { return send(who, old, epoch); });
       }).then(list).then(function (entries) {
         var pending = entries.filter(function (e) { return e.state === "pending" && e.account === who; });
         return send(who, pending, epoch);
