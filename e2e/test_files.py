@@ -41,6 +41,7 @@ from server.web import texts
 from tests import samples
 
 from .helpers import (
+    SAFETY_NET,
     SesameServer,
     assert_no_horizontal_scroll,
     continue_after_codes,
@@ -171,7 +172,6 @@ def upload(
     file_id: str,
     piece: str,
     files: Sequence[FilePayload] | Sequence[Path],
-    timeout: float = 10_000,
 ) -> Locator:
     """On the checklist, add `files` to one piece in one submission; returns its card,
     once the checklist is back with them (ready for the next upload)."""
@@ -180,8 +180,8 @@ def upload(
     before = card.locator("ul.attachments > li").count()
     card.locator(f"#files-{piece}").set_input_files(files)
     card.locator("form.upload-form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(rf"/files/{file_id}/checklist\?done=pieces_added"), timeout=timeout)
-    expect(card.locator("ul.attachments > li")).to_have_count(before + len(files), timeout=timeout)
+    expect(page).to_have_url(re.compile(rf"/files/{file_id}/checklist\?done=pieces_added"))
+    expect(card.locator("ul.attachments > li")).to_have_count(before + len(files))
     return card
 
 
@@ -293,7 +293,9 @@ def test_renewal_and_change_of_address_submitted_then_amended(applicant, tmp_pat
         page.locator(f"#f-{name}").fill(value)
     expect(page.locator("[data-autosave-status]")).to_have_text(re.compile(r"^Enregistré à \d{1,2}:\d{2}\.$"))
     page.wait_for_function(
-        "(names) => names.every((n) => window.e2eSaved.includes(n))", arg=list(identity), timeout=10_000
+        "(names) => names.every((n) => window.e2eSaved.includes(n))",
+        arg=list(identity),
+        timeout=SAFETY_NET * 1000,
     )
     page.reload()
     for name, value in identity.items():
@@ -324,7 +326,7 @@ def test_renewal_and_change_of_address_submitted_then_amended(applicant, tmp_pat
         path.write_bytes(pdf(8 * MB, tag=f"preuve {i}"))
     button = page.locator(f"#piece-{BIG} form.upload-form button[type=submit]")
     expect(button).to_have_text(f"Ajouter à « {piece_label(BIG)} »")
-    card = upload(page, renewal, BIG, big, timeout=60_000)
+    card = upload(page, renewal, BIG, big)
     expect(page.locator(".alert--success[role=status]")).to_have_text(said("done", "pieces_added"))
     listed = card.locator("ul.attachments > li")
     expect(listed).to_have_count(3)
@@ -478,7 +480,7 @@ def test_files_added_to_two_pieces_in_a_row_are_both_listed(applicant):
         form = page.locator(f"#piece-{piece} form.upload-form")
         form.locator(f"#files-{piece}").set_input_files(payload(f"{piece}.pdf", pdf(tag=f"row {piece}")))
         form.locator("button[type=submit]").click()
-        expect(page.locator(f"#piece-{piece} ul.attachments > li")).to_have_count(1, timeout=4_000)
+        expect(page.locator(f"#piece-{piece} ul.attachments > li")).to_have_count(1)
 
 
 # -- 3. withdraw ------------------------------------------------------------------

@@ -51,7 +51,7 @@ from server.store.db import Database
 from sync.protocol import Command
 from tests import samples
 
-from .helpers import ROOT, SesameServer, continue_after_codes, said, signup
+from .helpers import ROOT, SAFETY_NET, SesameServer, continue_after_codes, said, signup
 
 MB = 1024 * 1024
 FILE_URL = re.compile(r"/files/([0-9a-f-]{36})(?:/|\?|$)")
@@ -203,7 +203,7 @@ def account_of(page: Page) -> str:
     return account
 
 
-def ready_for_offline(page: Page, also: tuple[str, ...] = (), timeout: float = 30) -> None:
+def ready_for_offline(page: Page, also: tuple[str, ...] = (), timeout: float = SAFETY_NET) -> None:
     """Visit the dashboard, wait until the page is controlled by the service worker and
     the worker keeps the pages it was asked to keep (editor shells, /files/new…) and
     `also` (pages already visited)."""
@@ -226,9 +226,10 @@ def outbox(page: Page) -> list[dict[str, Any]]:
     return list(page.evaluate(OUTBOX))
 
 
-def wait_until(page: Page, script: str, timeout: float = 60, what: str = "") -> None:
+def wait_until(page: Page, script: str, timeout: float = SAFETY_NET, what: str = "") -> None:
     """Poll an async function in the page until it returns true (page.wait_for_function
-    would take its promise for a true value); a page being replaced is asked again."""
+    would take its promise for a true value); a page being replaced is asked again.
+    `timeout` is a safety net against a hang, never the pass criterion."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -241,7 +242,7 @@ def wait_until(page: Page, script: str, timeout: float = 60, what: str = "") -> 
         page.wait_for_timeout(250)
 
 
-def wait_outbox_empty(page: Page, timeout: float = 60) -> None:
+def wait_outbox_empty(page: Page, timeout: float = SAFETY_NET) -> None:
     wait_until(page, OUTBOX_EMPTY, timeout, "the outbox is empty")
 
 
@@ -358,7 +359,9 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
     expect(card).to_be_visible()
     card.locator("#files-identity_photo").set_input_files(photos)
     card.locator("form.upload-form button[type=submit]").click()
-    page.wait_for_url(re.compile(rf"/files/{file_id}/checklist\?done=pieces_added"), timeout=30_000)
+    page.wait_for_url(
+        re.compile(rf"/files/{file_id}/checklist\?done=pieces_added"), timeout=SAFETY_NET * 1000
+    )
     served(page, "shell")
     local = page.locator("#piece-identity_photo [data-local-files] > li")
     expect(local).to_have_count(2)
@@ -470,12 +473,12 @@ def test_upload_cut_in_the_middle_resumes_where_it_stopped(new_device_factory, s
     form = page.locator("#piece-residence_card form.upload-form")
     form.locator("#files-residence_card").set_input_files(big)
     form.locator("button[type=submit]").click()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + SAFETY_NET
     while not cut:
         assert time.monotonic() < deadline, f"no chunk past a third of the file was sent: {sent}"
         page.wait_for_timeout(100)
     # The outbox retries by itself (the next page's start, or its backoff).
-    wait_outbox_empty(page, timeout=90)
+    wait_outbox_empty(page)
 
     chunks = [n for _, n in sent]
     assert all(chunks), f"a PATCH without its body: {sent}"
@@ -604,7 +607,8 @@ def test_server_killed_during_a_push_applies_every_command_once(new_device_facto
         route.continue_()
         if killed:
             return
-        deadline = time.monotonic() + 5
+        # Wait until the push's transaction has committed (however slow the machine).
+        deadline = time.monotonic() + SAFETY_NET
         applied = 0
         while not applied and time.monotonic() < deadline:
             applied = len(rows(server, f"SELECT id FROM commands WHERE id IN ({marks})", *ids))
@@ -614,7 +618,7 @@ def test_server_killed_during_a_push_applies_every_command_once(new_device_facto
 
     context.route("**/sync/push", kill_during_push)
     context.set_offline(False)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + SAFETY_NET
     while not killed:
         assert time.monotonic() < deadline, "no push after going online"
         page.wait_for_timeout(50)
@@ -749,6 +753,39 @@ def test_refused_commands_wait_under_needs_attention_with_what_was_typed(new_dev
     page.wait_for_url(re.compile(rf"{address}\?outbox=\d+$"))
     expect(page.locator("#f-phone")).to_have_value("07 98 76 54 32")
     expect(page.locator("[data-form-status]")).to_have_text(said("message", "file_locked"))
+
+
+JUNK_BETWEEN = """async ([account, fileId]) => {
+  const S = window.Sesame;
+  const deep = {};
+  let at = deep;
+  for (let n = 0; n < 20; n++) at = at.x = {};  // args nested deeper than the protocol allows
+  const first = await S.outbox.add(account, "file.update", {file_id: fileId, fields: {city: "Lyon"}});
+  const bad = await S.outbox.add(account, "file.update", {file_id: fileId, fields: deep});
+  const list = await S.outbox.add(account, "file.update", {file_id: fileId, fields: {city: ["Paris"]}});
+  const last = await S.outbox.add(account, "file.update", {file_id: fileId, fields: {street: "2 rue Y"}});
+  await S.flush();
+  return [first, bad, list, last].map((e) => e.command.id);
+}"""
+
+
+def test_a_bad_command_waits_alone_and_the_others_go(new_device_factory, server, name):
+    _, page = person(new_device_factory, name)
+    file_id = new_file(page, server)
+    page.goto("/outbox")
+    first, bad, text_list, last = page.evaluate(JUNK_BETWEEN, [account_of(page), file_id])
+    wait_until(page, ALL_REFUSED, what="only the refused ones are left")
+    left = {e["id"]: e for e in outbox(page)}
+    assert set(left) == {bad, text_list}, left
+    assert left[bad]["reason"]["code"] == "bad_command"
+    assert left[text_list]["reason"] == {**left[text_list]["reason"], "code": "invalid", "field": "city"}
+    # The ones around them arrived, in order; nothing was stored as a list's repr.
+    assert field_values(server, file_id) == {
+        **field_values(server, file_id),
+        "city": "Lyon",
+        "street": "2 rue Y",
+    }
+    assert refusal(server, first) is None and refusal(server, last) is None
 
 
 # -- 6. the session ended while offline -------------------------------------------------------------

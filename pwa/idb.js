@@ -1,7 +1,9 @@
 /* IndexedDB, small and promise-based; shared by pages and the service worker.
  *
- * One database, "sesame", with four stores:
+ * One database, "sesame", with five stores:
  *   outbox   commands waiting to be sent, in order (key: auto-increment)
+ *   sent     commands the server applied, kept (with their files) until the
+ *            server says they are in its replica (same key as in the outbox)
  *   blobs    files waiting to be uploaded, bodies as ArrayBuffer (Safari
  *            cannot store Blobs in IndexedDB)
  *   records  what the server last said (change feed), key "type:id"
@@ -12,7 +14,7 @@
 (function (self) {
   "use strict";
   var NAME = "sesame";
-  var VERSION = 1;
+  var VERSION = 2;
   var opening = null;
 
   function open() {
@@ -25,6 +27,7 @@
         if (!db.objectStoreNames.contains("blobs")) db.createObjectStore("blobs", { keyPath: "id" });
         if (!db.objectStoreNames.contains("records")) db.createObjectStore("records", { keyPath: "key" });
         if (!db.objectStoreNames.contains("meta")) db.createObjectStore("meta");
+        if (!db.objectStoreNames.contains("sent")) db.createObjectStore("sent", { keyPath: "key" });
       };
       request.onsuccess = function () {
         request.result.onversionchange = function () {

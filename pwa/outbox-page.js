@@ -2,7 +2,8 @@
  * what was typed), how much room it takes, and a file copy of it all.
  *
  * Export: a JSON file {sesame_outbox: 1, account, entries, blobs} with file
- * bodies in base64; import adds back the entries this device does not have
+ * bodies in base64 (entries sent but not yet in the server's replica included,
+ * as waiting ones); import adds back the entries this device does not have
  * (by command id) — sending them again is harmless, the server applies each id once.
  * Entries keep the account that made them.
  */
@@ -119,8 +120,11 @@
   });
 
   document.querySelector("[data-outbox-export]").addEventListener("click", function () {
-    Promise.all([S.outbox.list(), idb.all("blobs")]).then(function (both) {
-      var entries = both[0].filter(function (e) { return e.account === account; });
+    Promise.all([S.outbox.list(), idb.all("blobs"), S.outbox.unsafe(account)]).then(function (both) {
+      // Sent but not yet in the server's replica: kept in the copy too, to send again
+      // (harmless: the server applies each id once).
+      var unsafe = both[2].map(function (e) { return Object.assign({}, e, { state: "pending", ack: undefined }); });
+      var entries = both[0].filter(function (e) { return e.account === account; }).concat(unsafe);
       var wanted = {};
       entries.forEach(function (e) { e.blobs.forEach(function (id) { wanted[id] = true; }); });
       var blobs = both[1].filter(function (b) { return wanted[b.id]; }).map(function (b) {

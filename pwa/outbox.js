@@ -5,11 +5,18 @@
  * at}, blobs: [local blob ids], label, state: "pending" | "refused", reason}.
  *
  * flush() takes entries in order: uploads their files first, pushes them
- * (POST /sync/push), removes what the server applied, keeps what it refused
- * (state "refused", with the server's reason, and everything typed), and stops
- * at the first network failure, to retry later with capped exponential backoff
- * (2ⁿ s, at most 5 min). Sending the same command twice is harmless: the server
- * answers a known id with its first result.
+ * (POST /sync/push), moves what the server applied to the "sent" store, keeps
+ * what it refused (state "refused", with the server's reason, and everything
+ * typed), and stops at the first network failure, to retry later with capped
+ * exponential backoff (2ⁿ s, at most 5 min). Sending the same command twice is
+ * harmless: the server answers a known id with its first result.
+ *
+ * Nothing is forgotten before it is safe (docs/adr/0008): a sent entry keeps
+ * its files and its acknowledgement {epoch, commit} until an answer says the
+ * server's replica holds that commit (`durable` ≥ commit, same epoch). When the
+ * server's epoch changes (it was restored from its replica), the entries it
+ * acknowledged under the old epoch are pushed again first, in order, their
+ * files uploaded again, and the change feed is read again from the start.
  *
  * Events (listen with Sesame.outbox.on(fn)): {type: "queued" | "sent" |
  * "refused" | "progress" | "signed-out" | "other-account" | "offline" | "idle", …}.
@@ -81,35 +88,111 @@
     });
   }
 
-  function push(account, entries) {
+  function push(account, entries, epoch) {
+    var body = { account: account, commands: entries.map(function (e) { return e.command; }) };
+    if (epoch) body.epoch = epoch;
     return fetch("/sync/push", {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ account: account, commands: entries.map(function (e) { return e.command; }) }),
+      body: JSON.stringify(body),
     }).then(function (response) {
       if (response.status === 401) throw Object.assign(new Error("signed_out"), { kind: "signed_out" });
       if (response.status === 403) throw Object.assign(new Error("other_account"), { kind: "other_account" });
       if (response.status !== 200 && response.status !== 409) throw Object.assign(new Error("server"), { kind: "network" });
-      return response.json();
+      return response.json().then(function (answer) {
+        if (answer.error === "epoch_changed") throw Object.assign(new Error("epoch"), { kind: "epoch", epoch: answer.epoch });
+        return answer;
+      });
     }, function () {
       throw Object.assign(new Error("network"), { kind: "network" });
     });
   }
 
-  function settle(entries, results) {
+  /* Applied: from the outbox to "sent" (files kept), with the commit that holds it. */
+  function settle(entries, body) {
     var byId = {};
-    results.forEach(function (r) { byId[r.id] = r; });
+    (body.results || []).forEach(function (r) { byId[r.id] = r; });
     return Promise.all(entries.map(function (entry) {
       var result = byId[entry.command.id];
       if (!result) return null;
       if (result.status === "applied") {
-        return remove(entry).then(function () { emit({ type: "sent", entry: entry, result: result }); });
+        entry.state = "sent";
+        entry.ack = { epoch: body.epoch, commit: body.commit };
+        return idb.tx(["outbox", "sent"], "readwrite", function (outbox, sent) {
+          outbox.delete(entry.key);
+          sent.put(entry);
+        }).then(function () { emit({ type: "sent", entry: entry, result: result }); });
       }
       entry.state = "refused";
       entry.reason = { code: result.code, field: result.field, message: result.message };
-      return idb.put("outbox", entry).then(function () { emit({ type: "refused", entry: entry, result: result }); });
-    }));
+      delete entry.ack;
+      return idb.tx(["outbox", "sent"], "readwrite", function (outbox, sent) {
+        sent.delete(entry.key);
+        outbox.put(entry);
+      }).then(function () { emit({ type: "refused", entry: entry, result: result }); });
+    })).then(function () { return observe(ownerOf(entries), body.epoch, body.durable); });
+  }
+
+  function ownerOf(entries) {
+    return entries.length ? entries[0].account : null;
+  }
+
+  /* What an answer says of the server: its epoch and its durable mark. A new
+   * epoch (a restore) resets the change feed; entries the replica holds are
+   * dropped with their files. Resolves true when the epoch changed. */
+  function observe(who, epoch, durable) {
+    if (!who || !epoch) return Promise.resolve(false);
+    return idb.tx(["meta", "sent", "records", "blobs"], "readwrite", function (meta, sent, records, blobs) {
+      return idb.done(meta.get("epoch:" + who)).then(function (known) {
+        var changed = known !== undefined && known !== epoch;
+        meta.put(epoch, "epoch:" + who);
+        var reads = [idb.done(sent.getAll())];
+        if (changed) {
+          // What was pulled may be gone or renumbered: read the feed again from 0.
+          meta.delete("cursor:" + who);
+          reads.push(idb.done(records.getAll()));
+        }
+        return Promise.all(reads).then(function (found) {
+          (found[1] || []).forEach(function (r) { if (r.account === who) records.delete(r.key); });
+          found[0].forEach(function (entry) {
+            if (entry.account !== who || !entry.ack || entry.ack.epoch !== epoch) return;
+            if (typeof durable === "number" && entry.ack.commit <= durable) {
+              sent.delete(entry.key);
+              entry.blobs.forEach(function (id) { blobs.delete(id); });
+            }
+          });
+          return changed;
+        });
+      });
+    });
+  }
+
+  /* Entries acknowledged under another epoch: the restored server may lack them. */
+  function stale(who, epoch) {
+    return idb.all("sent").then(function (entries) {
+      return entries.filter(function (e) { return e.account === who && e.ack && e.ack.epoch !== epoch; })
+        .sort(function (a, b) { return a.key - b.key; });
+    });
+  }
+
+  /* Their files go up again: the restored server may have lost the grant (once
+   * per epoch: a send cut midway resumes the upload, it does not start it over). */
+  function again(entries, epoch) {
+    var ids = [];
+    entries.forEach(function (e) { ids = ids.concat(e.blobs); });
+    if (!ids.length) return Promise.resolve();
+    return idb.tx("blobs", "readwrite", function (store) {
+      return Promise.all(ids.map(function (id) { return idb.done(store.get(id)); })).then(function (records) {
+        records.forEach(function (record) {
+          if (!record || record.sentAgainIn === epoch) return;
+          record.uploaded = false;
+          record.url = null;
+          record.sentAgainIn = epoch;
+          store.put(record);
+        });
+      });
+    });
   }
 
   function uploadAll(entry) {
@@ -127,37 +210,57 @@
     });
   }
 
-  function run(account) {
-    return list().then(function (entries) {
-      var pending = entries.filter(function (e) { return e.state === "pending" && e.account === account; });
-      var i = 0;
-      function step() {
-        if (i >= pending.length) return null;
-        var batch = [];
-        // Commands without files go together; one with files waits for its uploads.
-        var first = pending[i];
-        return (first.blobs.length ? uploadAll(first) : Promise.resolve()).then(function () {
-          batch.push(first);
-          i++;
-          while (i < pending.length && !pending[i].blobs.length && batch.length < 50) batch.push(pending[i++]);
-          return push(account, batch);
-        }).then(function (body) {
-          return settle(batch, body.results || []);
-        }).then(step, function (error) {
-          if (error.kind === "refused") {
-            // The server refused a file itself (type, size): the entry needs the person.
-            first.state = "refused";
-            first.reason = { code: error.code, message: error.message };
-            return idb.put("outbox", first).then(function () {
-              emit({ type: "refused", entry: first });
-              i++;
-              return step();
-            });
-          }
-          throw error;
-        });
-      }
-      return step();
+  /* Push `entries` in order (commands without files together); resolves when
+   * every one is settled. Refused files mark their entry refused and go on. */
+  function send(who, entries, epoch) {
+    var i = 0;
+    function step() {
+      if (i >= entries.length) return null;
+      var batch = [];
+      // Commands without files go together; one with files waits for its uploads.
+      var first = entries[i];
+      return (first.blobs.length ? uploadAll(first) : Promise.resolve()).then(function () {
+        batch.push(first);
+        i++;
+        while (i < entries.length && !entries[i].blobs.length && batch.length < 100) batch.push(entries[i++]);
+        return push(who, batch, epoch);
+      }).then(function (body) {
+        epoch = body.epoch || epoch;
+        return settle(batch, body);
+      }).then(step, function (error) {
+        if (error.kind === "refused") {
+          // The server refused a file itself (type, size): the entry needs the person.
+          first.state = "refused";
+          first.reason = { code: error.code, message: error.message };
+          delete first.ack;
+          return idb.tx(["outbox", "sent"], "readwrite", function (outbox, sent) {
+            sent.delete(first.key);
+            outbox.put(first);
+          }).then(function () {
+            emit({ type: "refused", entry: first });
+            i++;
+            return step();
+          });
+        }
+        throw error;
+      });
+    }
+    return step();
+  }
+
+  function run(who, rounds) {
+    return idb.get("meta", "epoch:" + who).then(function (epoch) {
+      // First what the server acknowledged under an older epoch, then what waits.
+      return (epoch ? stale(who, epoch) : Promise.resolve([])).then(function (old) {
+        return again(old, epoch).then(function () { return send(who, old, epoch); });
+      }).then(list).then(function (entries) {
+        var pending = entries.filter(function (e) { return e.state === "pending" && e.account === who; });
+        return send(who, pending, epoch);
+      });
+    }).catch(function (error) {
+      if (error.kind !== "epoch" || (rounds || 0) > 3) throw error;
+      // Restored meanwhile: learn the new epoch, then start again with what it lacks.
+      return observe(who, error.epoch).then(function () { return run(who, (rounds || 0) + 1); });
     });
   }
 
@@ -198,6 +301,11 @@
     add: add,
     list: list,
     remove: remove,
+    observe: observe,
+    /* Entries sent but not yet known to be in the server's replica. */
+    unsafe: function (who) {
+      return idb.all("sent").then(function (entries) { return entries.filter(function (e) { return e.account === who; }); });
+    },
     flush: flush,
     on: function (fn) { listeners.push(fn); },
     retry: function (entry) {

@@ -6,7 +6,10 @@
  *    every start, when the network returns, when the tab comes back, and with
  *    backoff after a failure (Background Sync too, where the browser has it);
  *  - pulls what changed (GET /sync/pull) and asks the service worker to
- *    refresh the pages that changed;
+ *    refresh the pages that changed; while sent commands are not yet in the
+ *    server's replica, pulls again (3 s, doubling to 1 min) to learn when they
+ *    are; after a restore (a new epoch) sends again what the server lacks and
+ *    reads the feed from the start (docs/adr/0008);
  *  - asks for persistent storage once something waits on the device.
  * Re-dispatches outbox events on document as CustomEvents "outbox:<type>".
  */
@@ -131,7 +134,22 @@
   });
 
   /* -- pull: what changed on the server ------------------------------------- */
-  function pull() {
+  var watching = null;
+  var watchDelay = 3;
+  /* While something sent is not yet safe on the server, ask again later. */
+  function watch() {
+    return outbox.unsafe(account).then(function (entries) {
+      clearTimeout(watching);
+      if (!entries.length) {
+        watchDelay = 3;
+        return;
+      }
+      watching = setTimeout(function () { pull(); }, watchDelay * 1000);
+      watchDelay = Math.min(60, watchDelay * 2);
+    });
+  }
+
+  function pull(resets) {
     return idb.get("meta", "cursor:" + account).then(function (cursor) {
       var changedFiles = {};
       var decisionPages = []; // a decision is read offline too: its page is kept
@@ -143,15 +161,18 @@
             return response.json();
           })
           .then(function (body) {
-            return idb.tx(["records", "meta"], "readwrite", function (records, meta) {
-              body.records.forEach(function (r) {
-                records.put({ key: r.type + ":" + r.id, type: r.type, id: r.id, version: r.version, data: r.data, account: account });
-                any = true;
-                var file = r.type === "file" ? r.id : r.data.file_id;
-                if (file) changedFiles[file] = true;
-                if (r.type === "decision") decisionPages.push("/files/" + file + "/decisions/" + r.id);
+            return outbox.observe(account, body.epoch, body.durable).then(function (changed) {
+              if (changed) throw Object.assign(new Error("epoch"), { kind: "epoch" });
+              return idb.tx(["records", "meta"], "readwrite", function (records, meta) {
+                body.records.forEach(function (r) {
+                  records.put({ key: r.type + ":" + r.id, type: r.type, id: r.id, version: r.version, data: r.data, account: account });
+                  any = true;
+                  var file = r.type === "file" ? r.id : r.data.file_id;
+                  if (file) changedFiles[file] = true;
+                  if (r.type === "decision") decisionPages.push("/files/" + file + "/decisions/" + r.id);
+                });
+                meta.put(body.cursor, "cursor:" + account);
               });
-              meta.put(body.cursor, "cursor:" + account);
             }).then(function () {
               return body.more ? page(body.cursor) : null;
             });
@@ -165,9 +186,16 @@
         });
         tell({ type: "refresh", urls: urls.concat(decisionPages) });
       });
-    }).catch(function () { /* offline: the next flush pulls */ });
+    }).then(watch, function (error) {
+      // Restored: send again what it lacks, then read everything from the start.
+      if (error.kind === "epoch" && (resets || 0) < 3) {
+        return outbox.flush(account).then(function () { return pull((resets || 0) + 1); }).then(function () {
+          tell({ type: "refresh", urls: ["/dashboard", "/timeline"] });
+        });
+      }
+      /* offline: the next flush pulls */
+    });
   }
-
   /* -- one device, several people: pages of someone else are not shown;
      pages kept in another language are fetched again ------------------------- */
   var warm = document.getElementById("sesame-warm");

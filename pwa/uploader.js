@@ -116,8 +116,9 @@
     }
 
     function finish() {
+      // The bytes stay until the command that uses them is in the server's
+      // replica (outbox.js drops both): a restore may need them again.
       record.uploaded = true;
-      record.data = new ArrayBuffer(0); // the server has it: free the phone's storage
       return idb.put("blobs", record).then(function () {
         if (onProgress) onProgress(record.size, record.size);
         return record.sha256;

@@ -25,8 +25,9 @@ from server import settings as settings_module
 from server.auth import invitations
 from server.domain import accounts, geography
 from server.settings import Settings
-from server.store import migrations
+from server.store import migrations, replica
 from server.store.db import Database
+from sync import log as sync_log
 
 
 def litestream_binary() -> str:
@@ -41,6 +42,10 @@ def litestream_config(settings: Settings) -> str:
     """Litestream 0.5 configuration: one database, one replica."""
     lines = [
         "# Written by `sesame serve` from the settings (server/settings.py): edit those, not this.",
+        "# The control socket lets the server ask what the replica holds (docs/adr/0008).",
+        "socket:",
+        "  enabled: true",
+        f"  path: {replica.socket_path(settings.data_dir)}",
         "dbs:",
         f"  - path: {settings.db_path}",
         "    replica:",
@@ -133,13 +138,18 @@ def uvicorn_argv(settings: Settings) -> list[str]:
         "--log-level",
         settings.log_level,
     ]
+def new_epoch(db: Database) -> str:
+    """A restored database starts a new epoch: the replica may lack the last
+    second before the loss, so phones push again what they kept (docs/adr/0008)."""
+    return db.write_sync(sync_log.mint_epoch, "restored")
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    if restore_if_missing(settings):
-        print(f"Database restored from its replica: {settings.db_path}")
+    restored = restore_if_missing(settings)
     db = Database(settings.db_path)
     migrations.migrate(db)
+    if restored:
+        print(f"Database restored from its replica: {settings.db_path} (new epoch {new_epoch(db)})")
     link = bootstrap_link(settings, db)
     db.close()
     config = write_litestream_config(settings)
@@ -193,7 +203,13 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{settings.db_path} exists: move it away first", file=sys.stderr)
         return 2
     restored = restore_if_missing(settings)
-    print("restored" if restored else "no replica found: nothing restored")
+    if restored:
+        db = Database(settings.db_path)
+        migrations.migrate(db)
+        print(f"restored (new epoch {new_epoch(db)})")
+        db.close()
+    else:
+        print("no replica found: nothing restored")
     return 0 if restored else 1
 
 

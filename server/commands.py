@@ -1,4 +1,4 @@
-"""Every command the server knows, and the one function that applies them.
+"""Every command the server knows, and the functions that apply them.
 
 Routes (plain HTML forms), the sync API and the back office all come here.
 """
@@ -6,7 +6,7 @@ Routes (plain HTML forms), the sync API and the back office all come here.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from server.auth import commands as auth_commands
 from server.auth.policy import Actor
@@ -21,7 +21,7 @@ from server.domain import (
     review,
 )
 from sync import log
-from sync.engine import Handler, apply_command
+from sync.engine import Handler, apply_batch, apply_command
 from sync.protocol import Command, Result
 
 HANDLERS: Mapping[str, Handler[Actor]] = {
@@ -44,11 +44,30 @@ def apply(conn: sqlite3.Connection, command: Command, actor: Actor) -> Result:
     form, `/sync/push`) and whether applied or refused, leaves an audit row in
     this same transaction: the one place where staff acts are audited. A command
     sent again (same id) is not a new act and adds no row."""
-    staff = actor.role in audit.STAFF and log.find(conn, command.id) is None
+    staff = actor.role in audit.STAFF and log.find(conn, actor.key, command.id) is None
     result = apply_command(conn, command, actor=actor, actor_key=actor.key, handlers=HANDLERS)
     if staff:
         audit.record_command(conn, command, actor, result)
     return result
+
+
+def apply_pushed(
+    conn: sqlite3.Connection, batch: Sequence[Command], actor: Actor, epoch: str | None
+) -> tuple[list[Result], str, int] | str:
+    """Apply a pushed batch inside the caller's one write transaction.
+
+    Returns the results, the epoch and the number of this commit (a phone keeps
+    the commands until the durable mark passes it) — or, when the phone names
+    another epoch, only the current one: nothing applied, the phone first pushes
+    again what it kept (docs/adr/0008)."""
+    current, commit = log.next_commit(conn)
+    if epoch is not None and epoch != current:
+        return current
+    if actor.role in audit.STAFF:
+        # Staff commands go one by one through `apply`, which audits each.
+        return [apply(conn, command, actor) for command in batch], current, commit
+    results = apply_batch(conn, batch, actor=actor, actor_key=actor.key, handlers=HANDLERS)
+    return results, current, commit
 
 
 def ops() -> list[str]:

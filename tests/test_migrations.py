@@ -59,3 +59,30 @@ def test_readers_cannot_write(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.OperationalError):
         db.read_sync(lambda c: c.execute("DELETE FROM accounts"))
     db.close()
+
+
+def test_m006_keeps_the_log_scopes_it_by_actor_and_thaws_future_fields(tmp_path: Path) -> None:
+    db = Database(tmp_path / "old.db")
+    with db.exclusive() as conn:
+        migrations.migrations.apply(sqlite_utils.Database(conn), stop_before="m006_sync_epoch")
+        conn.execute(
+            "INSERT INTO commands (id, client, seq, op, actor, digest, status, result, version, at, applied_at)"
+            " VALUES ('c1', 'p', 1, 'file.update', 'applicant:a', 'd', 'applied', '{}', 1, '', '')"
+        )
+        conn.execute("PRAGMA foreign_keys = OFF")  # a field alone: its file does not matter here
+        conn.execute(
+            "INSERT INTO file_fields (file_id, name, value, at, command_id, version)"
+            " VALUES ('f', 'city', 'Futur', '2999-01-01T00:00:00+00:00', 'c1', 1)"
+        )
+        conn.execute("PRAGMA foreign_keys = ON")
+    assert "m006_sync_epoch" in migrations.migrate(db)
+    with db.exclusive() as conn:
+        assert [tuple(r) for r in conn.execute("SELECT actor, id FROM commands")] == [("applicant:a", "c1")]
+        # Another actor may use the same id: the key is (actor, id).
+        conn.execute(
+            "INSERT INTO commands (id, client, seq, op, actor, digest, status, result, version, at, applied_at)"
+            " VALUES ('c1', 'p', 1, 'file.update', 'applicant:b', 'd', 'applied', '{}', 1, '', '')"
+        )
+        assert conn.execute("SELECT at FROM file_fields").fetchone()[0] < "2100"
+        assert len(conn.execute("SELECT epoch FROM sync_epoch").fetchone()[0]) == 36
+    db.close()

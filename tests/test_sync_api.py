@@ -99,7 +99,13 @@ def test_pull_sends_only_what_changed_and_only_mine(app, make_person) -> None:
     assert "Bob" not in json.dumps(everything)
     cursor = everything["cursor"]
     idle = alice.client.get(f"/sync/pull?cursor={cursor}")
-    assert idle.json() == {"cursor": cursor, "records": [], "more": False}
+    assert idle.json() == {
+        "epoch": everything["epoch"],
+        "durable": everything["durable"],
+        "cursor": cursor,
+        "records": [],
+        "more": False,
+    }
     size = len(idle.content) + sum(len(k) + len(v) + 4 for k, v in idle.headers.items())
     assert size < 1024, size
     bob.start_file("travel_document")  # Bob's changes move the clock, not Alice's feed
@@ -141,3 +147,127 @@ def test_pull_pages(app, person) -> None:
     assert rounds > 1
     assert sum(1 for r in seen if r["type"] == "file") == 3
     assert cat()  # the catalogue loaded
+
+
+def test_a_bad_command_is_refused_alone_and_never_blocks_a_retry(app, person) -> None:
+    person.signup()
+    file_id = str(uuid.uuid4())
+    bad = {**command("file.update", 2, file_id=file_id, fields={"city": "X"}), "seq": 2**63}
+    batch = {
+        "commands": [
+            new_file(1, file_id),
+            bad,
+            command("file.update", 3, file_id=file_id, fields={"city": "Lyon"}),
+        ]
+    }
+    for _ in range(2):  # the same answer on a retry: an outbox holding it is never stuck
+        response = person.client.post("/sync/push", json=batch)
+        assert response.status_code == 200
+        assert [r["status"] for r in response.json()["results"]] == ["applied", "refused", "applied"]
+        assert response.json()["results"][1] == {**response.json()["results"][1], "code": "bad_command"}
+    float_seq = person.client.post(
+        "/sync/push",
+        content=b'{"commands": [{"id": "%s", "op": "file.submit", "seq": 1e999}]}'
+        % str(uuid.uuid4()).encode(),
+    )
+    assert float_seq.status_code == 400
+
+
+def test_text_fields_refuse_lists_and_objects(app, person) -> None:
+    person.signup()
+    file_id = str(uuid.uuid4())
+    results = person.client.post(
+        "/sync/push",
+        json={
+            "commands": [
+                new_file(1, file_id),
+                command("file.update", 2, file_id=file_id, fields={"city": ["Lyon"]}),
+                command(
+                    "message.send",
+                    3,
+                    file_id=file_id,
+                    message_id=str(uuid.uuid4()),
+                    body="Bonjour",
+                    attachments=5,
+                ),
+                command("message.send", 4, file_id=file_id, message_id=str(uuid.uuid4()), body={"a": 1}),
+                command("account.update", 5, display_name=["x"]),
+                command("file.withdraw", 6, file_id=file_id, reason=[1, 2]),
+            ]
+        },
+    ).json()["results"]
+    assert [(r["status"], r.get("code"), r.get("field")) for r in results] == [
+        ("applied", None, None),
+        ("refused", "invalid", "city"),
+        ("refused", "invalid", "attachments"),
+        ("refused", "invalid", "body"),
+        ("refused", "invalid", "display_name"),
+        ("refused", "invalid", "reason"),
+    ]
+    stored = app.state.db.read_sync(
+        lambda c: c.execute("SELECT count(*) FROM file_fields WHERE value LIKE '[%'").fetchone()[0]
+    )
+    assert stored == 0
+
+
+def test_a_phone_dated_2999_does_not_freeze_a_field(app, person) -> None:
+    person.signup()
+    file_id = str(uuid.uuid4())
+    future = {
+        **command("file.update", 2, file_id=file_id, fields={"city": "Futur"}),
+        "at": "2999-01-01T00:00:00+00:00",
+    }
+    person.client.post("/sync/push", json={"commands": [new_file(1, file_id), future]})
+    now = {**command("file.update", 3, file_id=file_id, fields={"city": "Lyon"}), "at": ""}
+    assert (
+        person.client.post("/sync/push", json={"commands": [now]}).json()["results"][0]["status"] == "applied"
+    )
+    city = app.state.db.read_sync(
+        lambda c: c.execute("SELECT value, at FROM file_fields WHERE name = 'city'").fetchone()
+    )
+    assert city[0] == "Lyon" and city[1] < "2100"
+    past = {
+        **command("file.update", 4, file_id=file_id, fields={"city": "Ancien"}),
+        "at": "2020-01-01T00:00:00+00:00",
+    }
+    person.client.post("/sync/push", json={"commands": [past]})  # an older offline edit still loses
+    assert (
+        app.state.db.read_sync(
+            lambda c: c.execute("SELECT value FROM file_fields WHERE name = 'city'").fetchone()[0]
+        )
+        == "Lyon"
+    )
+
+
+def test_another_person_replaying_an_id_learns_nothing(app, make_person) -> None:
+    alice, mallory = make_person(), make_person()
+    alice.signup("Alice")
+    mallory.signup("Mallory")
+    original = new_file(1)
+    first = alice.client.post("/sync/push", json={"commands": [original]}).json()["results"][0]
+    replay = mallory.client.post("/sync/push", json={"commands": [original]}).json()["results"][0]
+    # Mallory's command is Mallory's: refused (the file id is taken), never Alice's result.
+    assert replay != first and "number" not in json.dumps(replay)
+    again = alice.client.post("/sync/push", json={"commands": [original]}).json()["results"][0]
+    assert again == first  # the same person's replay keeps the protocol's promise
+
+
+def test_epoch_and_durable_mark(app, person) -> None:
+    person.signup()
+    pushed = person.client.post("/sync/push", json={"commands": [new_file(1)]}).json()
+    epoch, commit = pushed["epoch"], pushed["commit"]
+    assert pushed["durable"] == commit  # no replica here: a commit is as safe as it gets
+    pulled = person.client.get("/sync/pull?cursor=0").json()
+    assert pulled["epoch"] == epoch and pulled["durable"] >= commit
+    assert (
+        person.client.post("/sync/push", json={"epoch": epoch, "commands": [new_file(2)]}).status_code == 200
+    )
+    from sync import log
+
+    new = app.state.db.write_sync(log.mint_epoch, "restored")
+    stale = person.client.post("/sync/push", json={"epoch": epoch, "commands": [new_file(3)]})
+    assert stale.status_code == 409 and stale.json() == {"error": "epoch_changed", "epoch": new}
+    files = app.state.db.read_sync(lambda c: c.execute("SELECT count(*) FROM files").fetchone()[0])
+    assert files == 2  # nothing applied under the old epoch
+    for cursor in ("-1", "9223372036854775808", "1e3", "x"):
+        assert person.client.get(f"/sync/pull?cursor={cursor}").status_code == 400

@@ -8,7 +8,7 @@ import pytest
 
 from server.store.db import Database
 from sync import log
-from sync.engine import Context, Refused, apply_command
+from sync.engine import Context, Refused, apply_batch, apply_command
 from sync.protocol import Command, ProtocolError, Result
 
 
@@ -92,21 +92,22 @@ def test_unknown_op(db: Database) -> None:
     assert apply(db, cmd(op="note.fly")).code == "unknown_op"
 
 
-def test_an_exception_leaves_nothing(db: Database) -> None:
+def test_an_exception_refuses_that_command_alone_and_records_nothing(db: Database) -> None:
     setup_table(db)
 
     def boom(ctx: Context[str], args: dict[str, Any]) -> None:
         ctx.conn.execute("INSERT INTO notes VALUES ('x', 'y', ?)", (ctx.version,))
         raise RuntimeError("bug")
 
-    with pytest.raises(RuntimeError):
-        db.write_sync(
-            lambda c: apply_command(
-                c, cmd(op="note.boom"), actor="me", actor_key="me", handlers={"note.boom": boom}
-            )
-        )
-    assert notes(db) == []
-    assert db.read_sync(log.find, cmd(op="note.boom").id) is None  # may be sent again
+    handlers = {**HANDLERS, "note.boom": boom}
+    batch = [cmd(n=1, id="a", text="before"), cmd(op="note.boom", n=2), cmd(n=3, id="b", text="after")]
+    results = db.write_sync(lambda c: apply_batch(c, batch, actor="me", actor_key="me", handlers=handlers))
+    assert [r.status for r in results] == ["applied", "refused", "applied"]
+    assert results[1].code == "failed"
+    (a, _, first), (b, _, second) = notes(db)  # the failed one left nothing
+    assert (a, b) == ("a", "b") and second > first
+    assert db.read_sync(log.current_version) >= second  # the batch wrote its counter back
+    assert db.read_sync(log.find, "me", batch[1].id) is None  # not recorded: it may be sent again
 
 
 @pytest.mark.parametrize(
@@ -137,3 +138,31 @@ def test_round_trip() -> None:
     assert Command.from_json(c.to_json()) == c
     r = Result(id=c.id, status="refused", code="invalid", field="a")
     assert Result.from_json(r.to_json()) == r
+
+
+def test_the_durable_mark_follows_the_replica() -> None:
+    import threading
+
+    from sync.durability import Durability
+
+    assert Durability(lambda: 7, None).mark(7) == 7  # no replica: committed is all there is
+    commits, replica_up, asked = [0], threading.Event(), threading.Event()
+
+    def replicate() -> bool:
+        asked.set()
+        return replica_up.is_set()
+
+    marks = Durability(lambda: commits[0], replicate, pause=0, retry=0.01)
+    commits[0] = 3
+    marks.noticed()
+    assert asked.wait(300)  # a safety net: the thread runs at once
+    assert marks.mark(3) == 0  # the replica is down: nothing is called safe
+    replica_up.set()
+    commits[0] = 5
+    marks.noticed()
+    for _ in range(30_000):  # polled until it holds (a safety net of minutes, never the criterion)
+        if marks.mark(5) == 5:
+            break
+        threading.Event().wait(0.01)
+    assert marks.mark(5) == 5
+    assert marks.mark(4) == 4  # never more than what the caller committed

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from server import clock
-from sync.engine import Context, Refused
+from sync.engine import Context, Refused, text
 
 from . import credentials, events, sessions
 from .policy import Actor
@@ -18,7 +18,7 @@ from .policy import Actor
 def _own_passkey(ctx: Context[Actor], args: dict[str, Any]) -> credentials.StoredPasskey:
     if not ctx.actor.signed_in:
         raise Refused("forbidden")
-    passkey = credentials.get(ctx.conn, str(args.get("passkey_id", "")))
+    passkey = credentials.get(ctx.conn, text(args, "passkey_id"))
     # Someone else's passkey is "not found", never "forbidden": ids reveal nothing.
     if passkey is None or passkey.account_id != ctx.actor.account_id:
         raise Refused("not_found", "passkey_id")
@@ -27,7 +27,7 @@ def _own_passkey(ctx: Context[Actor], args: dict[str, Any]) -> credentials.Store
 
 def rename_passkey(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     passkey = _own_passkey(ctx, args)
-    label = " ".join(str(args.get("label", "")).split())
+    label = " ".join(text(args, "label").split())
     if not label:
         raise Refused("label_required", "label")
     if len(label) > credentials.LABEL_MAX:
@@ -60,7 +60,7 @@ def remove_passkey(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
 def revoke_session(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     if not ctx.actor.signed_in or ctx.actor.account_id is None:
         raise Refused("forbidden")
-    session_id = str(args.get("session_id", ""))
+    session_id = text(args, "session_id")
     if not sessions.revoke(ctx.conn, session_id, ctx.actor.account_id, clock.now()):
         raise Refused("not_found", "session_id")
     events.record(ctx.conn, "session_revoked", account_id=ctx.actor.account_id)

@@ -32,6 +32,8 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from sync import bounded_json
+
 TIMEOUT_MS = 180_000  # a slow phone, a person who reads the prompt twice
 
 # Codes: invalid_response, unknown_passkey, user_handle_mismatch, expired.
@@ -190,7 +192,8 @@ def _as_dict(credential: str | dict[str, Any]) -> dict[str, Any]:
     if isinstance(credential, dict):
         return credential
     try:
-        data = json.loads(credential)
+        # Bounded: a credential nested 10,000 deep is refused, not a RecursionError.
+        data = bounded_json.loads(credential)
     except (TypeError, ValueError) as e:
         raise PasskeyError("invalid_response", "not JSON") from e
     if not isinstance(data, dict):

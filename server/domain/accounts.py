@@ -19,7 +19,7 @@ import i18n
 from server import clock
 from server.auth import policy
 from server.auth.policy import Actor
-from sync.engine import Context, Refused
+from sync.engine import Context, Refused, text
 
 ROLES = ("applicant", "agent", "admin")
 STAFF_ROLES = ("agent", "admin")
@@ -172,6 +172,9 @@ def clean_profile(args: dict[str, Any]) -> dict[str, Any]:
     unknown = set(args) - set(PROFILE_FIELDS)
     if unknown:
         raise Refused("invalid", sorted(unknown)[0])
+    for name, value in args.items():
+        if value is not None and not isinstance(value, str):
+            raise Refused("invalid", name)  # text only: never a list's repr
     return {name: _CLEANERS[name](value) for name, value in args.items()}
 
 
@@ -197,7 +200,8 @@ def handle_update(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     actor = ctx.actor
     if not actor.signed_in or actor.account_id is None:
         raise Refused("forbidden")
-    account_id = str(args.pop("account_id", actor.account_id))
+    account_id = text(args, "account_id", actor.account_id)
+    args.pop("account_id", None)
     if not policy.may_act_on_account(actor, account_id):
         raise Refused("forbidden")
     changes = update_profile(ctx.conn, account_id, args, ctx.version)

@@ -25,7 +25,7 @@ from typing import Any
 from server import clock
 from server.auth import policy
 from server.auth.policy import Actor
-from sync.engine import Context, Refused
+from sync.engine import Context, Refused, text
 
 from . import complements, files
 from .file_commands import catalogue, note, when
@@ -38,7 +38,7 @@ MAX_DUE_DAYS = 366
 
 def agents_file(ctx: Context[Actor], args: dict[str, Any]) -> File:
     """The file named in args, for an agent of its prefecture (else not_found / forbidden)."""
-    file = files.get(ctx.conn, str(args.get("file_id", "")))
+    file = files.get(ctx.conn, text(args, "file_id"))
     if file is None or not policy.may_review(ctx.actor, file.departement, file.submitted_at):
         raise Refused("not_found", "file_id")
     return file
@@ -145,7 +145,7 @@ def request(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
 def settle(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`complement.settle`: items accepted (the answer is fine) or closed (no longer asked)."""
     file = agents_file(ctx, args)
-    status = str(args.get("status", ""))
+    status = text(args, "status")
     if status not in ("accepted", "closed"):
         raise Refused("invalid", "status")
     raw = args.get("item_ids")
@@ -171,8 +171,11 @@ def configure(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     actor = ctx.actor
     if actor.role != "admin" or actor.prefecture is None:
         raise Refused("forbidden")
+    raw = args.get("complement_days")
     try:
-        days = int(str(args.get("complement_days", "")).strip())
+        if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+            raise ValueError(raw)  # a number, or its text from the form: nothing else
+        days = int(str(raw).strip())
     except ValueError:
         raise Refused("days_invalid", "complement_days") from None
     if not complements.MIN_DAYS <= days <= complements.MAX_DAYS:

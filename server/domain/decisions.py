@@ -31,7 +31,7 @@ from typing import Any
 
 from server import clock
 from server.auth.policy import Actor
-from sync.engine import Context, Refused
+from sync.engine import Context, Refused, text
 
 from . import complements, decision_reasons, files, geography
 from .catalogue import TO_BE_CHECKED
@@ -216,13 +216,13 @@ def decide(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     corrects = str(args["corrects"]) if args.get("corrects") else None
     _check_state(ctx, file, corrects)
     data = decision_reasons.load()
-    outcome = str(args.get("outcome", ""))
+    outcome = text(args, "outcome")
     if outcome not in data.outcomes:
         raise Refused("outcome_unknown", "outcome")
-    reason = data.reasons.get(str(args.get("reason", "")))
+    reason = data.reasons.get(text(args, "reason"))
     if reason is None or reason.outcome != outcome or file.procedure not in reason.procedures:
         raise Refused("reason_unknown", "reason")
-    details = str(args.get("details") or "").strip().replace("\r\n", "\n")
+    details = text(args, "details").strip().replace("\r\n", "\n")
     if len(details) > MAX_DETAILS:
         raise Refused("details_too_long", "details")
     if data.outcomes[outcome].negative and not details:
@@ -279,7 +279,7 @@ def letter(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     changes nothing: it exists so that the access is audited (every staff command
     is, in `server/commands.py`) before the letter, which names the person, is sent."""
     file = agents_file(ctx, args)
-    found = get(ctx.conn, str(args.get("decision_id", "")))
+    found = get(ctx.conn, text(args, "decision_id"))
     if found is None or found.file_id != file.id:
         raise Refused("not_found", "decision_id")
     return {}

@@ -10,6 +10,7 @@ problems); not_allowed (the state machine refuses the action).
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from server import clock
 from server.auth import policy
 from server.auth.policy import Actor
-from sync.engine import Context, Refused
+from sync.engine import Context, Refused, text
 
 from . import catalogue as catalogue_module
 from . import complements, files, timeline
@@ -29,17 +30,14 @@ def catalogue() -> catalogue_module.Catalogue:
 
 
 def when(ctx: Context[Actor]) -> str:
-    """When the person did it: the command's own time (offline edits), else now."""
-    at = ctx.command.at
-    try:
-        return clock.iso(clock.parse(at)) if at else clock.iso(clock.now())
-    except ValueError:
-        return clock.iso(clock.now())
+    """When the person did it: the command's own time (offline edits), unless it
+    is missing or ahead of the server's clock (then when the server received it)."""
+    return clock.iso(ctx.at)
 
 
 def load_file(ctx: Context[Actor], args: dict[str, Any]) -> File:
     """The file named in args, if this actor may see it (else not_found)."""
-    file = files.get(ctx.conn, str(args.get("file_id", "")))
+    file = files.get(ctx.conn, text(args, "file_id"))
     if file is None or not policy.may_see_file(ctx.actor, file.owner_id, file.departement, file.status):
         raise Refused("not_found", "file_id")
     return file
@@ -100,7 +98,9 @@ def clean_grounds(procedure_id: str, grounds: Any, title: Any) -> tuple[list[str
         raise Refused("ground_unknown", "grounds")
     chosen: list[str] = []
     for ground_id in grounds:
-        ground = cat.grounds.get(str(ground_id))
+        if not isinstance(ground_id, str):
+            raise Refused("ground_unknown", "grounds")
+        ground = cat.grounds.get(ground_id)
         if ground is None or procedure.id not in ground.procedures:
             raise Refused("ground_unknown", "grounds")
         if ground.id not in chosen:
@@ -123,12 +123,12 @@ def create(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     if actor.role != "applicant" or actor.account_id is None:
         raise Refused("forbidden")
     try:
-        file_id = str(uuid.UUID(str(args.get("file_id"))))
+        file_id = str(uuid.UUID(text(args, "file_id")))
     except ValueError:
         raise Refused("invalid", "file_id") from None
     if files.get(ctx.conn, file_id) is not None:
         raise Refused("exists", "file_id")
-    grounds, title = clean_grounds(args.get("procedure", ""), args.get("grounds", []), args.get("title"))
+    grounds, title = clean_grounds(text(args, "procedure"), args.get("grounds", []), text(args, "title"))
     file = files.create(
         ctx.conn,
         file_id=file_id,
@@ -172,6 +172,12 @@ def prefill_values(ctx: Context[Actor], file: File) -> dict[str, str]:
     return values
 
 
+@functools.cache
+def _fields_of(procedure: str) -> dict[str, files.Field]:
+    """The fields a procedure's file has, by name (the list is constant: kept)."""
+    return {f.name: f for f in files.fields_for(procedure)}
+
+
 def update(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`file.update` {file_id, fields: {name: value}}: last writer wins per field.
     On a locked file, only the fields an agent asked for again may change."""
@@ -182,16 +188,18 @@ def update(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     raw = args.get("fields")
     if not isinstance(raw, dict):
         raise Refused("invalid", "fields")
-    allowed = {f.name: f for f in files.fields_for(file.procedure)}
+    allowed = _fields_of(file.procedure)
     values: dict[str, str] = {}
     for name, value in raw.items():
         field = allowed.get(str(name))
         if field is None:
             raise Refused("field_unknown", str(name))
-        text = "" if value is None else str(value)
-        if len(text) > field.max_length:
+        if value is not None and not isinstance(value, str):
+            raise Refused("invalid", field.name)  # text only: never a list's repr
+        typed = value or ""
+        if len(typed) > field.max_length:
             raise Refused("field_too_long", field.name)
-        values[field.name] = text
+        values[field.name] = typed
     if reopened:
         # A form sends every field of its page: the unchanged ones are no change.
         current = files.field_values(ctx.conn, file.id)
@@ -212,7 +220,7 @@ def set_grounds(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`file.set_grounds` {file_id, grounds, title?}: change the legal grounds asked for."""
     file = own_file(ctx, args)
     editable(file)
-    grounds, title = clean_grounds(file.procedure, args.get("grounds", []), args.get("title"))
+    grounds, title = clean_grounds(file.procedure, args.get("grounds", []), text(args, "title"))
     if list(file.grounds) == grounds and file.title == title:
         return {"changed": False}
     ctx.conn.execute(
@@ -244,7 +252,7 @@ def withdraw(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     file = own_file(ctx, args)
     if files.next_status(file.status, "withdraw") is None:
         raise Refused("file_closed")
-    reason = " ".join(str(args.get("reason") or "").split())[:1000]
+    reason = " ".join(text(args, "reason").split())[:1000]
     files.transition(ctx.conn, file, "withdraw", ctx.version)
     # Nothing more is awaited from a person who stopped the procedure.
     complements.settle(ctx.conn, file.id, "closed", when(ctx), ctx.version)

@@ -329,7 +329,12 @@ def set_fields(
         )
         changed.append(name)
     if changed:
-        departement = competent_departement(field_values(conn, file.id))
+        # Only these two fields choose the prefecture: spare a query otherwise.
+        departement = file.departement
+        if "prefecture" in changed or "postcode" in changed:
+            merged = {n: v or "" for n, (v, _) in current.items()}
+            merged.update({n: values[n] for n in changed})
+            departement = competent_departement(merged)
         conn.execute(
             "UPDATE files SET departement = ?, updated_at = ?, version = ? WHERE id = ?",
             (departement, clock.iso(clock.now()), version, file.id),

@@ -16,13 +16,14 @@ from typing import Any
 
 from server.auth import policy
 from server.auth.policy import Actor
-from sync.engine import Context, Refused
+from sync.engine import Context, Refused, text
 
 from . import uploads
 from .file_commands import load_file, note, when
 from .pieces import clean_filename
 
 BODY_MAX = 5000
+ATTACHMENTS_MAX = 20  # files with one message
 
 
 @dataclass(frozen=True)
@@ -74,22 +75,25 @@ def send(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`message.send` {file_id, message_id, body, attachments: [{blob, filename}]}."""
     file = load_file(ctx, args)
     side = _side(ctx.actor, file.owner_id, file.departement)
-    body = str(args.get("body") or "").strip()
+    body = text(args, "body").strip()
     if not body:
         raise Refused("body_required", "body")
     if len(body) > BODY_MAX:
         raise Refused("body_too_long", "body")
     try:
-        message_id = str(uuid.UUID(str(args.get("message_id"))))
+        message_id = str(uuid.UUID(text(args, "message_id")))
     except ValueError:
         raise Refused("invalid", "message_id") from None
     if ctx.conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone():
         raise Refused("exists", "message_id")
     attached = []
-    for item in args.get("attachments") or []:
-        if not isinstance(item, dict):
+    listed = args.get("attachments") or []
+    if not isinstance(listed, list) or len(listed) > ATTACHMENTS_MAX:
+        raise Refused("invalid", "attachments")
+    for item in listed:
+        if not isinstance(item, dict) or not isinstance(item.get("blob"), str):
             raise Refused("invalid", "attachments")
-        blob = uploads.granted(ctx.conn, str(item.get("blob", "")), ctx.actor.account_id)
+        blob = uploads.granted(ctx.conn, item["blob"], ctx.actor.account_id)
         if blob is None:
             raise Refused("blob_unknown", "attachments")
         attached.append(

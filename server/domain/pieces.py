@@ -17,7 +17,7 @@ from typing import Any
 
 from server import clock
 from server.auth.policy import Actor
-from sync.engine import Context, Refused
+from sync.engine import Context, Refused, text
 
 from . import complements, uploads
 from .file_commands import answered, catalogue, editable, note, own_file, when
@@ -59,7 +59,9 @@ def get(conn: sqlite3.Connection, attachment_id: str) -> Attachment | None:
 
 
 def clean_filename(value: Any) -> str:
-    name = str(value or "").replace("\\", "/").split("/")[-1].strip()
+    if value is not None and not isinstance(value, str):
+        raise Refused("filename_invalid", "filename")
+    name = (value or "").replace("\\", "/").split("/")[-1].strip()
     name = "".join(ch for ch in name if ch.isprintable())[:150]
     if not name or name in (".", ".."):
         raise Refused("filename_invalid", "filename")
@@ -68,7 +70,7 @@ def clean_filename(value: Any) -> str:
 
 def _new_id(value: Any) -> str:
     try:
-        return str(uuid.UUID(str(value)))
+        return str(uuid.UUID(value if isinstance(value, str) else ""))
     except ValueError:
         raise Refused("invalid", "attachment_id") from None
 
@@ -79,7 +81,7 @@ def _insert(
     cat = catalogue()
     if piece not in {item.piece.id for item in cat.checklist(file.procedure, file.grounds)}:
         raise Refused("piece_unknown", "piece")
-    blob = uploads.granted(ctx.conn, str(args.get("blob", "")), ctx.actor.account_id)
+    blob = uploads.granted(ctx.conn, text(args, "blob"), ctx.actor.account_id)
     if blob is None:
         raise Refused("blob_unknown", "blob")
     accepted = cat.media_types(piece)
@@ -120,7 +122,7 @@ def _touch(ctx: Context[Actor], file: File) -> None:
 
 
 def _own_attachment(ctx: Context[Actor], file: File, args: dict[str, Any]) -> Attachment:
-    found = get(ctx.conn, str(args.get("attachment_id", "")))
+    found = get(ctx.conn, text(args, "attachment_id"))
     if found is None or found.file_id != file.id or found.removed_at:
         raise Refused("not_found", "attachment_id")
     return found
@@ -135,8 +137,9 @@ def changeable(ctx: Context[Actor], file: File, piece: str) -> None:
 def attach(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`piece.attach` {file_id, piece, attachment_id, blob, filename}: add one file to a checklist item."""
     file = own_file(ctx, args)
-    changeable(ctx, file, str(args.get("piece", "")))
-    added = _insert(ctx, file, str(args.get("piece", "")), args, None)
+    piece = text(args, "piece")
+    changeable(ctx, file, piece)
+    added = _insert(ctx, file, piece, args, None)
     note(
         ctx,
         file,

@@ -26,7 +26,7 @@ from server import clock
 from server.auth import policy
 from server.auth.policy import Actor
 from sync import log
-from sync.engine import Context, Refused
+from sync.engine import Context, Refused, text
 
 from . import complements, files, pieces, timeline
 from .catalogue import Catalogue
@@ -39,7 +39,7 @@ REVIEWABLE = ("submitted", "locked")
 
 def reviewed_file(ctx: Context[Actor], args: dict[str, Any]) -> File:
     """The file in args, if the actor is staff of the prefecture it was sent to."""
-    file = files.get(ctx.conn, str(args.get("file_id", "")))
+    file = files.get(ctx.conn, text(args, "file_id"))
     if file is None or not policy.may_review(ctx.actor, file.departement, file.submitted_at):
         raise Refused("not_found", "file_id")
     return file
@@ -105,7 +105,7 @@ def accept(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     file = reviewed_file(ctx, args)
     if file.status not in REVIEWABLE:
         raise Refused("file_closed")
-    piece = str(args.get("piece", ""))
+    piece = text(args, "piece")
     if piece not in {item.piece.id for item in catalogue().checklist(file.procedure, file.grounds)}:
         raise Refused("piece_unknown", "piece")
     if not ctx.conn.execute(
@@ -113,17 +113,17 @@ def accept(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         (file.id, piece),
     ).fetchone():
         raise Refused("piece_empty", "piece")
-    text = " ".join(str(args.get("note") or "").split())
-    if len(text) > NOTE_MAX:
+    remark = " ".join(text(args, "note").split())
+    if len(remark) > NOTE_MAX:
         raise Refused("note_too_long", "note")
     ctx.conn.execute(
         "INSERT INTO piece_reviews (file_id, piece, state, note, by_id, at, command_id, version)"
         " VALUES (?, ?, 'accepted', ?, ?, ?, ?, ?) ON CONFLICT (file_id, piece) DO UPDATE SET"
         " state = excluded.state, note = excluded.note, by_id = excluded.by_id, at = excluded.at,"
         " command_id = excluded.command_id, version = excluded.version",
-        (file.id, piece, text, ctx.actor.account_id, clock.iso(clock.now()), ctx.command.id, ctx.version),
+        (file.id, piece, remark, ctx.actor.account_id, clock.iso(clock.now()), ctx.command.id, ctx.version),
     )
-    note(ctx, file, "piece_accepted", piece=piece, note=text)
+    note(ctx, file, "piece_accepted", piece=piece, note=remark)
     # What was asked again for this piece, and answered, is settled by accepting it.
     complements.accept_piece(ctx.conn, file, piece, clock.iso(clock.now()), ctx.version)
     return {"piece": piece, "state": "accepted"}

@@ -9,12 +9,14 @@ Never edit a step that has shipped: add the next one.
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from sync import log as sync_log
 from sync import uploads as sync_uploads
+from sync.protocol import CLOCK_SKEW
 
 from .db import Database
 
@@ -298,6 +300,19 @@ def m005_back_office_columns(db: sqlite_utils.Database) -> None:
     files.add_column("complement_state", str)
     files.add_column("complement_due", str)
     files.create_index(["departement", "status", "right_until", "submitted_at"])
+
+
+@migrations()
+def m006_sync_epoch(db: sqlite_utils.Database) -> None:
+    """The database's epoch and the count of pushed commits (docs/adr/0008), and
+    command ids scoped by actor (the log's key becomes (actor, id)). Fields a phone
+    dated in the future had frozen (last writer wins by `at`) count from now on."""
+    sync_log.add_epochs(db.conn)
+    now = datetime.now(UTC)
+    db.conn.execute(
+        "UPDATE file_fields SET at = ? WHERE at > ?",
+        (now.isoformat(timespec="seconds"), (now + CLOCK_SKEW).isoformat(timespec="seconds")),
+    )
 
 
 @migrations()

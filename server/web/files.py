@@ -14,6 +14,8 @@ from server.auth import policy
 from server.domain import catalogue as catalogue_module
 from server.domain import complements, decisions, files, geography, messages, pieces, timeline
 from server.domain.files import File
+from sync import bounded_json
+from sync.protocol import ProtocolError, parse_at
 
 from .common import actor, db, form, not_found, redirect, run_command, templates
 from .messages import done, message
@@ -322,17 +324,23 @@ async def autosave(request: Request) -> Response:
     """JSON: {command_id, at, fields: {name: value}} from `pwa/autosave.js`."""
     file = await load_own_file(request)
     try:
-        body = await request.json()
-    except ValueError:
+        body = bounded_json.loads(await request.body())
+    except bounded_json.BadJSON:
         return JSONResponse({"status": "refused", "message": message("invalid")}, status_code=400)
     if not isinstance(body, dict) or not isinstance(body.get("fields"), dict):
         return JSONResponse({"status": "refused", "message": message("invalid")}, status_code=400)
+    cid, at = body.get("command_id"), body.get("at")
+    try:
+        # A date out of range counts as now (the protocol's check), never a 500.
+        at = at if isinstance(at, str) and parse_at(at) else None
+    except ProtocolError:
+        at = None
     result = await run_command(
         request,
         "file.update",
         {"file_id": file.id, "fields": body["fields"]},
-        str(body.get("command_id", "")),
-        at=str(body.get("at", "")),
+        cid if isinstance(cid, str) else None,
+        at=at,
     )
     payload = result.to_json()
     if not result.applied:

@@ -51,6 +51,9 @@ MESSAGES: dict[str, str] = {
     "id_conflict": N_("Cette action a déjà été envoyée avec un autre contenu ; elle n’a pas été appliquée."),
     "unknown_op": N_("Cette action n’est pas connue du serveur. Mettez l’application à jour."),
     "bad_command": N_("Cette action est mal formée."),
+    "failed": N_(
+        "Le serveur n’a pas pu appliquer cette action. Elle reste sur cet appareil : vous pouvez la renvoyer."
+    ),
     "last_passkey": N_(
         "C’est votre seule clé d’accès : ajoutez-en une autre avant de supprimer celle-ci, sinon"
         " vous ne pourriez plus vous connecter."

@@ -44,7 +44,7 @@ def _command(request: Request, op: str, args: dict[str, Any]) -> Command:
         seq=0,
         op=op,
         args=args,
-        at=None,
+        at=clock.iso(clock.now()),
     )
 
 
