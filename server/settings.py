@@ -29,6 +29,7 @@ VARIABLES = (
     "SESAME_SECURE_COOKIES",
     "SESAME_LOG_LEVEL",
     "SESAME_MAX_FILE_MB",
+    "SESAME_MAX_ACCOUNT_MB",
 )
 
 
@@ -46,6 +47,8 @@ class Settings:
     secure_cookies: bool = False
     log_level: str = "info"
     max_file_bytes: int = 20 * 1024 * 1024  # per uploaded file; no cap on a file's total
+    # Everything one person has uploaded, kept or still arriving (generous: ~100 files).
+    max_account_bytes: int = 2000 * 1024 * 1024
     # Durations, in seconds. Applicants may stay offline for weeks: their
     # sessions slide; agents handle other people's data: theirs do not.
     applicant_session_seconds: int = 90 * 24 * 3600
@@ -111,4 +114,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         secure_cookies=config("SESAME_SECURE_COOKIES", cast=bool, default=not local),
         log_level=config("SESAME_LOG_LEVEL", default="info"),
         max_file_bytes=int(config("SESAME_MAX_FILE_MB", cast=float, default=20) * 1024 * 1024),
+        max_account_bytes=int(config("SESAME_MAX_ACCOUNT_MB", cast=float, default=2000) * 1024 * 1024),
     )

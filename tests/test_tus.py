@@ -40,7 +40,8 @@ def test_options_advertise_the_protocol(client) -> None:
     assert response.status_code == 204
     assert response.headers["tus-version"] == "1.0.0"
     assert "creation" in response.headers["tus-extension"] and "checksum" in response.headers["tus-extension"]
-    assert response.headers["tus-checksum-algorithm"] == "sha256"
+    assert response.headers["tus-checksum-algorithm"] == "sha1,sha256"
+    assert response.headers["tus-max-size"] == str(20 * 1024 * 1024)
 
 
 def test_upload_in_chunks_resume_and_finish(app, person) -> None:

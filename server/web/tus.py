@@ -1,71 +1,174 @@
-"""Resumable uploads over HTTP (tus 1.0 core + creation + checksum).
+"""Resumable uploads over HTTP: a tus 1.0 server (core, creation, checksum)
+that any tus client can use (ADR 0009).
 
-The client declares the whole file's SHA-256 in `Upload-Metadata` (`sha256`,
-hex), sends chunks with a per-chunk `Upload-Checksum`, and resumes after a drop
-with HEAD. When the last chunk lands, the whole file is hashed and compared,
-checked by content like any upload, kept in the blob store and granted to its
-uploader: the answer carries `Sesame-Blob: <sha256>`, which the `piece.attach`
-or `message.send` command then names.
+- Every answer under /uploads carries `Tus-Resumable` (`TusHeaders`, even the
+  401/403/405 that the guards and the router give).
+- POST: `Upload-Length` (at most `Tus-Max-Size`, and within the person's storage
+  cap); `Upload-Metadata` may carry the whole file's `sha256` (hex), verified at
+  the end when given.
+- PATCH: any size, streamed to disk as it arrives (never held in memory), refused
+  as soon as it passes the upload's length. `Upload-Checksum` (sha1 or sha256) is
+  optional; without it a PATCH cut mid-way keeps what arrived. The file's type is
+  judged on its first bytes, so a file that is neither a photo nor a PDF is
+  refused at its first PATCH. The last byte, the check of the whole file, the
+  blob and its grant are recorded in one transaction: the answer's
+  `Sesame-Blob: <sha256>` names the stored blob, which the `piece.attach` or
+  `message.send` command then names.
+- HEAD: where to resume; `Sesame-Blob` once stored; 410 once refused.
+
+One request at a time per upload: a new request on an upload whose PATCH is
+still streaming (a phone that reconnected while the server still waits on the
+dead connection) stops that PATCH, which records what it received, and goes on
+from there (`Takeover`).
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
+import anyio.to_thread
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.domain import content
 from server.domain import uploads as domain_uploads
 from sync.uploads import (
     CHECKSUM_ALGORITHMS,
     EXTENSIONS,
     TUS_VERSION,
+    Appender,
+    Upload,
     UploadError,
     UploadStore,
     parse_checksum,
     parse_metadata,
+    parse_size,
 )
 
 from .common import actor, db, settings
 from .messages import message
-from .pieces import blobs, upload_refusal
+from .pieces import blobs, megabytes, upload_refusal
 
-MAX_CHUNK = 8 * 1024 * 1024
+log = logging.getLogger("sesame.uploads")
+
+# Enough to know a PDF, JPEG, PNG, WebP or HEIF by its magic number.
+HEAD_BYTES = 12
 
 STATUS = {
     "not_found": 404,
+    "gone": 410,
     "offset_mismatch": 409,
+    "already_complete": 409,
     "checksum_mismatch": 460,  # tus checksum extension
     "too_large": 413,
     "length_exceeded": 413,
-    "already_complete": 409,
+    "account_full": 413,
+    "file_too_large": 413,
     "bad_metadata": 400,
     "bad_checksum_header": 400,
+    "bad_length": 400,
+    "bad_offset": 400,
+    "server_full": 507,
 }
+
+
+class TusHeaders:
+    """`Tus-Resumable` on every answer under /uploads, whoever gives it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path != "/uploads" and not path.startswith("/uploads/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("tus-resumable", TUS_VERSION)
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+class Takeover:
+    """One request at a time per upload; a newer one stops a streaming PATCH."""
+
+    def __init__(self) -> None:
+        self.active: dict[str, tuple[anyio.CancelScope, anyio.Event]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, upload_id: str) -> AsyncIterator[anyio.CancelScope]:
+        while (current := self.active.get(upload_id)) is not None:
+            scope, done = current
+            scope.cancel()
+            await done.wait()
+        scope, done = anyio.CancelScope(), anyio.Event()
+        self.active[upload_id] = (scope, done)
+        try:
+            yield scope
+        finally:
+            del self.active[upload_id]
+            done.set()
 
 
 def store(request: Request) -> UploadStore:
     return request.app.state.uploads  # type: ignore[no-any-return]
 
 
+def takeover(request: Request) -> Takeover:
+    found: Takeover | None = getattr(request.app.state, "tus_takeover", None)
+    if found is None:
+        found = request.app.state.tus_takeover = Takeover()
+    return found
+
+
 def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {"tus-resumable": TUS_VERSION, "cache-control": "no-store", **(extra or {})}
 
 
-def _error(code: str, status: int | None = None, text: str = "") -> Response:
-    body = json.dumps({"code": code, "message": text or message(code)}, ensure_ascii=False)
+def _text(request: Request, code: str) -> str:
+    if code == "account_full":
+        return message("account_full") % {"mb": megabytes(settings(request).max_account_bytes)}
+    if code in ("file_too_large", "too_large", "length_exceeded"):
+        return upload_refusal(request, domain_uploads.UploadRefused("file_too_large"))
+    if code == "checksum_mismatch":
+        return message("upload_damaged")
+    return upload_refusal(request, domain_uploads.UploadRefused(code))
+
+
+def _error(
+    request: Request, code: str, status: int | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    body = json.dumps({"code": code, "message": _text(request, code)}, ensure_ascii=False)
     return Response(
-        body, status_code=status or STATUS.get(code, 400), media_type="application/json", headers=_headers()
+        body,
+        status_code=status or STATUS.get(code, 422),
+        media_type="application/json",
+        headers=_headers(headers),
     )
 
 
 def _guard(request: Request) -> Response | None:
     if not actor(request).signed_in:
-        return _error("signed_out", 401, message("signed_out_sync"))
+        body = json.dumps({"code": "signed_out", "message": message("signed_out_sync")}, ensure_ascii=False)
+        return Response(body, status_code=401, media_type="application/json", headers=_headers())
     if request.method != "OPTIONS" and request.headers.get("tus-resumable") != TUS_VERSION:
-        return Response(status_code=412, headers={"tus-version": TUS_VERSION, **_headers()})
+        return Response(status_code=412, headers=_headers({"tus-version": TUS_VERSION}))
     return None
+
+
+def _owner(request: Request) -> str:
+    return actor(request).account_id or ""
 
 
 async def options(request: Request) -> Response:
@@ -85,117 +188,240 @@ async def options(request: Request) -> Response:
 async def create(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
+    if "upload-defer-length" in request.headers:
+        return _error(request, "bad_length")  # creation-defer-length is not offered
     try:
-        length = int(request.headers.get("upload-length", ""))
+        length = parse_size(request.headers.get("upload-length"), "bad_length")
         metadata = parse_metadata(request.headers.get("upload-metadata"))
-    except ValueError:
-        return _error("bad_metadata", 400)
     except UploadError as e:
-        return _error(e.code)
-    sha = metadata.get("sha256", "")
-    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        return _error("bad_metadata", 400)
-    if length > settings(request).max_file_bytes:
-        return _error(
-            "too_large", 413, upload_refusal(request, domain_uploads.UploadRefused("file_too_large"))
+        return _error(request, e.code)
+    limits = settings(request)
+    if length > limits.max_file_bytes:
+        return _error(request, "file_too_large")
+    if length == 0:
+        return _error(request, "file_empty")
+    owner = _owner(request)
+
+    def make(conn: Any) -> Upload | None:
+        if not domain_uploads.has_room(conn, owner, length, limits.max_account_bytes):
+            return None
+        return store(request).create(
+            conn, owner=owner, length=length, metadata=metadata, limit=limits.max_file_bytes
         )
-    who = actor(request)
-    upload = await db(request).write(
-        lambda conn: store(request).create(
-            conn,
-            owner=who.account_id or "",
-            length=length,
-            metadata=metadata,
-            limit=settings(request).max_file_bytes,
-        )
-    )
+
+    upload = await db(request).write(make)
+    if upload is None:
+        return _error(request, "account_full")
     return Response(
         status_code=201,
         headers=_headers({"location": f"/uploads/{upload.id}", "upload-offset": "0"}),
     )
 
 
+def _encode_metadata(metadata: dict[str, str]) -> str:
+    return ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}" if value else key for key, value in metadata.items()
+    )
+
+
+def _state_headers(upload: Upload) -> dict[str, str]:
+    headers = {"upload-offset": str(upload.offset), "upload-length": str(upload.length)}
+    if upload.blob:
+        headers["sesame-blob"] = upload.blob
+    return headers
+
+
+async def _load(request: Request) -> Upload:
+    upload_id, owner = request.path_params["upload_id"], _owner(request)
+    return await db(request).read(lambda conn: store(request).get(conn, upload_id, owner))
+
+
 async def head(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
-    who = actor(request)
     try:
-        upload = await db(request).read(
-            lambda conn: store(request).get(conn, request.path_params["upload_id"], who.account_id or "")
-        )
+        upload = await _load(request)  # another person's upload is "not found": no takeover
+        async with takeover(request).hold(upload.id):
+            upload = await _settle(request, await _load(request))
     except UploadError as e:
         return Response(status_code=STATUS.get(e.code, 400), headers=_headers())
-    headers = {"upload-offset": str(upload.offset), "upload-length": str(upload.length)}
-    if upload.result and upload.result.get("blob"):
-        headers["sesame-blob"] = upload.result["blob"]
+    if upload.refusal:
+        return Response(status_code=410, headers=_headers())
+    headers = _state_headers(upload)
+    if upload.metadata:
+        headers["upload-metadata"] = _encode_metadata(upload.metadata)
     return Response(status_code=200, headers=_headers(headers))
+
+
+async def _settle(request: Request, upload: Upload) -> Upload:
+    """Bring an upload to a state a client can rely on before answering about it:
+    all its bytes without a result (left by an older version) finish now; a
+    recorded offset the disk no longer backs goes back to what the disk holds."""
+    uploads = store(request)
+    if upload.refusal:
+        return upload
+    if upload.complete and not upload.blob:
+        outcome = await _finish(request, upload)
+        if isinstance(outcome, Upload):
+            return outcome
+        return await _load(request)
+    if upload.complete:
+        uploads.discard(upload)  # a crash between the record and this cleanup
+        return upload
+    size = uploads.durable_size(upload)
+    if size < upload.offset:
+        return await db(request).write(lambda conn: uploads.advance(conn, upload, size))
+    return upload
 
 
 async def patch(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/offset+octet-stream":
-        return _error("bad_content_type", 415, message("invalid"))
-    who = actor(request)
-    owner = who.account_id or ""
+        return _error(request, "bad_content_type", 415)
     try:
-        offset = int(request.headers.get("upload-offset", ""))
+        offset = parse_size(request.headers.get("upload-offset"), "bad_offset")
         checksum = parse_checksum(request.headers.get("upload-checksum"))
-    except ValueError:
-        return _error("offset_mismatch", 409)
+        declared = request.headers.get("content-length")
+        size = None if declared is None else parse_size(declared, "bad_length")
+        upload = await _load(request)
     except UploadError as e:
-        return _error(e.code)
-    if int(request.headers.get("content-length") or 0) > MAX_CHUNK:
-        return _error("too_large", 413)
-    body = await request.body()  # a chunk cut off in transit never reaches the store
-    if len(body) > MAX_CHUNK:
-        return _error("too_large", 413)
-    upload_id = request.path_params["upload_id"]
-    uploads_store = store(request)
+        return _error(request, e.code)
+    async with takeover(request).hold(upload.id) as scope:
+        upload = await _settle(request, await _load(request))
+        if upload.refusal:
+            return _error(request, upload.refusal, 410)
+        try:
+            if size is not None and offset + size > upload.length:
+                raise UploadError("length_exceeded")
+            appender = store(request).appender(upload, offset=offset, checksum=checksum)
+        except UploadError as e:
+            return _error(request, e.code, headers=_state_headers(upload))
+        return await _append(request, upload, appender, scope)
 
-    def append(conn: Any) -> Any:
-        upload = uploads_store.get(conn, upload_id, owner)
-        return uploads_store.append(conn, upload, offset=offset, body=body, checksum=checksum)
+
+async def _append(request: Request, upload: Upload, appender: Appender, scope: anyio.CancelScope) -> Response:
+    uploads = store(request)
+    try:
+        whole = await _receive(request, appender, scope)
+    except UploadError as e:
+        appender.rollback()
+        return _error(request, e.code, headers=_state_headers(upload))
+    except domain_uploads.UploadRefused as refused:
+        appender.rollback()
+        return await _refuse(request, upload, refused.code)
+    except OSError as e:  # the disk is full (or failing): nothing of this PATCH is kept
+        log.warning("upload %s: cannot write (%s)", upload.id, e)
+        with contextlib.suppress(OSError):
+            appender.rollback()
+        return _error(request, "server_full")
+    if not whole:
+        if appender.checksum is not None:
+            # A chunk that did not arrive whole cannot be checked against its checksum.
+            appender.rollback()
+            log.info("upload %s: connection cut, the partial chunk is dropped (checksum)", upload.id)
+            return _error(request, "offset_mismatch", 409, _state_headers(upload))
+        log.info("upload %s: connection cut after %d bytes, kept", upload.id, appender.received)
+    elif not appender.verified:
+        appender.rollback()
+        return _error(request, "checksum_mismatch", headers=_state_headers(upload))
+    try:
+        reached = await anyio.to_thread.run_sync(appender.keep)
+    except OSError as e:
+        log.warning("upload %s: cannot make the chunk durable (%s)", upload.id, e)
+        _cut_back(uploads, upload)
+        return _error(request, "server_full")
+    if reached < upload.length:
+        if reached != upload.offset:
+            upload = await db(request).write(lambda conn: uploads.advance(conn, upload, reached))
+        return Response(status_code=204, headers=_headers({"upload-offset": str(upload.offset)}))
+    outcome = await _finish(request, upload)
+    if isinstance(outcome, Response):
+        return outcome
+    return Response(status_code=204, headers=_headers(_state_headers(outcome)))
+
+
+async def _receive(request: Request, appender: Appender, scope: anyio.CancelScope) -> bool:
+    """Write the body as it arrives; True when it arrived whole, False when the
+    client went away (or a newer request on this upload took over)."""
+    judged = appender.start >= HEAD_BYTES
+    with scope:
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                return False
+            body = message.get("body", b"")
+            if body:
+                # Written at once, in the event loop: a write to the page cache is
+                # quick, and what uvicorn holds unread is lost if the client drops.
+                appender.write(body)
+                if not judged and (appender.offset >= HEAD_BYTES or appender.offset == appender.length):
+                    judged = True
+                    if content.sniff(appender.head(HEAD_BYTES)) is None:
+                        raise domain_uploads.UploadRefused("file_type_unknown")
+            if not message.get("more_body", False):
+                return True
+    return False  # taken over
+
+
+def _cut_back(uploads: UploadStore, upload: Upload) -> None:
+    """Drop bytes past the recorded offset now (they free room on a full disk)."""
+    with contextlib.suppress(OSError), uploads.part(upload.id).open("r+b") as f:
+        f.truncate(upload.offset)
+
+
+async def _finish(request: Request, upload: Upload) -> Upload | Response:
+    """The whole file is on disk: check it, keep it as a blob and grant it, and
+    record the last byte with that result, in one transaction (ADR 0009)."""
+    uploads, blob_store, limits = store(request), blobs(request), settings(request)
+    owner = upload.owner
+
+    def prepare() -> domain_uploads.Received:
+        with uploads.open(upload) as stream:
+            found = domain_uploads.check(stream, limit=limits.max_file_bytes, accepted=None)
+            return domain_uploads.keep(blob_store, stream, found.media_type or "", limits.max_file_bytes)
 
     try:
-        upload = await db(request).write(append)
-    except UploadError as e:
-        return _error(e.code)
-    headers = {"upload-offset": str(upload.offset)}
-    if upload.complete:
-        outcome = await _complete(request, upload)
-        if isinstance(outcome, Response):
-            return outcome
-        headers["sesame-blob"] = outcome
-    return Response(status_code=204, headers=_headers(headers))
+        received = await anyio.to_thread.run_sync(prepare)
+    except domain_uploads.UploadRefused as refused:
+        return await _refuse(request, upload, refused.code)
+    except OSError as e:
+        log.warning("upload %s: cannot keep the blob (%s)", upload.id, e)
+        _cut_back(uploads, upload)
+        return _error(request, "server_full")
+    expected = upload.metadata.get("sha256")
+    if expected and expected != received.sha256:
+        domain_uploads.discard(blob_store, received)
+        return await _refuse(request, upload, "checksum_mismatch")
 
-
-async def _complete(request: Request, upload: Any) -> str | Response:
-    """Check the whole file and keep it as a blob; its SHA-256, or an error answer."""
-    uploads_store = store(request)
-    sha = uploads_store.sha256(upload)
-    if sha != upload.metadata.get("sha256"):
-        await db(request).write(
-            lambda conn: uploads_store.finish(conn, upload, {"error": "checksum_mismatch"})
+    def record(conn: Any) -> Upload:
+        current = uploads.get(conn, upload.id, owner)
+        if current.result is not None or current.offset != upload.offset:
+            raise UploadError("offset_mismatch")
+        domain_uploads.grant(
+            conn, blob_store, received, owner, cap=limits.max_account_bytes, upload_id=upload.id
         )
-        uploads_store.discard(upload)
-        return _error("checksum_mismatch", 460)
-    limit = settings(request).max_file_bytes
-    with uploads_store.part(upload.id).open("rb") as stream:
-        try:
-            found = domain_uploads.check(stream, limit=limit, accepted=None)
-            received = domain_uploads.keep(blobs(request), stream, found.media_type or "", limit)
-        except domain_uploads.UploadRefused as refused:
-            code, text = refused.code, upload_refusal(request, refused)
-            await db(request).write(lambda conn: uploads_store.finish(conn, upload, {"error": code}))
-            uploads_store.discard(upload)
-            return _error(code, 422, text)
-    who = actor(request)
+        return uploads.complete(conn, upload, {"blob": received.sha256, "media_type": received.media_type})
 
-    def record(conn: Any) -> None:
-        domain_uploads.grant(conn, received, who.account_id or "")
-        uploads_store.finish(conn, upload, {"blob": received.sha256, "media_type": received.media_type})
+    try:
+        done: Upload = await db(request).write(record)
+    except domain_uploads.UploadRefused as refused:
+        domain_uploads.discard(blob_store, received)
+        return await _refuse(request, upload, refused.code)
+    except UploadError as e:  # changed meanwhile (Takeover makes this a should-not-happen)
+        domain_uploads.discard(blob_store, received)
+        return _error(request, e.code)
+    except OSError as e:
+        domain_uploads.discard(blob_store, received)
+        log.warning("upload %s: not recorded (%s)", upload.id, e)
+        _cut_back(uploads, upload)
+        return _error(request, "server_full")
+    uploads.discard(upload)
+    return done
 
-    await db(request).write(record)
-    uploads_store.discard(upload)
-    return received.sha256
+
+async def _refuse(request: Request, upload: Upload, code: str) -> Response:
+    uploads = store(request)
+    await db(request).write(lambda conn: uploads.refuse(conn, upload, code))
+    uploads.discard(upload)
+    return _error(request, code)
