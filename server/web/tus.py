@@ -18,8 +18,8 @@ that any tus client can use (ADR 0009).
 
 One request at a time per upload: a new request on an upload whose PATCH is
 still streaming (a phone that reconnected while the server still waits on the
-dead connection) stops that PATCH, which records what it received, and goes on
-from there (`Takeover`).
+dead connection) stops that PATCH once no byte has come for half a second; it
+records what it received, and the new request goes on from there (`Takeover`).
 """
 
 from __future__ import annotations
@@ -100,25 +100,44 @@ class TusHeaders:
         await self.app(scope, receive, send_with_header)
 
 
+class Holder:
+    """The request that holds an upload. Asked to stop, a streaming PATCH goes on
+    while bytes keep coming (a closed connection still being drained) and stops
+    after GRACE seconds without any (a dead one)."""
+
+    GRACE = 0.5
+
+    def __init__(self) -> None:
+        self.scope = anyio.CancelScope()
+        self.done = anyio.Event()
+        self.stopping = False
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.scope.deadline = min(self.scope.deadline, anyio.current_time() + self.GRACE)
+
+    def received(self) -> None:
+        if self.stopping:
+            self.scope.deadline = anyio.current_time() + self.GRACE
+
+
 class Takeover:
     """One request at a time per upload; a newer one stops a streaming PATCH."""
 
     def __init__(self) -> None:
-        self.active: dict[str, tuple[anyio.CancelScope, anyio.Event]] = {}
+        self.active: dict[str, Holder] = {}
 
     @contextlib.asynccontextmanager
-    async def hold(self, upload_id: str) -> AsyncIterator[anyio.CancelScope]:
+    async def hold(self, upload_id: str) -> AsyncIterator[Holder]:
         while (current := self.active.get(upload_id)) is not None:
-            scope, done = current
-            scope.cancel()
-            await done.wait()
-        scope, done = anyio.CancelScope(), anyio.Event()
-        self.active[upload_id] = (scope, done)
+            current.stop()
+            await current.done.wait()
+        holder = self.active[upload_id] = Holder()
         try:
-            yield scope
+            yield holder
         finally:
             del self.active[upload_id]
-            done.set()
+            holder.done.set()
 
 
 def store(request: Request) -> UploadStore:
@@ -287,7 +306,7 @@ async def patch(request: Request) -> Response:
         upload = await _load(request)
     except UploadError as e:
         return _error(request, e.code)
-    async with takeover(request).hold(upload.id) as scope:
+    async with takeover(request).hold(upload.id) as holder:
         upload = await _settle(request, await _load(request))
         if upload.refusal:
             return _error(request, upload.refusal, 410)
@@ -297,13 +316,13 @@ async def patch(request: Request) -> Response:
             appender = store(request).appender(upload, offset=offset, checksum=checksum)
         except UploadError as e:
             return _error(request, e.code, headers=_state_headers(upload))
-        return await _append(request, upload, appender, scope)
+        return await _append(request, upload, appender, holder)
 
 
-async def _append(request: Request, upload: Upload, appender: Appender, scope: anyio.CancelScope) -> Response:
+async def _append(request: Request, upload: Upload, appender: Appender, holder: Holder) -> Response:
     uploads = store(request)
     try:
-        whole = await _receive(request, appender, scope)
+        whole = await _receive(request, appender, holder)
     except UploadError as e:
         appender.rollback()
         return _error(request, e.code, headers=_state_headers(upload))
@@ -341,17 +360,18 @@ async def _append(request: Request, upload: Upload, appender: Appender, scope: a
     return Response(status_code=204, headers=_headers(_state_headers(outcome)))
 
 
-async def _receive(request: Request, appender: Appender, scope: anyio.CancelScope) -> bool:
+async def _receive(request: Request, appender: Appender, holder: Holder) -> bool:
     """Write the body as it arrives; True when it arrived whole, False when the
     client went away (or a newer request on this upload took over)."""
     judged = appender.start >= HEAD_BYTES
-    with scope:
+    with holder.scope:
         while True:
             message = await request.receive()
             if message["type"] == "http.disconnect":
                 return False
             body = message.get("body", b"")
             if body:
+                holder.received()
                 # Written at once, in the event loop: a write to the page cache is
                 # quick, and what uvicorn holds unread is lost if the client drops.
                 appender.write(body)
