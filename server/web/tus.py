@@ -250,6 +250,11 @@ def _state_headers(upload: Upload) -> dict[str, str]:
     return headers
 
 
+def _hold_key(request: Request) -> str:
+    # By owner too: another person's request on this address must not stop the owner's PATCH.
+    return f"{_owner(request)}/{request.path_params['upload_id']}"
+
+
 async def _load(request: Request) -> Upload:
     upload_id, owner = request.path_params["upload_id"], _owner(request)
     return await db(request).read(lambda conn: store(request).get(conn, upload_id, owner))
@@ -259,8 +264,7 @@ async def head(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
     try:
-        upload = await _load(request)  # another person's upload is "not found": no takeover
-        async with takeover(request).hold(upload.id):
+        async with takeover(request).hold(_hold_key(request)):
             upload = await _settle(request, await _load(request))
     except UploadError as e:
         return Response(status_code=STATUS.get(e.code, 400), headers=_headers())
@@ -303,11 +307,14 @@ async def patch(request: Request) -> Response:
         checksum = parse_checksum(request.headers.get("upload-checksum"))
         declared = request.headers.get("content-length")
         size = None if declared is None else parse_size(declared, "bad_length")
-        upload = await _load(request)
     except UploadError as e:
         return _error(request, e.code)
-    async with takeover(request).hold(upload.id) as holder:
-        upload = await _settle(request, await _load(request))
+    # Held from the start, so requests on an upload take turns in the order they came.
+    async with takeover(request).hold(_hold_key(request)) as holder:
+        try:
+            upload = await _settle(request, await _load(request))
+        except UploadError as e:
+            return _error(request, e.code)
         if upload.refusal:
             return _error(request, upload.refusal, 410)
         try:
