@@ -19,7 +19,7 @@ that any tus client can use (ADR 0009).
 One request at a time per upload: a new request on an upload whose PATCH is
 still streaming (a phone that reconnected while the server still waits on the
 dead connection) stops that PATCH once no byte has come for half a second; it
-records what it received, and the new request goes on from there (`Takeover`).
+records what it received, and the new request goes on from there (`Turns`).
 """
 
 from __future__ import annotations
@@ -80,11 +80,73 @@ STATUS = {
 }
 
 
+class Holder:
+    """One request's turn on an upload. Asked to stop, a streaming PATCH goes on
+    while bytes keep coming (a closed connection still being drained) and stops
+    GRACE seconds after the last (a dead connection)."""
+
+    GRACE = 0.5
+
+    def __init__(self) -> None:
+        self.scope = anyio.CancelScope()
+        self.done = anyio.Event()
+        self.owner: str | None = None  # known once the request has reached its turn
+        self.stopping = False
+        self.streaming = False
+
+    def stop(self) -> None:
+        if not self.stopping:
+            self.stopping = True
+            if self.streaming:
+                self.scope.deadline = anyio.current_time() + self.GRACE
+
+    def streams(self) -> None:
+        """Called as the body starts to come, and for each part of it."""
+        self.streaming = True
+        if self.stopping:
+            self.scope.deadline = anyio.current_time() + self.GRACE
+
+
+class Turns:
+    """Requests on one upload take turns, in the order they arrived: a HEAD sent
+    after a cut never overtakes the PATCH that was cut, still on its way through
+    the middleware. Waiting for its turn, a request asks the one before it (if it
+    is the same person's) to stop."""
+
+    def __init__(self) -> None:
+        self.queues: dict[str, list[Holder]] = {}
+
+    def arrive(self, path: str) -> Holder:
+        holder = Holder()
+        self.queues.setdefault(path, []).append(holder)
+        return holder
+
+    def leave(self, path: str, holder: Holder) -> None:
+        queue = self.queues[path]
+        queue.remove(holder)
+        if not queue:
+            del self.queues[path]
+        holder.done.set()
+
+    async def turn(self, path: str, holder: Holder, owner: str) -> None:
+        holder.owner = owner
+        queue = self.queues[path]
+        while queue[0] is not holder:
+            first = queue[0]
+            if first.owner == owner:
+                first.stop()
+            # Look again now and then: the first may reach its turn (and become stoppable) meanwhile.
+            with anyio.move_on_after(Holder.GRACE):
+                await first.done.wait()
+
+
 class TusHeaders:
-    """`Tus-Resumable` on every answer under /uploads, whoever gives it."""
+    """`Tus-Resumable` on every answer under /uploads, whoever gives it; and each
+    HEAD or PATCH of an upload gets its place in that upload's `Turns` as it arrives."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.turns = Turns()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -97,58 +159,27 @@ class TusHeaders:
                 MutableHeaders(scope=message).setdefault("tus-resumable", TUS_VERSION)
             await send(message)
 
-        await self.app(scope, receive, send_with_header)
-
-
-class Holder:
-    """The request that holds an upload. Asked to stop, a streaming PATCH goes on
-    while bytes keep coming (a closed connection still being drained) and stops
-    after GRACE seconds without any (a dead one)."""
-
-    GRACE = 0.5
-
-    def __init__(self) -> None:
-        self.scope = anyio.CancelScope()
-        self.done = anyio.Event()
-        self.stopping = False
-
-    def stop(self) -> None:
-        self.stopping = True
-        self.scope.deadline = min(self.scope.deadline, anyio.current_time() + self.GRACE)
-
-    def received(self) -> None:
-        if self.stopping:
-            self.scope.deadline = anyio.current_time() + self.GRACE
-
-
-class Takeover:
-    """One request at a time per upload; a newer one stops a streaming PATCH."""
-
-    def __init__(self) -> None:
-        self.active: dict[str, Holder] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, upload_id: str) -> AsyncIterator[Holder]:
-        while (current := self.active.get(upload_id)) is not None:
-            current.stop()
-            await current.done.wait()
-        holder = self.active[upload_id] = Holder()
+        if scope.get("method") not in ("HEAD", "PATCH") or path.count("/") != 2:
+            await self.app(scope, receive, send_with_header)
+            return
+        holder = self.turns.arrive(path)
+        scope.setdefault("state", {})["tus_turn"] = (self.turns, path, holder)
         try:
-            yield holder
+            await self.app(scope, receive, send_with_header)
         finally:
-            del self.active[upload_id]
-            holder.done.set()
+            self.turns.leave(path, holder)
+
+
+@contextlib.asynccontextmanager
+async def my_turn(request: Request) -> AsyncIterator[Holder]:
+    """Wait for this request's turn on its upload (see `Turns`)."""
+    turns, path, holder = request.state.tus_turn
+    await turns.turn(path, holder, _owner(request))
+    yield holder
 
 
 def store(request: Request) -> UploadStore:
     return request.app.state.uploads  # type: ignore[no-any-return]
-
-
-def takeover(request: Request) -> Takeover:
-    found: Takeover | None = getattr(request.app.state, "tus_takeover", None)
-    if found is None:
-        found = request.app.state.tus_takeover = Takeover()
-    return found
 
 
 def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -250,11 +281,6 @@ def _state_headers(upload: Upload) -> dict[str, str]:
     return headers
 
 
-def _hold_key(request: Request) -> str:
-    # By owner too: another person's request on this address must not stop the owner's PATCH.
-    return f"{_owner(request)}/{request.path_params['upload_id']}"
-
-
 async def _load(request: Request) -> Upload:
     upload_id, owner = request.path_params["upload_id"], _owner(request)
     return await db(request).read(lambda conn: store(request).get(conn, upload_id, owner))
@@ -264,7 +290,7 @@ async def head(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
     try:
-        async with takeover(request).hold(_hold_key(request)):
+        async with my_turn(request):
             upload = await _settle(request, await _load(request))
     except UploadError as e:
         return Response(status_code=STATUS.get(e.code, 400), headers=_headers())
@@ -309,8 +335,7 @@ async def patch(request: Request) -> Response:
         size = None if declared is None else parse_size(declared, "bad_length")
     except UploadError as e:
         return _error(request, e.code)
-    # Held from the start, so requests on an upload take turns in the order they came.
-    async with takeover(request).hold(_hold_key(request)) as holder:
+    async with my_turn(request) as holder:
         try:
             upload = await _settle(request, await _load(request))
         except UploadError as e:
@@ -371,6 +396,7 @@ async def _receive(request: Request, appender: Appender, holder: Holder) -> bool
     """Write the body as it arrives; True when it arrived whole, False when the
     client went away (or a newer request on this upload took over)."""
     judged = appender.start >= HEAD_BYTES
+    holder.streams()
     with holder.scope:
         while True:
             message = await request.receive()
@@ -378,7 +404,7 @@ async def _receive(request: Request, appender: Appender, holder: Holder) -> bool
                 return False
             body = message.get("body", b"")
             if body:
-                holder.received()
+                holder.streams()
                 # Written at once, in the event loop: a write to the page cache is
                 # quick, and what uvicorn holds unread is lost if the client drops.
                 appender.write(body)
@@ -435,7 +461,7 @@ async def _finish(request: Request, upload: Upload) -> Upload | Response:
     except domain_uploads.UploadRefused as refused:
         domain_uploads.discard(blob_store, received)
         return await _refuse(request, upload, refused.code)
-    except UploadError as e:  # changed meanwhile (Takeover makes this a should-not-happen)
+    except UploadError as e:  # changed meanwhile (Turns make this a should-not-happen)
         domain_uploads.discard(blob_store, received)
         return _error(request, e.code)
     except OSError as e:
