@@ -296,6 +296,9 @@ async def head(request: Request) -> Response:
         return Response(status_code=STATUS.get(e.code, 400), headers=_headers())
     if upload.refusal:
         return Response(status_code=410, headers=_headers())
+    if upload.complete and not upload.blob:
+        # Every byte, but the blob could not be kept yet (a full disk): never "complete" without it.
+        return Response(status_code=503, headers=_headers({"retry-after": "60"}))
     headers = _state_headers(upload)
     if upload.metadata:
         headers["upload-metadata"] = _encode_metadata(upload.metadata)
