@@ -110,7 +110,9 @@ class CuttingProxy:
         self.listener.close()
 
 
-def _request(app: App, port: int, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+def _request(
+    app: App, port: int, method: str, path: str, headers: dict[str, str], body: bytes = b""
+) -> bytes:
     lines = [
         f"{method} {path} HTTP/1.1",
         f"Host: localhost:{app.port}",
@@ -142,8 +144,12 @@ def _header(answer: bytes, name: str) -> str:
 def upload(app: App, proxy: CuttingProxy, data: bytes, chunk: int) -> int:
     """Upload `data` through the proxy as the phone does; the bytes that crossed it."""
     sha = hashlib.sha256(data).hexdigest()
-    meta = f"filename {base64.b64encode(b'scan.pdf').decode()},sha256 {base64.b64encode(sha.encode()).decode()}"
-    created = _request(app, app.port, "POST", "/uploads", {"Upload-Length": str(len(data)), "Upload-Metadata": meta})
+    meta = (
+        f"filename {base64.b64encode(b'scan.pdf').decode()},sha256 {base64.b64encode(sha.encode()).decode()}"
+    )
+    created = _request(
+        app, app.port, "POST", "/uploads", {"Upload-Length": str(len(data)), "Upload-Metadata": meta}
+    )
     url = _header(created, "location")
     offset = 0
     while True:
@@ -165,7 +171,9 @@ def upload(app: App, proxy: CuttingProxy, data: bytes, chunk: int) -> int:
             offset = int(_header(head, "upload-offset"))
 
 
-def measure(app: App, size: int = 20 * 1024 * 1024 - 4096, drops: int = 3, rounds: int = 3) -> dict[str, object]:
+def measure(
+    app: App, size: int = 20 * 1024 * 1024 - 4096, drops: int = 3, rounds: int = 3
+) -> dict[str, object]:
     data = samples.pdf(size)
     proxy = CuttingProxy(app.port)
     results: dict[str, object] = {"size": size, "drops": drops, "rounds": rounds, "budget_per_drop": BUDGET}
@@ -185,7 +193,12 @@ def measure(app: App, size: int = 20 * 1024 * 1024 - 4096, drops: int = 3, round
                 assert proxy.cut_count == drops, proxy.cut_count
                 per_drop.append((cut - clean) / drops)
             mean, worst = sum(per_drop) / rounds, max(per_drop)
-            results[name] = {"chunk": chunk, "clean": clean, "per_drop_mean": round(mean), "per_drop_worst": round(worst)}
+            results[name] = {
+                "chunk": chunk,
+                "clean": clean,
+                "per_drop_mean": round(mean),
+                "per_drop_worst": round(worst),
+            }
             verdict = "within" if worst <= BUDGET else "OVER"
             print(
                 f"  chunks of {chunk // KiB} KiB ({name}): {clean} B without drops; re-sent per drop"

@@ -3,7 +3,8 @@ without a browser:
 
 1. a tus client no one here wrote (tuspy, default settings: the whole 20 MB file
    in one PATCH) uploads a file and the server names it by its SHA-256;
-2. SIGKILL at any moment of the last PATCH: after the restart the upload is either
+2. the phone keeps its copy until the server names the stored blob with its hash;
+3. SIGKILL at any moment of the last PATCH: after the restart the upload is either
    stored (offset = length, the blob named, its bytes whole, granted once) or still
    open (the phone keeps its copy and sends the rest) — never complete without its
    blob.
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import Route
 from tusclient.client import TusClient
 
 from server import clock
@@ -29,7 +31,7 @@ from server.store.db import Database
 from sync import log as sync_log
 
 from .helpers import SesameServer
-from .test_offline import pdf_file
+from .test_offline import new_file, outbox, pdf_file, person, wait_outbox_empty
 
 MB = 1024 * 1024
 
@@ -168,3 +170,47 @@ def test_sigkill_during_the_last_patch_leaves_it_stored_once_or_still_open(
         ) == [(1,)]
         assert query(server, "SELECT count(*) FROM blobs WHERE sha256 = ?", digest) == [(1,)]
     print("after each SIGKILL:", seen)
+
+
+KEPT = """async () => (await Sesame.idb.all("blobs")).map((b) => ({
+  sha256: b.sha256, size: b.size, kept: b.data.byteLength, uploaded: !!b.uploaded }))"""
+
+
+def test_the_phone_keeps_its_copy_until_the_server_names_its_hash(new_device_factory, server, name, tmp_path):
+    """A last PATCH answered "204, every byte" but without `Sesame-Blob` (a server that
+    lost the blob): the phone keeps the file and sends it again; stored once in the end."""
+    context, page = person(new_device_factory, name)
+    file_id = new_file(page, server)
+    path = tmp_path / "acte-de-naissance.pdf"
+    data = pdf_file(path, 600_000, "last-byte")
+    digest = hashlib.sha256(data).hexdigest()
+    lied: list[int] = []
+
+    def claim_done_without_blob(route: Route) -> None:
+        request = route.request
+        if request.method == "PATCH":
+            end = int(request.headers["upload-offset"]) + len(request.post_data_buffer or b"")
+            if end == len(data):
+                lied.append(end)
+                route.fulfill(status=204, headers={"Upload-Offset": str(end), "Tus-Resumable": "1.0.0"})
+                return
+        route.continue_()
+
+    context.route("**/uploads/**", claim_done_without_blob)
+    page.goto(f"/files/{file_id}/checklist")
+    form = page.locator("#piece-residence_card form.upload-form")
+    form.locator("#files-residence_card").set_input_files(path)
+    form.locator("button[type=submit]").click()
+    deadline = time.monotonic() + 60
+    while len(lied) < 2:  # the phone was told "done" without the name, and tried again
+        assert time.monotonic() < deadline, f"the last chunk was not sent twice: {lied}"
+        page.wait_for_timeout(200)
+    kept = page.evaluate(KEPT)
+    assert {"sha256": digest, "size": len(data), "kept": len(data), "uploaded": False} in kept, kept
+    assert outbox(page), "the command waits with its file"
+    assert query(server, "SELECT count(*) FROM attachments WHERE file_id = ?", file_id) == [(0,)]
+
+    context.unroute("**/uploads/**", claim_done_without_blob)
+    wait_outbox_empty(page, timeout=90)
+    assert query(server, "SELECT blob FROM attachments WHERE file_id = ?", file_id) == [(digest,)]
+    assert query(server, "SELECT count(*) FROM blob_grants WHERE sha256 = ?", digest) == [(1,)]

@@ -219,7 +219,9 @@ class Appender:
     @property
     def verified(self) -> bool:
         """The chunk matches its checksum (True when none was sent)."""
-        return self.hasher is None or (self.checksum is not None and self.hasher.digest() == self.checksum.digest)
+        return self.hasher is None or (
+            self.checksum is not None and self.hasher.digest() == self.checksum.digest
+        )
 
     def keep(self) -> int:
         """Make what arrived durable; the offset to record."""
@@ -296,7 +298,9 @@ class UploadStore:
             'UPDATE uploads SET "offset" = length, completed_at = ?, result = ? WHERE id = ?',
             (completed_at, json.dumps(result), upload.id),
         )
-        return Upload(upload.id, upload.owner, upload.length, upload.length, upload.metadata, completed_at, result)
+        return Upload(
+            upload.id, upload.owner, upload.length, upload.length, upload.metadata, completed_at, result
+        )
 
     def refuse(self, conn: sqlite3.Connection, upload: Upload, code: str) -> Upload:
         """This upload will never complete; the reason is kept for the client."""
@@ -306,7 +310,9 @@ class UploadStore:
             "UPDATE uploads SET completed_at = ?, result = ? WHERE id = ?",
             (completed_at, json.dumps(result), upload.id),
         )
-        return Upload(upload.id, upload.owner, upload.length, upload.offset, upload.metadata, completed_at, result)
+        return Upload(
+            upload.id, upload.owner, upload.length, upload.offset, upload.metadata, completed_at, result
+        )
 
     def durable_size(self, upload: Upload) -> int:
         try:

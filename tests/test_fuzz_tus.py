@@ -53,9 +53,13 @@ checksums = st.one_of(
     ).map(" ".join),
     st.text(ASCII, max_size=60),
 )
-content_types = st.sampled_from(["application/offset+octet-stream", "application/octet-stream", "", "text/plain"])
+content_types = st.sampled_from(
+    ["application/offset+octet-stream", "application/octet-stream", "", "text/plain"]
+)
 bodies = st.one_of(st.binary(max_size=3000), st.just(samples.pdf(1500)), st.just(samples.exe()))
-upload_ids = st.one_of(st.uuids().map(str), st.text(st.characters(min_codepoint=48, max_codepoint=122), max_size=40))
+upload_ids = st.one_of(
+    st.uuids().map(str), st.text(st.characters(min_codepoint=48, max_codepoint=122), max_size=40)
+)
 
 
 @pytest.fixture(scope="module")

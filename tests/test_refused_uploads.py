@@ -20,7 +20,9 @@ def count(app, sql: str, *params) -> int:
 
 def withdrawn_file(person) -> str:
     file_id = person.start_file("change_of_situation")
-    done = person.client.post(f"/files/{file_id}/withdraw", data={"reason": "Plus besoin"}, follow_redirects=False)
+    done = person.client.post(
+        f"/files/{file_id}/withdraw", data={"reason": "Plus besoin"}, follow_redirects=False
+    )
     assert done.status_code == 303
     return file_id
 
@@ -76,6 +78,8 @@ def test_bytes_the_same_person_already_uses_stay(app, make_person) -> None:
     sha = hashlib.sha256(data).hexdigest()
     kept = alice.start_file("change_of_situation")
     assert alice.upload(kept, piece_of(), ("a.pdf", data, "application/pdf")).status_code == 303
-    assert alice.upload(withdrawn_file(alice), piece_of(), ("a.pdf", data, "application/pdf")).status_code == 400
+    assert (
+        alice.upload(withdrawn_file(alice), piece_of(), ("a.pdf", data, "application/pdf")).status_code == 400
+    )
     assert count(app, "SELECT count(*) FROM blob_grants WHERE sha256 = ?", sha) == 1
     assert app.state.blobs.path(sha).exists()

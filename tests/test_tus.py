@@ -112,6 +112,8 @@ def test_whole_file_checks(app, person) -> None:
         "/uploads", headers={**TUS, "upload-length": str(len(lying)), "upload-metadata": meta(declared)}
     ).headers["location"]
     assert patch(person.client, url, 0, lying).status_code == 460
+    assert person.client.head(url, headers=TUS).status_code == 410  # refused whole: the phone starts again
+    assert person.client.post("/uploads", headers={**TUS, "upload-length": "-1"}).status_code == 400
 
 
 def test_limits_and_access(settings, client, make_person) -> None:
@@ -148,18 +150,23 @@ def test_whole_file_hash_is_optional_and_sha1_chunks_are_checked(app, person) ->
     person.signup()
     data = samples.pdf(80_000)
     created = person.client.post(
-        "/uploads", headers={**TUS, "upload-length": str(len(data)), "upload-metadata": "filename c2Nhbi5wZGY="}
+        "/uploads",
+        headers={**TUS, "upload-length": str(len(data)), "upload-metadata": "filename c2Nhbi5wZGY="},
     )
     assert created.status_code == 201
     url = created.headers["location"]
     bad = hashlib.sha1(b"other").digest()
     headers = {**TUS, "content-type": "application/offset+octet-stream", "upload-offset": "0"}
     wrong = person.client.patch(
-        url, content=data[:40_000], headers={**headers, "upload-checksum": "sha1 " + base64.b64encode(bad).decode()}
+        url,
+        content=data[:40_000],
+        headers={**headers, "upload-checksum": "sha1 " + base64.b64encode(bad).decode()},
     )
     assert wrong.status_code == 460
     good = base64.b64encode(hashlib.sha1(data[:40_000]).digest()).decode()
-    ok = person.client.patch(url, content=data[:40_000], headers={**headers, "upload-checksum": f"sha1 {good}"})
+    ok = person.client.patch(
+        url, content=data[:40_000], headers={**headers, "upload-checksum": f"sha1 {good}"}
+    )
     assert ok.status_code == 204 and ok.headers["upload-offset"] == "40000"
     done = person.client.patch(url, content=data[40_000:], headers={**headers, "upload-offset": "40000"})
     assert done.headers["sesame-blob"] == hashlib.sha256(data).hexdigest()  # named by the server's hash
@@ -266,7 +273,13 @@ def test_a_patch_cut_midway_keeps_what_arrived(app, settings, person) -> None:
     # With a chunk checksum, a partial chunk cannot be verified: it is dropped.
     digest = base64.b64encode(hashlib.sha256(data[170_000:]).digest()).decode()
     status, _, _ = asgi_patch(
-        app, settings, person, url, 170_000, [data[170_000:200_000]], cut=True,
+        app,
+        settings,
+        person,
+        url,
+        170_000,
+        [data[170_000:200_000]],
+        cut=True,
         extra={"upload-checksum": f"sha256 {digest}"},
     )
     assert status == 409
@@ -316,10 +329,17 @@ def test_a_newer_request_takes_over_a_patch_still_waiting_on_a_dead_connection(a
         def scope(method: str, extra: dict) -> dict:
             headers = {**TUS, "origin": settings.origin, "cookie": cookie, **extra}
             return {
-                "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-                "scheme": "http", "path": url, "raw_path": url.encode(), "query_string": b"",
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": method,
+                "scheme": "http",
+                "path": url,
+                "raw_path": url.encode(),
+                "query_string": b"",
                 "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
-                "client": ("127.0.0.1", 50001), "server": ("localhost", 8000),
+                "client": ("127.0.0.1", 50001),
+                "server": ("localhost", 8000),
             }
 
         def collect(name: str):
@@ -328,6 +348,7 @@ def test_a_newer_request_takes_over_a_patch_still_waiting_on_a_dead_connection(a
                     results[name] = {k.decode(): v.decode() for k, v in message["headers"]} | {
                         "status": message["status"]
                     }
+
             return send
 
         async def quiet_receive():
@@ -366,7 +387,9 @@ def test_a_full_disk_at_the_last_patch_keeps_the_upload_open(app, person) -> Non
     full = patch(person.client, url, 60_000, data[60_000:])
     assert full.status_code == 507 and "plus tard" in full.json()["message"]
     head = person.client.head(url, headers=TUS)
-    assert head.headers["upload-offset"] == "60000" and "sesame-blob" not in head.headers  # the phone keeps it
+    assert (
+        head.headers["upload-offset"] == "60000" and "sesame-blob" not in head.headers
+    )  # the phone keeps it
     assert app.state.db.read_sync(lambda c: c.execute("SELECT count(*) FROM blobs").fetchone()[0]) == 0
     app.state.blobs = roomy  # room again: the phone sends the rest once more
     done = patch(person.client, url, 60_000, data[60_000:])
@@ -398,7 +421,9 @@ def test_an_upload_left_complete_without_its_blob_finishes_itself(app, person) -
     url = create(person.client, data).headers["location"]
     upload_id = url.rsplit("/", 1)[1]
     app.state.uploads.part(upload_id).write_bytes(data)
-    app.state.db.write_sync(lambda c: c.execute('UPDATE uploads SET "offset" = length WHERE id = ?', (upload_id,)))
+    app.state.db.write_sync(
+        lambda c: c.execute('UPDATE uploads SET "offset" = length WHERE id = ?', (upload_id,))
+    )
     head = person.client.head(url, headers=TUS)
     sha = hashlib.sha256(data).hexdigest()
     assert head.headers["sesame-blob"] == sha and app.state.blobs.path(sha).read_bytes() == data

@@ -270,7 +270,8 @@ async def create(request: Request) -> Response:
 
 def _encode_metadata(metadata: dict[str, str]) -> str:
     return ",".join(
-        f"{key} {base64.b64encode(value.encode()).decode()}" if value else key for key, value in metadata.items()
+        f"{key} {base64.b64encode(value.encode()).decode()}" if value else key
+        for key, value in metadata.items()
     )
 
 
