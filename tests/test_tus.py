@@ -427,3 +427,15 @@ def test_an_upload_left_complete_without_its_blob_finishes_itself(app, person) -
     head = person.client.head(url, headers=TUS)
     sha = hashlib.sha256(data).hexdigest()
     assert head.headers["sesame-blob"] == sha and app.state.blobs.path(sha).read_bytes() == data
+    # Its bytes lost as well: the upload opens again where the disk still backs it.
+    other = samples.pdf(40_000)
+    url = create(person.client, other).headers["location"]
+    upload_id = url.rsplit("/", 1)[1]
+    app.state.uploads.part(upload_id).write_bytes(other[:10_000])
+    app.state.db.write_sync(
+        lambda c: c.execute('UPDATE uploads SET "offset" = length WHERE id = ?', (upload_id,))
+    )
+    head = person.client.head(url, headers=TUS)
+    assert head.headers["upload-offset"] == "10000" and "sesame-blob" not in head.headers
+    done = patch(person.client, url, 10_000, other[10_000:])
+    assert done.headers["sesame-blob"] == hashlib.sha256(other).hexdigest()

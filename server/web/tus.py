@@ -313,16 +313,17 @@ async def _settle(request: Request, upload: Upload) -> Upload:
     uploads = store(request)
     if upload.refusal:
         return upload
-    if upload.complete and not upload.blob:
+    if upload.complete and not upload.blob and uploads.durable_size(upload) >= upload.length:
+        _cut_back(uploads, upload)  # exactly its bytes, nothing a crash left after them
         outcome = await _finish(request, upload)
         if isinstance(outcome, Upload):
             return outcome
         return await _load(request)
-    if upload.complete:
+    if upload.blob:
         uploads.discard(upload)  # a crash between the record and this cleanup
         return upload
     size = uploads.durable_size(upload)
-    if size < upload.offset:
+    if size < upload.offset:  # the disk lost bytes it had confirmed: ask for them again
         return await db(request).write(lambda conn: uploads.advance(conn, upload, size))
     return upload
 
