@@ -19,8 +19,12 @@ result (the blob it became), in the caller's transaction that also records the
 blob; `refuse` records why it will never complete. So offset = length always
 comes with a result.
 
+An upload nobody adds to for EXPIRE_AFTER is given up (`expire`, refusal
+`upload_expired`): its bytes and the room it reserved are freed.
+
 Codes: not_found, offset_mismatch, checksum_mismatch, too_large, bad_length,
-length_exceeded, already_complete, bad_metadata, bad_checksum_header, gone.
+length_exceeded, already_complete, bad_metadata, bad_checksum_header, gone,
+upload_expired.
 """
 
 from __future__ import annotations
@@ -33,18 +37,22 @@ import os
 import sqlite3
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 TUS_VERSION = "1.0.0"
-EXTENSIONS = "creation,checksum"
+EXTENSIONS = "creation,checksum,expiration"
 # The checksum extension requires sha1 from a server that offers checksums.
 DIGEST_SIZES = {"sha1": 20, "sha256": 32}
 CHECKSUM_ALGORITHMS = ",".join(DIGEST_SIZES)
 # Offsets and lengths fit SQLite's signed 64-bit integers with room to spare.
 MAX_DIGITS = 15
 METADATA_MAX = 4096
+# An upload nobody has added to for this long is given up (tus "expiration"): its
+# bytes go, and so does the room it reserved. A phone that comes back later still
+# holds the file and starts again.
+EXPIRE_AFTER = timedelta(days=30)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
@@ -59,6 +67,8 @@ CREATE TABLE IF NOT EXISTS uploads (
 );
 CREATE INDEX IF NOT EXISTS uploads_owner ON uploads (owner, created_at);
 """
+# Added by a later migration (m007_upload_state): when bytes were last added.
+TOUCHED_COLUMN = "touched_at"
 
 
 class UploadError(Exception):
@@ -82,6 +92,7 @@ class Upload:
     metadata: dict[str, str] = field(default_factory=dict)
     completed_at: str | None = None
     result: dict[str, Any] | None = None
+    touched_at: str | None = None  # creation, or the last bytes recorded
 
     @property
     def complete(self) -> bool:
@@ -99,8 +110,16 @@ class Upload:
         found = (self.result or {}).get("error")
         return str(found) if found else None
 
+    @property
+    def expires(self) -> datetime | None:
+        """When this upload is given up if nothing more arrives (None once it ended)."""
+        if self.completed_at or not self.touched_at:
+            return None
+        return datetime.fromisoformat(self.touched_at) + EXPIRE_AFTER
+
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Upload:
+        touched = row[TOUCHED_COLUMN] if TOUCHED_COLUMN in row.keys() else None
         return cls(
             id=row["id"],
             owner=row["owner"],
@@ -109,6 +128,7 @@ class Upload:
             metadata=json.loads(row["metadata"]),
             completed_at=row["completed_at"],
             result=json.loads(row["result"]) if row["result"] else None,
+            touched_at=touched or row["created_at"],
         )
 
 
@@ -255,13 +275,34 @@ class UploadStore:
         if length > limit:
             raise UploadError("too_large")
         self.root.mkdir(parents=True, exist_ok=True)
+        self.expire(conn, owner)
         upload_id = str(uuid.uuid4())
         self.part(upload_id).touch()
+        now = _now()
         conn.execute(
-            'INSERT INTO uploads (id, owner, length, "offset", metadata, created_at) VALUES (?, ?, ?, 0, ?, ?)',
-            (upload_id, owner, length, json.dumps(metadata, ensure_ascii=False), _now()),
+            'INSERT INTO uploads (id, owner, length, "offset", metadata, created_at, touched_at)'
+            " VALUES (?, ?, ?, 0, ?, ?, ?)",
+            (upload_id, owner, length, json.dumps(metadata, ensure_ascii=False), now, now),
         )
-        return Upload(id=upload_id, owner=owner, length=length, offset=0, metadata=metadata)
+        return Upload(id=upload_id, owner=owner, length=length, offset=0, metadata=metadata, touched_at=now)
+
+    def expire(self, conn: sqlite3.Connection, owner: str, now: datetime | None = None) -> list[str]:
+        """Give up this owner's uploads untouched for EXPIRE_AFTER (inside a write
+        transaction); their bytes go. Returns their ids."""
+        cutoff = ((now or datetime.now(UTC)) - EXPIRE_AFTER).isoformat(timespec="seconds")
+        rows = conn.execute(
+            "SELECT id FROM uploads WHERE owner = ? AND completed_at IS NULL"
+            " AND coalesce(touched_at, created_at) < ?",
+            (owner, cutoff),
+        ).fetchall()
+        ended = [str(r["id"]) for r in rows]
+        for upload_id in ended:
+            conn.execute(
+                "UPDATE uploads SET completed_at = ?, result = ? WHERE id = ?",
+                (_now(), json.dumps({"error": "upload_expired"}), upload_id),
+            )
+            self.part(upload_id).unlink(missing_ok=True)
+        return ended
 
     def get(self, conn: sqlite3.Connection, upload_id: str, owner: str) -> Upload:
         try:
@@ -288,8 +329,9 @@ class UploadStore:
         """Record bytes made durable (never the last ones: see `complete`)."""
         if offset >= upload.length:
             raise ValueError("the last byte is recorded with its result, by complete()")
-        conn.execute('UPDATE uploads SET "offset" = ? WHERE id = ?', (offset, upload.id))
-        return Upload(upload.id, upload.owner, upload.length, offset, upload.metadata)
+        now = _now()
+        conn.execute('UPDATE uploads SET "offset" = ?, touched_at = ? WHERE id = ?', (offset, now, upload.id))
+        return Upload(upload.id, upload.owner, upload.length, offset, upload.metadata, touched_at=now)
 
     def complete(self, conn: sqlite3.Connection, upload: Upload, result: dict[str, Any]) -> Upload:
         """The last byte and what it became, in one step (the caller's transaction)."""

@@ -439,3 +439,28 @@ def test_an_upload_left_complete_without_its_blob_finishes_itself(app, person) -
     assert head.headers["upload-offset"] == "10000" and "sesame-blob" not in head.headers
     done = patch(person.client, url, 10_000, other[10_000:])
     assert done.headers["sesame-blob"] == hashlib.sha256(other).hexdigest()
+
+
+def test_an_upload_untouched_for_30_days_is_given_up_and_frees_its_room(app, person) -> None:
+    from server.domain import uploads as domain_uploads
+
+    person.signup()
+    data = samples.pdf(80_000)
+    created = create(person.client, data)
+    assert "GMT" in created.headers["upload-expires"]
+    url = created.headers["location"]
+    upload_id = url.rsplit("/", 1)[1]
+    patch(person.client, url, 0, data[:30_000])
+    owner = app.state.db.read_sync(lambda c: c.execute("SELECT owner FROM uploads").fetchone()[0])
+    used = app.state.db.read_sync(lambda c: domain_uploads.storage_used(c, owner))
+    assert used == len(data)  # its whole length is reserved while it may still arrive
+    app.state.db.write_sync(
+        lambda c: c.execute(
+            "UPDATE uploads SET touched_at = '2000-01-01T00:00:00+00:00' WHERE id = ?", (upload_id,)
+        )
+    )
+    assert app.state.db.read_sync(lambda c: domain_uploads.storage_used(c, owner)) == 0
+    assert person.client.head(url, headers=TUS).status_code == 410  # the phone starts again
+    assert not app.state.uploads.part(upload_id).exists()
+    gone = patch(person.client, url, 30_000, data[30_000:])
+    assert gone.status_code == 410 and "30 jours" in gone.json()["message"]

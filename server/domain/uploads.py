@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 from server import clock
 from server.store.blobs import BlobStore, Staged, TooLarge
+from sync.uploads import EXPIRE_AFTER
 
 from . import content
 
@@ -74,9 +75,12 @@ def storage_used(conn: sqlite3.Connection, account_id: str, *, excluding_upload:
         " WHERE g.account_id = ?",
         (account_id,),
     ).fetchone()[0]
+    # An upload given up after EXPIRE_AFTER reserves nothing any more, even before it is swept.
+    cutoff = clock.iso(clock.now() - EXPIRE_AFTER)
     reserved = conn.execute(
-        "SELECT coalesce(sum(length), 0) FROM uploads WHERE owner = ? AND completed_at IS NULL AND id IS NOT ?",
-        (account_id, excluding_upload),
+        "SELECT coalesce(sum(length), 0) FROM uploads WHERE owner = ? AND completed_at IS NULL AND id IS NOT ?"
+        " AND coalesce(touched_at, created_at) >= ?",
+        (account_id, excluding_upload, cutoff),
     ).fetchone()[0]
     return int(blobs) + int(reserved)
 

@@ -300,6 +300,16 @@ def m005_back_office_columns(db: sqlite_utils.Database) -> None:
     files.create_index(["departement", "status", "right_until", "submitted_at"])
 
 
+@migrations()
+def m007_upload_state(db: sqlite_utils.Database) -> None:
+    """When bytes were last added to a resumable upload: one untouched for 30 days
+    is given up (tus expiration), freeing its bytes and the room it reserved
+    against the person's storage cap (ADR 0009). Existing rows count from their
+    creation."""
+    db["uploads"].add_column(sync_uploads.TOUCHED_COLUMN, str)
+    db["uploads"].create_index(["owner", "completed_at"])
+
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:

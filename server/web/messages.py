@@ -105,6 +105,10 @@ MESSAGES: dict[str, str] = {
         "Le serveur manque de place pour l’instant. Votre fichier reste sur cet appareil et partira"
         " tout seul plus tard."
     ),
+    "upload_expired": N_(
+        "Cet envoi était interrompu depuis plus de 30 jours : il a été abandonné. Envoyez le fichier de"
+        " nouveau."
+    ),
     "upload_damaged": N_(
         "Le fichier est arrivé abîmé (son empreinte ne correspond pas). Il va être envoyé de nouveau."
     ),

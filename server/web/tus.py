@@ -14,7 +14,8 @@ that any tus client can use (ADR 0009).
   blob and its grant are recorded in one transaction: the answer's
   `Sesame-Blob: <sha256>` names the stored blob, which the `piece.attach` or
   `message.send` command then names.
-- HEAD: where to resume; `Sesame-Blob` once stored; 410 once refused.
+- HEAD: where to resume; `Sesame-Blob` once stored; 410 once refused, or given up
+  after 30 days without new bytes (`Upload-Expires` says when).
 
 One request at a time per upload: a new request on an upload whose PATCH is
 still streaming (a phone that reconnected while the server still waits on the
@@ -29,6 +30,8 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 import anyio
@@ -77,6 +80,7 @@ STATUS = {
     "bad_length": 400,
     "bad_offset": 400,
     "server_full": 507,
+    "upload_expired": 410,
 }
 
 
@@ -264,7 +268,7 @@ async def create(request: Request) -> Response:
         return _error(request, "account_full")
     return Response(
         status_code=201,
-        headers=_headers({"location": f"/uploads/{upload.id}", "upload-offset": "0"}),
+        headers=_headers({"location": f"/uploads/{upload.id}", **_state_headers(upload)}),
     )
 
 
@@ -279,6 +283,8 @@ def _state_headers(upload: Upload) -> dict[str, str]:
     headers = {"upload-offset": str(upload.offset), "upload-length": str(upload.length)}
     if upload.blob:
         headers["sesame-blob"] = upload.blob
+    if upload.expires:
+        headers["upload-expires"] = format_datetime(upload.expires, usegmt=True)
     return headers
 
 
@@ -313,6 +319,10 @@ async def _settle(request: Request, upload: Upload) -> Upload:
     uploads = store(request)
     if upload.refusal:
         return upload
+    if upload.expires and upload.expires < datetime.now(UTC):
+        refused = await db(request).write(lambda conn: uploads.refuse(conn, upload, "upload_expired"))
+        uploads.discard(upload)
+        return refused
     if upload.complete and not upload.blob and uploads.durable_size(upload) >= upload.length:
         _cut_back(uploads, upload)  # exactly its bytes, nothing a crash left after them
         outcome = await _finish(request, upload)
@@ -390,7 +400,7 @@ async def _append(request: Request, upload: Upload, appender: Appender, holder: 
     if reached < upload.length:
         if reached != upload.offset:
             upload = await db(request).write(lambda conn: uploads.advance(conn, upload, reached))
-        return Response(status_code=204, headers=_headers({"upload-offset": str(upload.offset)}))
+        return Response(status_code=204, headers=_headers(_state_headers(upload)))
     outcome = await _finish(request, upload)
     if isinstance(outcome, Response):
         return outcome
