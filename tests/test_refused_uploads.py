@@ -83,3 +83,15 @@ def test_bytes_the_same_person_already_uses_stay(app, make_person) -> None:
     )
     assert count(app, "SELECT count(*) FROM blob_grants WHERE sha256 = ?", sha) == 1
     assert app.state.blobs.path(sha).exists()
+
+
+def test_a_full_disk_refuses_a_form_upload_with_a_clear_message(app, make_person) -> None:
+    from .test_tus import FullDisk
+
+    alice = make_person()
+    alice.signup()
+    file_id = alice.start_file("change_of_situation")
+    app.state.blobs = FullDisk(app.state.blobs.root)
+    refused = alice.upload(file_id, piece_of(), ("page.pdf", samples.pdf(3000), "application/pdf"))
+    assert refused.status_code == 400 and "manque de place" in refused.text
+    assert count(app, "SELECT count(*) FROM attachments") == 0

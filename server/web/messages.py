@@ -105,6 +105,9 @@ MESSAGES: dict[str, str] = {
         "Le serveur manque de place pour l’instant. Votre fichier reste sur cet appareil et partira"
         " tout seul plus tard."
     ),
+    "no_room": N_(
+        "Le serveur manque de place pour l’instant : ce fichier n’a pas été gardé. Réessayez plus tard."
+    ),
     "upload_expired": N_(
         "Cet envoi était interrompu depuis plus de 30 jours : il a été abandonné. Envoyez le fichier de"
         " nouveau."

@@ -8,6 +8,7 @@ and nothing of them is stored. Resumable, offline uploads: `tus.py`.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -27,6 +28,8 @@ from sync.protocol import Command, Result
 from .common import actor, db, not_found, redirect, run_command, settings, templates
 from .files import STEP_ORDER, load_own_file
 from .messages import done, message
+
+log = logging.getLogger("sesame.uploads")
 
 
 def megabytes(size: int) -> str:
@@ -80,7 +83,11 @@ async def receive(request: Request, upload: UploadFile, accepted: set[str] | Non
     """Check an uploaded file, then keep its bytes (refusals raise UploadRefused)."""
     limit = settings(request).max_file_bytes
     uploads.check(upload.file, limit=limit, accepted=accepted)
-    return uploads.keep(blobs(request), upload.file, _media_type(upload), limit)
+    try:
+        return uploads.keep(blobs(request), upload.file, _media_type(upload), limit)
+    except OSError as e:  # a full disk: say so, nothing was kept
+        log.warning("upload not kept: %s", e)
+        raise uploads.UploadRefused("no_room") from None
 
 
 def _media_type(upload: UploadFile) -> str:
