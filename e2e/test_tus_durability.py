@@ -13,8 +13,10 @@ without a browser:
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
+import select
 import socket
 import sqlite3
 import time
@@ -29,6 +31,7 @@ from server.auth import sessions
 from server.domain import accounts
 from server.store.db import Database
 from sync import log as sync_log
+from tests import samples
 
 from .helpers import SesameServer
 from .test_offline import new_file, outbox, pdf_file, person, wait_outbox_empty
@@ -214,3 +217,38 @@ def test_the_phone_keeps_its_copy_until_the_server_names_its_hash(new_device_fac
     wait_outbox_empty(page, timeout=90)
     assert query(server, "SELECT blob FROM attachments WHERE file_id = ?", file_id) == [(digest,)]
     assert query(server, "SELECT count(*) FROM blob_grants WHERE sha256 = ?", digest) == [(1,)]
+
+
+def test_a_40_mb_chunked_patch_is_refused_without_being_read_whole(server, tmp_path: Path) -> None:
+    cookie, _ = session_cookie(server)
+    data = samples.pdf(MB)
+    created = raw(server, cookie, "POST", "/uploads", {"Upload-Length": str(len(data))})
+    url = header(created, "location")
+    head = (
+        f"PATCH {url} HTTP/1.1\r\nHost: localhost:{server.port}\r\nCookie: {cookie}\r\n"
+        f"Origin: {server.base_url}\r\nTus-Resumable: 1.0.0\r\nConnection: close\r\n"
+        "Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    piece = 64 * 1024
+    sent, answer = 0, b""
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(head)
+        body = data + b"x" * (40 * MB - len(data))
+        try:
+            while sent < len(body):
+                s.sendall(f"{piece:x}\r\n".encode() + body[sent : sent + piece] + b"\r\n")
+                sent += piece
+                if select.select([s], [], [], 0)[0]:
+                    break  # the server has answered
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # it answered and closed while we were still sending
+        s.settimeout(30)
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := s.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert sent < 40 * MB, sent  # refused while it streamed, not after 40 MB
+    print(f"413 after {sent / MB:.1f} MB sent (kernel buffers included)")
+    again = raw(server, cookie, "HEAD", url, {})
+    assert header(again, "upload-offset") == "0"
