@@ -464,3 +464,18 @@ def test_an_upload_untouched_for_30_days_is_given_up_and_frees_its_room(app, per
     assert not app.state.uploads.part(upload_id).exists()
     gone = patch(person.client, url, 30_000, data[30_000:])
     assert gone.status_code == 410 and "30 jours" in gone.json()["message"]
+
+
+def test_starting_an_upload_sweeps_the_persons_given_up_ones(app, person) -> None:
+    person.signup()
+    old = create(person.client, samples.pdf(20_000)).headers["location"].rsplit("/", 1)[1]
+    app.state.db.write_sync(
+        lambda c: c.execute(
+            "UPDATE uploads SET touched_at = '2000-01-01T00:00:00+00:00' WHERE id = ?", (old,)
+        )
+    )
+    create(person.client, samples.pdf(30_000))
+    result = app.state.db.read_sync(
+        lambda c: c.execute("SELECT result FROM uploads WHERE id = ?", (old,)).fetchone()[0]
+    )
+    assert "upload_expired" in result and not app.state.uploads.part(old).exists()
