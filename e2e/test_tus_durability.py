@@ -87,6 +87,19 @@ def test_tuspy_with_its_default_settings_uploads_20_mb(server, tmp_path: Path) -
     ) == [(1,)]
 
 
+def test_tuspy_with_sha1_chunk_checksums(server, tmp_path: Path) -> None:
+    cookie, account = session_cookie(server)
+    path = tmp_path / "avis.pdf"
+    data = pdf_file(path, 3 * MB, "tuspy-sha1")
+    client = TusClient(f"{server.base_url}/uploads", headers={"Cookie": cookie, "Origin": server.base_url})
+    with path.open("rb") as stream:
+        uploader = client.uploader(file_stream=stream, chunk_size=MB, upload_checksum=True)
+        uploader.upload()
+    digest = hashlib.sha256(data).hexdigest()
+    [(result,)] = query(server, "SELECT result FROM uploads WHERE owner = ?", account)
+    assert f'"blob": "{digest}"' in result
+
+
 def raw(
     server: SesameServer,
     cookie: str,
