@@ -11,6 +11,8 @@ free port with a throw-away data folder, and measures over real HTTP:
             from the worker's cache, offline
   sync      bytes of an idle pull (request and answer, on the wire)
   upload    bytes sent again when a 20 MB upload is cut in the middle of a chunk
+  drops     bytes re-sent per dropped connection through a cutting proxy (bench/drops.py),
+            at 256 KiB chunks and at the uploader's chunk size
   push      commands applied per second through POST /sync/push
   photos    a 12-megapixel photo through the phone's preparation (resize, JPEG 0.8)
   memory    peak memory of the server under a chunked 200 MB push and the export
@@ -28,7 +30,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import inbox, loads, memory, pages, photos, server, syncing
+from . import drops, inbox, loads, memory, pages, photos, server, syncing
 
 # Measures that start what they need themselves (their own server or database).
 STANDALONE = {"inbox": inbox.measure, "memory": memory.measure}
@@ -50,6 +52,8 @@ def main() -> int:
             results["sync"] = syncing.idle_pull(app)
         if not only or "upload" in only:
             results["upload"] = syncing.dropped_upload(app)
+        if not only or "drops" in only:
+            results["drops"] = drops.measure(app)
         if not only or "push" in only:
             results["push"] = syncing.push_throughput(app)
         if not only or "photos" in only:

@@ -1,10 +1,15 @@
-/* Resumable uploads (tus 1.0 core + creation + checksum); DOM-free.
+/* Resumable uploads (tus 1.0 core + creation); DOM-free.
  *
  * A queued file lives in IndexedDB ("blobs": {id, sha256, name, type, size,
- * data: ArrayBuffer, url}). upload() creates it on the server once (POST), then
- * sends chunks (PATCH at the server's offset, each with its SHA-256); after a
- * drop it asks where to resume (HEAD), so at most one chunk is sent twice.
- * Chunks start at 256 KB and grow on a good connection, shrink on a slow one.
+ * data: ArrayBuffer, url}). upload() creates it on the server once (POST, with
+ * the file's SHA-256 in the metadata), then sends chunks (PATCH at the server's
+ * offset); after a drop it asks where to resume (HEAD). The server keeps what
+ * arrived of a cut chunk, so a drop costs the bytes in flight, not the chunk:
+ * chunks carry no checksum of their own (a partial chunk could not be checked),
+ * the server checks the whole file against its SHA-256 (ADR 0009).
+ * The phone drops its copy only when the server names the stored blob with the
+ * very hash computed here (Sesame-Blob). Chunks start at 256 KB and grow on a
+ * good connection, shrink on a slow one.
  */
 (function (self) {
   "use strict";
@@ -13,12 +18,6 @@
   var MIN = 64 * 1024;
   var MAX = 4 * 1024 * 1024;
 
-  function b64(buffer) {
-    var bytes = new Uint8Array(buffer);
-    var s = "";
-    for (var i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-    return btoa(s);
-  }
   function b64text(text) {
     return btoa(unescape(encodeURIComponent(text)));
   }
@@ -58,21 +57,32 @@
         record.url = response.headers.get("Location");
         return idb.put("blobs", record).then(function () { return 0; });
       }
+      if (response.status >= 500) throw failure("network", response);
       return json(response).then(function (body) {
         throw failure(response.status === 401 ? "signed_out" : "refused", response, body);
       });
     });
   }
 
+  /* The blob the server says it stored: -1 when it is this very file; an error otherwise. */
+  function stored(record, response) {
+    if (response.headers.get("Sesame-Blob") === record.sha256) return -1;
+    // Every byte is there but this file's blob is not named (yet): keep the
+    // copy and ask again later, as after a network failure.
+    throw failure("network", response);
+  }
+
   function offset(record) {
     return send(record.url, { method: "HEAD", headers: TUS }).then(function (response) {
-      if (response.status === 404) {
-        record.url = null; // expired or unknown: start again
+      if (response.status === 404 || response.status === 410) {
+        record.url = null; // expired, unknown or refused as a whole: start again
         return create(record);
       }
       if (response.status === 401) throw failure("signed_out", response);
-      if (response.headers.get("Sesame-Blob")) return -1; // already complete
-      return parseInt(response.headers.get("Upload-Offset") || "0", 10);
+      if (response.status !== 200) throw failure("network", response);
+      var at = parseInt(response.headers.get("Upload-Offset") || "0", 10);
+      if (response.headers.get("Sesame-Blob") || at >= record.size) return stored(record, response);
+      return at;
     });
   }
 
@@ -83,19 +93,16 @@
     var start = record.url ? offset(record) : create(record);
 
     function next(at) {
-      if (at === -1 || at >= record.size) return finish();
+      if (at === -1) return finish();
       var chunk = record.data.slice(at, Math.min(at + size, record.size));
       var began = Date.now();
-      return sha256(chunk).then(function (digest) {
-        return send(record.url, {
-          method: "PATCH",
-          headers: Object.assign({
-            "Content-Type": "application/offset+octet-stream",
-            "Upload-Offset": String(at),
-            "Upload-Checksum": "sha256 " + b64(digest),
-          }, TUS),
-          body: chunk,
-        });
+      return send(record.url, {
+        method: "PATCH",
+        headers: Object.assign({
+          "Content-Type": "application/offset+octet-stream",
+          "Upload-Offset": String(at),
+        }, TUS),
+        body: chunk,
       }).then(function (response) {
         Sesame.uploader.sent += chunk.byteLength;
         if (response.status === 204) {
@@ -105,12 +112,20 @@
           record.chunk = size;
           var now = parseInt(response.headers.get("Upload-Offset"), 10);
           if (onProgress) onProgress(now, record.size);
-          if (response.headers.get("Sesame-Blob")) return finish();
+          if (response.headers.get("Sesame-Blob") || now >= record.size) return next(stored(record, response));
           return next(now);
         }
-        if (response.status === 409 || response.status === 460) return offset(record).then(next);
+        if (response.status === 409) return offset(record).then(next);
+        if (response.status === 460 || response.status === 410) {
+          // The server refused the whole file as damaged (or gave it up): send it again, twice at most.
+          record.retries = (record.retries || 0) + 1;
+          if (record.retries > 2) return json(response).then(function (body) { throw failure("refused", response, body); });
+          return offset(record).then(next);
+        }
+        if (response.status === 401) throw failure("signed_out", response);
+        if (response.status >= 500) throw failure("network", response); // 507: the server is full for now
         return json(response).then(function (body) {
-          throw failure(response.status === 401 ? "signed_out" : "refused", response, body);
+          throw failure("refused", response, body);
         });
       });
     }

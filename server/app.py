@@ -20,7 +20,7 @@ from server.store import migrations
 from server.store.blobs import FileBlobStore
 from server.store.db import Database
 from server.templating import Templates
-from server.web import errors, texts
+from server.web import errors, texts, tus
 from server.web.limits import BodyLimit
 from server.web.middleware import Identity, SameOrigin, SecurityHeaders
 from sync.uploads import UploadStore
@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             *proxies,
+            # Every answer under /uploads, refusals included, says it speaks tus.
+            Middleware(tus.TusHeaders),
             # Pages, styles and scripts travel compressed; photos, PDFs and ZIPs already are.
             Middleware(
                 GZipMiddleware, minimum_size=500, compresslevel=6, exclude_content_types=INCOMPRESSIBLE

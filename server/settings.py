@@ -32,6 +32,7 @@ VARIABLES = (
     "SESAME_MAX_FILE_MB",
     # hardening (issue 7)
     "SESAME_TRUSTED_PROXIES",
+    "SESAME_MAX_ACCOUNT_MB",
 )
 
 
@@ -49,6 +50,8 @@ class Settings:
     secure_cookies: bool = False
     log_level: str = "info"
     max_file_bytes: int = 20 * 1024 * 1024  # per uploaded file; no cap on a file's total
+    # Everything one person has uploaded, kept or still arriving (generous: ~100 files).
+    max_account_bytes: int = 2000 * 1024 * 1024
     # Durations, in seconds. Applicants may stay offline for weeks: their
     # sessions slide; agents handle other people's data: theirs do not.
     applicant_session_seconds: int = 90 * 24 * 3600
@@ -133,4 +136,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=config("SESAME_LOG_LEVEL", default="info"),
         max_file_bytes=int(config("SESAME_MAX_FILE_MB", cast=float, default=20) * 1024 * 1024),
         trusted_proxies=_networks(config("SESAME_TRUSTED_PROXIES", default="")),
+        max_account_bytes=int(config("SESAME_MAX_ACCOUNT_MB", cast=float, default=2000) * 1024 * 1024),
     )

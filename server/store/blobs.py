@@ -1,9 +1,13 @@
 """Blobs: content-addressed files (SHA-256), behind a small interface.
 
 `FileBlobStore` keeps them under `$SESAME_DATA/blobs/ab/cd/<sha256>`; an
-S3-compatible store can implement the same four methods. A blob is written to a
-temporary file first and renamed into place, so a crash never leaves half a blob
-under its final name.
+S3-compatible store can implement the same methods. Storing is two steps:
+`stage` writes the bytes to a temporary file (fsynced) and names them by their
+hash; `publish` moves them under their final name. Callers publish inside the
+database transaction that records the blob, and `remove` a blob inside the
+transaction that forgets it: both run under the one writer's lock, so a blob
+shared by content can never be removed between another upload's staging and
+its record (ADR 0009). A crash never leaves half a blob under its final name.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -22,11 +27,31 @@ class TooLarge(Exception):
     """The stream went past the size limit (nothing was kept)."""
 
 
+@dataclass(frozen=True)
+class Staged:
+    """Bytes written and fsynced under a temporary name, not yet a blob."""
+
+    sha256: str
+    size: int
+    path: Path
+
+
 class BlobStore(Protocol):
-    def put(self, stream: BinaryIO, limit: int) -> tuple[str, int]: ...
+    def stage(self, stream: BinaryIO, limit: int) -> Staged: ...
+    def publish(self, staged: Staged) -> None: ...
+    def discard(self, staged: Staged) -> None: ...
+    def remove(self, sha256: str) -> None: ...
     def open(self, sha256: str) -> BinaryIO: ...
     def exists(self, sha256: str) -> bool: ...
     def path(self, sha256: str) -> Path: ...
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class FileBlobStore:
@@ -38,8 +63,9 @@ class FileBlobStore:
             raise ValueError("not a SHA-256")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, stream: BinaryIO, limit: int) -> tuple[str, int]:
-        """Store a stream; return (sha256, size). TooLarge past `limit` bytes."""
+    def stage(self, stream: BinaryIO, limit: int) -> Staged:
+        """Copy a stream to a temporary file; TooLarge past `limit` bytes, OSError
+        (a full disk) as it comes. Nothing is left behind on failure."""
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
@@ -54,15 +80,32 @@ class FileBlobStore:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            sha = digest.hexdigest()
-            final = self.path(sha)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, final)
-            return sha, size
         except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            os.unlink(tmp)
             raise
+        return Staged(digest.hexdigest(), size, Path(tmp))
+
+    def publish(self, staged: Staged) -> None:
+        """Give staged bytes their final name (identical bytes may already be there)."""
+        final = self.path(staged.sha256)
+        if final.exists():
+            self.discard(staged)
+            return
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged.path, final)
+        _fsync_dir(final.parent)
+
+    def discard(self, staged: Staged) -> None:
+        staged.path.unlink(missing_ok=True)
+
+    def put(self, stream: BinaryIO, limit: int) -> tuple[str, int]:
+        """Stage and publish at once; (sha256, size)."""
+        staged = self.stage(stream, limit)
+        self.publish(staged)
+        return staged.sha256, staged.size
+
+    def remove(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
 
     def open(self, sha256: str) -> BinaryIO:
         return self.path(sha256).open("rb")

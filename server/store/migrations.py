@@ -316,6 +316,16 @@ def m006_sync_epoch(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m007_upload_state(db: sqlite_utils.Database) -> None:
+    """When bytes were last added to a resumable upload: one untouched for 30 days
+    is given up (tus expiration), freeing its bytes and the room it reserved
+    against the person's storage cap (ADR 0009). Existing rows count from their
+    creation."""
+    db["uploads"].add_column(sync_uploads.TOUCHED_COLUMN, str)
+    db["uploads"].create_index(["owner", "completed_at"])
+
+
+@migrations()
 def m008_session_passkey(db: sqlite_utils.Database) -> None:
     """Which passkey opened each session, so removing a passkey ends them.
     Sessions opened before this step have none: they end only one by one."""

@@ -99,6 +99,25 @@ MESSAGES: dict[str, str] = {
     "file_type_refused": N_(
         "Ce type de fichier n’est pas accepté pour cette pièce. Formats acceptés : %(accepted)s."
     ),
+    # uploads (resumable and plain)
+    "account_full": N_(
+        "Ce fichier n’a pas été gardé : votre compte a atteint sa place maximale (%(mb)s Mo au total)."
+        " Ce qui est déjà envoyé reste. Écrivez à la préfecture si vous devez envoyer davantage."
+    ),
+    "server_full": N_(
+        "Le serveur manque de place pour l’instant. Votre fichier reste sur cet appareil et partira"
+        " tout seul plus tard."
+    ),
+    "no_room": N_(
+        "Le serveur manque de place pour l’instant : ce fichier n’a pas été gardé. Réessayez plus tard."
+    ),
+    "upload_expired": N_(
+        "Cet envoi était interrompu depuis plus de 30 jours : il a été abandonné. Envoyez le fichier de"
+        " nouveau."
+    ),
+    "upload_damaged": N_(
+        "Le fichier est arrivé abîmé (son empreinte ne correspond pas). Il va être envoyé de nouveau."
+    ),
     "signed_out_sync": N_(
         "Votre session a expiré. Reconnectez-vous : ce qui attend d’être envoyé est gardé sur cet appareil,"
         " et partira ensuite."

@@ -1,13 +1,14 @@
 """The checklist of a file: upload, replace, remove and open the files of each piece.
 
 Plain multipart forms (they work without JavaScript). Each uploaded file is
-checked by its content before anything is kept; refused files are listed with
-the reason and nothing of them is stored. Resumable, offline uploads come with
-the sync API.
+checked by its content before anything is kept; refused files (by their
+content, or by the command that would attach them) are listed with the reason
+and nothing of them is stored. Resumable, offline uploads: `tus.py`.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -27,6 +28,8 @@ from sync.protocol import Command, Result
 from .common import actor, db, not_found, redirect, run_command, settings, templates
 from .files import STEP_ORDER, load_own_file
 from .messages import done, message
+
+log = logging.getLogger("sesame.uploads")
 
 
 def megabytes(size: int) -> str:
@@ -82,7 +85,11 @@ async def receive(request: Request, upload: UploadFile, accepted: set[str] | Non
     """Check an uploaded file, then keep its bytes (refusals raise UploadRefused)."""
     limit = settings(request).max_file_bytes
     uploads.check(upload.file, limit=limit, accepted=accepted)
-    return uploads.keep(blobs(request), upload.file, _media_type(upload), limit)
+    try:
+        return uploads.keep(blobs(request), upload.file, _media_type(upload), limit)
+    except OSError as e:  # a full disk: say so, nothing was kept
+        log.warning("upload not kept: %s", e)
+        raise uploads.UploadRefused("no_room") from None
 
 
 def _media_type(upload: UploadFile) -> str:
@@ -95,9 +102,12 @@ def _media_type(upload: UploadFile) -> str:
 async def apply_with_blobs(
     request: Request, received: list[uploads.Received], op: str, args: dict[str, Any]
 ) -> Result:
-    """Grant uploaded blobs to their uploader and apply the command that uses
-    them, in one transaction: either both happen or neither."""
+    """Keep uploaded blobs, grant them to their uploader and apply the command
+    that uses them, in one transaction: either both happen or neither, and a
+    refused command leaves no bytes and no grant behind (unless someone else
+    holds the same bytes). UploadRefused("account_full") past the person's cap."""
     who = actor(request)
+    store, cap = blobs(request), settings(request).max_account_bytes
     command = Command(
         id=str(uuid.uuid4()),
         client=f"web:{(who.session_id or '')[:12]}",
@@ -108,11 +118,24 @@ async def apply_with_blobs(
     )
 
     def apply(conn: Any) -> Result:
-        for item in received:
-            uploads.grant(conn, item, who.account_id or "")
-        return command_registry.apply(conn, command, who)
+        account = who.account_id or ""
+        new = [item.sha256 for item in received if uploads.grant(conn, store, item, account, cap=cap)]
+        result = command_registry.apply(conn, command, who)
+        if not result.applied:
+            for sha in new:
+                uploads.release(conn, store, sha, account)
+        return result
 
-    return await db(request).write(apply)
+    try:
+        return await db(request).write(apply)
+    finally:
+        discard(request, received)
+
+
+def discard(request: Request, received: list[uploads.Received]) -> None:
+    """Staged bytes that were not kept (a refusal, or identical bytes already stored)."""
+    for item in received:
+        uploads.discard(blobs(request), item)
 
 
 def uploaded_files(values: Any, name: str = "files") -> list[UploadFile]:
@@ -141,18 +164,22 @@ async def upload(request: Request) -> Response:
             continue
         finally:
             await item.close()
-        result = await apply_with_blobs(
-            request,
-            [received],
-            "piece.attach",
-            {
-                "file_id": file.id,
-                "piece": piece_id,
-                "attachment_id": str(uuid.uuid4()),
-                "blob": received.sha256,
-                "filename": name,
-            },
-        )
+        try:
+            result = await apply_with_blobs(
+                request,
+                [received],
+                "piece.attach",
+                {
+                    "file_id": file.id,
+                    "piece": piece_id,
+                    "attachment_id": str(uuid.uuid4()),
+                    "blob": received.sha256,
+                    "filename": name,
+                },
+            )
+        except uploads.UploadRefused as refused:
+            report.append({"filename": name, "ok": "", "text": upload_refusal(request, refused)})
+            continue
         report.append(
             {
                 "filename": name,
@@ -169,6 +196,8 @@ async def upload(request: Request) -> Response:
 def upload_refusal(request: Request, refused: uploads.UploadRefused) -> str:
     if refused.code == "file_too_large":
         return message("file_too_large") % {"mb": megabytes(settings(request).max_file_bytes)}
+    if refused.code == "account_full":
+        return message("account_full") % {"mb": megabytes(settings(request).max_account_bytes)}
     if refused.code == "file_type_refused":
         return message("file_type_refused") % {"accepted": accepted_names(refused.accepted)}
     return message(refused.code)
@@ -206,18 +235,22 @@ async def replace(request: Request) -> Response:
         return await _page(request, file, report=report, status_code=400)
     finally:
         await item.close()
-    result = await apply_with_blobs(
-        request,
-        [received],
-        "piece.replace",
-        {
-            "file_id": file.id,
-            "attachment_id": attachment.id,
-            "new_attachment_id": str(uuid.uuid4()),
-            "blob": received.sha256,
-            "filename": item.filename or "?",
-        },
-    )
+    try:
+        result = await apply_with_blobs(
+            request,
+            [received],
+            "piece.replace",
+            {
+                "file_id": file.id,
+                "attachment_id": attachment.id,
+                "new_attachment_id": str(uuid.uuid4()),
+                "blob": received.sha256,
+                "filename": item.filename or "?",
+            },
+        )
+    except uploads.UploadRefused as refused:
+        report = [{"filename": item.filename or "?", "ok": "", "text": upload_refusal(request, refused)}]
+        return await _page(request, file, report=report, status_code=400)
     if not result.applied:
         report = [{"filename": item.filename or "?", "ok": "", "text": message(result.code)}]
         return await _page(request, file, report=report, status_code=400)

@@ -15,7 +15,7 @@ from server.domain import files, messages, uploads
 from .common import actor, db, form, not_found, redirect, run_command, settings, templates
 from .files import load_own_file
 from .messages import done, message
-from .pieces import apply_with_blobs, blob_response, receive, upload_refusal, uploaded_files
+from .pieces import apply_with_blobs, blob_response, discard, receive, upload_refusal, uploaded_files
 
 
 def seen_from_our_pages(request: Request) -> bool:
@@ -86,6 +86,7 @@ async def send(request: Request) -> Response:
         try:
             received = await receive(request, item, None)
         except uploads.UploadRefused as refused:
+            discard(request, [a["received"] for a in attached])  # nothing of a refused message is kept
             text = f"{item.filename}: {upload_refusal(request, refused)}"
             return await page(request, error=text, body=body, status_code=400)
         finally:
@@ -99,7 +100,10 @@ async def send(request: Request) -> Response:
         "attachments": [{"blob": a["received"].sha256, "filename": a["filename"]} for a in attached],
     }
     if attached:
-        result = await apply_with_blobs(request, [a["received"] for a in attached], "message.send", args)
+        try:
+            result = await apply_with_blobs(request, [a["received"] for a in attached], "message.send", args)
+        except uploads.UploadRefused as refused:
+            return await page(request, error=upload_refusal(request, refused), body=body, status_code=400)
     else:
         result = await run_command(request, "message.send", args, str(values.get("command_id", "")))
     if not result.applied:
