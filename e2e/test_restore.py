@@ -145,16 +145,19 @@ def test_acknowledged_work_survives_a_restore(fresh_server, new_device_factory, 
     print(f"killed {1000 * (time.monotonic() - acknowledged):.0f} ms after the acknowledgement")
     ids = done["ids"]
     assert done["result"]["ok"], done
-    kept = {e["id"] for e in page.evaluate(SENT)}
-    assert set(ids) <= kept, "the phone forgot acknowledged commands before they were safe"
+    # A phone may forget a command only once the server said the replica holds it
+    # (on a busy machine Litestream can ship it before the kill): what the phone no
+    # longer keeps must be in the restored database, checked below.
+    forgotten = set(ids) - {e["id"] for e in page.evaluate(SENT)}
 
     # `rm data/*.db`; `sesame serve` restores from the replica, in a new epoch.
     server.db_path.unlink()
     server.start()
     assert "Database restored from its replica" in server.log()
     marks = ",".join("?" * len(ids))
-    lost = len(ids) - len(rows(server, f"SELECT id FROM commands WHERE id IN ({marks})", *ids))
-    print(f"commands the restored database lacked: {lost} of {len(ids)}")
+    restored = {r["id"] for r in rows(server, f"SELECT id FROM commands WHERE id IN ({marks})", *ids)}
+    print(f"commands the restored database lacked: {len(ids) - len(restored)} of {len(ids)}")
+    assert forgotten <= restored, "the phone forgot acknowledged commands the replica did not hold"
 
     # The phone comes back: it learns the new epoch, pushes again what it kept, reads
     # everything from the start; then nothing unsafe is left on it.
