@@ -343,9 +343,13 @@
     }).catch(function () {})
     : Promise.resolve()
   ).then(function () {
-    // Without a native reader, fetch the decoder now (not run): the service
-    // worker keeps it, so a photo can be read later with no network.
-    if (!nativeDetector && DATA.decoder) fetch(DATA.decoder).catch(function () {});
+    // Without a native reader, fetch the decoder now (not run) through the
+    // service worker, which keeps it: a photo can then be read with no network.
+    var worker = navigator.serviceWorker;
+    if (nativeDetector || !DATA.decoder || !worker) return;
+    var keep = function () { fetch(DATA.decoder).catch(function () {}); };
+    if (worker.controller) keep();
+    else worker.addEventListener("controllerchange", keep, { once: true });
   });
 
   var canvas = document.createElement("canvas");
