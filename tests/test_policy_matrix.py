@@ -67,6 +67,13 @@ EXPECTED = {
     ("/files/{file_id}/messages/{message_id}/attachments/{index:int}", "GET"): "applicant",
     ("/files/{file_id}/decisions/{decision_id}.pdf", "GET"): "applicant",
     ("/files/{file_id}/decisions/{decision_id}", "GET"): "applicant",
+    # attestations (owner only; staff of the file's prefecture from the back office, audited)
+    ("/attestation", "GET"): "applicant",
+    ("/files/{file_id}/attestation", "GET"): "applicant",
+    ("/files/{file_id}/attestations/{attestation_id}.pdf", "GET"): "applicant",
+    ("/files/{file_id}/attestations/{attestation_id}", "GET"): "applicant",
+    ("/prefecture/files/{file_id}/attestations/{attestation_id}", "GET"): "prefecture.review",
+    ("/prefecture/files/{file_id}/complete", "POST"): "prefecture.decide",
     ("/files/{file_id}/{step}", "GET"): "applicant",
     ("/files/{file_id}/{step}", "POST"): "applicant",
     ("/timeline", "GET"): "applicant",

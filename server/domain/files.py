@@ -239,6 +239,7 @@ class File:
     decided_at: str | None
     withdrawn_at: str | None
     version: int
+    completed_at: str | None = None  # an agent marked it complete (attestations, ADR 0015)
 
     @property
     def editable(self) -> bool:

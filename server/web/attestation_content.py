@@ -60,7 +60,9 @@ def state_text(att: Attestation, today: date) -> tuple[str, str]:
     texts = {
         "valid": gettext("Valable jusqu’au %(date)s") % {"date": until},
         "expired": gettext("Expirée depuis le %(date)s") % {"date": until},
-        "replaced": gettext("Remplacée par une attestation plus récente le %(ended)s (valable jusqu’au %(date)s)")
+        "replaced": gettext(
+            "Remplacée par une attestation plus récente le %(ended)s (valable jusqu’au %(date)s)"
+        )
         % {"ended": ended, "date": until},
         "ended": gettext("Terminée le %(date)s") % {"date": ended},
         "revoked": gettext("Annulée le %(date)s : le dossier a été retiré") % {"date": ended},
@@ -77,7 +79,9 @@ def words(att: Attestation, lang: str, origin: str, today: date) -> Words:
         grounds = [cat.grounds[g].label(lang) for g in c.get(attestations.C_GROUNDS, []) if g in cat.grounds]
         place = geography.get(str(c.get(attestations.C_PREFECTURE)))
         holder = " ".join(
-            v for v in (str(c.get(attestations.C_GIVEN, "")), str(c.get(attestations.C_FAMILY, "")).upper()) if v
+            v
+            for v in (str(c.get(attestations.C_GIVEN, "")), str(c.get(attestations.C_FAMILY, "")).upper())
+            if v
         )
         rows = [
             Row(gettext("Titulaire"), holder),
@@ -116,7 +120,9 @@ def words(att: Attestation, lang: str, origin: str, today: date) -> Words:
             )
         if att.until_card and att.in_force:
             rights.append(
-                gettext("La demande a été acceptée : cette attestation reste valable jusqu’à la remise de la carte.")
+                gettext(
+                    "La demande a été acceptée : cette attestation reste valable jusqu’à la remise de la carte."
+                )
             )
         state, said = state_text(att, today)
         check = gettext(

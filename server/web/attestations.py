@@ -110,7 +110,9 @@ async def _own(request: Request) -> tuple[File, Attestation, bytes | None]:
     return file, att, photo
 
 
-def _card_page(request: Request, file: File, att: Attestation, photo: bytes | None, history: list[Attestation]) -> Response:
+def _card_page(
+    request: Request, file: File, att: Attestation, photo: bytes | None, history: list[Attestation]
+) -> Response:
     return templates(request).render(
         request,
         "attestations/card.html",
@@ -137,7 +139,11 @@ async def file_current(request: Request) -> Response:
 
     def load(conn: Any) -> tuple[Attestation | None, bytes | None, list[Attestation]]:
         found = attestations.current(conn, file.id)
-        return found, photo_bytes(request, conn, found) if found else None, attestations.for_file(conn, file.id)
+        return (
+            found,
+            photo_bytes(request, conn, found) if found else None,
+            attestations.for_file(conn, file.id),
+        )
 
     att, photo, history = await db(request).read(load)
     if att is None:
@@ -197,7 +203,9 @@ async def staff_card(request: Request) -> Response:
     """An agent of the file's prefecture sees the person's attestation (audited)."""
     file = await reviewed_file(request)
     attestation_id = request.path_params["attestation_id"]
-    result = await run_command(request, "attestation.view", {"file_id": file.id, "attestation_id": attestation_id})
+    result = await run_command(
+        request, "attestation.view", {"file_id": file.id, "attestation_id": attestation_id}
+    )
     if not result.applied:
         raise not_found()
 
@@ -225,6 +233,8 @@ async def mark_complete(request: Request) -> Response:
             request,
             "attestations/not_complete.html",
             {"file": file, "error": message(result.code)},
-            status_code=409 if result.code in ("already_complete", "complement_pending", "not_allowed") else 400,
+            status_code=409
+            if result.code in ("already_complete", "complement_pending", "not_allowed")
+            else 400,
         )
     return redirect(f"/prefecture/files/{file.id}?done=marked_complete")

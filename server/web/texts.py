@@ -290,6 +290,22 @@ def attestation_event(kind: str, d: dict[str, Any]) -> str:
     return gettext("Preuve de dépôt délivrée, valable jusqu’au %(date)s") % {"date": until}
 
 
+ATTESTATION_STATES = {
+    "valid": N_("en cours"),
+    "expired": N_("expirée"),
+    "replaced": N_("remplacée par une plus récente"),
+    "ended": N_("terminée"),
+    "revoked": N_("annulée"),
+}
+
+
+def attestation_state(att: Any) -> str:
+    """One or two words for an attestation's state today (the histories)."""
+    from server.domain import attestations  # a model module: no cycle, kept local to the helper
+
+    return gettext(ATTESTATION_STATES[att.state_on(attestations.today())])
+
+
 def complement_target(kind: str, target: str) -> str:
     """What a complement item names: a piece of the checklist, or a question of the form."""
     if kind == "piece":
@@ -320,4 +336,5 @@ def template_globals() -> dict[str, Any]:
         "actor_text": actor_text,
         "complement_target": complement_target,
         "field_step": field_step,
+        "attestation_state": attestation_state,
     }
