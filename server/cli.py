@@ -6,6 +6,9 @@ sesame serve     restore the database if it is missing, migrate, print the
 sesame migrate   apply pending migrations (a Procfile `release:` step)
 sesame invite    print a one-time enrolment link for a prefecture agent or administrator
 sesame restore   restore the database from its replica (refuses to overwrite)
+sesame attestations renew
+                 issue the automatic provisional attestations and renew those
+                 ending within 30 days (for a cron; the server also does it)
 """
 
 from __future__ import annotations
@@ -197,6 +200,20 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if restored else 1
 
 
+def cmd_attestations(settings: Settings, args: argparse.Namespace) -> int:
+    from server import renewals  # imports every command handler: only when asked
+
+    db = Database(settings.db_path)
+    migrations.migrate(db)
+    counts = renewals.run(db)
+    db.close()
+    print(
+        "attestations: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "nothing due")
+    )
+    return 0
+
+
 class DataFolderError(Exception):
     """The data folder cannot be written: said in one sentence, no traceback."""
 
@@ -235,8 +252,16 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--prefecture", help="département code, e.g. 75, 2A, 974")
     invite.add_argument("--name", help="the person's name, to greet them")
     invite.add_argument("--days", type=float, default=7, help="validity in days (default 7)")
+    attest = sub.add_parser("attestations", help="attestations: issue and renew what is due")
+    attest.add_argument("action", choices=("renew",))
     args = parser.parse_args(argv)
-    handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "invite": cmd_invite, "restore": cmd_restore}
+    handlers = {
+        "serve": cmd_serve,
+        "migrate": cmd_migrate,
+        "invite": cmd_invite,
+        "restore": cmd_restore,
+        "attestations": cmd_attestations,
+    }
     try:
         try:
             settings = settings_module.load()
