@@ -52,8 +52,9 @@ def events(app, file_id: str) -> list[tuple[str, dict]]:
     import json
 
     rows = app.state.db.read_sync(
-        lambda c: c.execute("SELECT kind, data, actor_role FROM timeline WHERE file_id = ? ORDER BY id", (file_id,))
-        .fetchall()
+        lambda c: c.execute(
+            "SELECT kind, data, actor_role FROM timeline WHERE file_id = ? ORDER BY id", (file_id,)
+        ).fetchall()
     )
     return [(r[0], {**json.loads(r[1]), "by": r[2]}) for r in rows]
 
@@ -81,7 +82,9 @@ def test_the_proof_of_submission_comes_at_once(app, make_person, fake_clock) -> 
     assert c[attestations.C_PREFECTURE] == "93" and c[attestations.C_PROCEDURE] == "renewal"
     assert c[attestations.C_GROUNDS] == [renewal_ground()] and c[attestations.C_WORK] is False
     assert c[attestations.C_ISSUED] == attestations.days(date(2026, 3, 2))
-    assert proof.valid_until == "2026-09-02" and c[attestations.C_UNTIL] == attestations.days(date(2026, 9, 2))
+    assert proof.valid_until == "2026-09-02" and c[attestations.C_UNTIL] == attestations.days(
+        date(2026, 9, 2)
+    )
     assert ("attestation_issued", {"attestation": proof.id, "type": "submission", "basis": "submitted"}) in [
         (k, {x: d.get(x) for x in ("attestation", "type", "basis")}) for k, d in events(app, file_id)
     ]
@@ -114,8 +117,9 @@ def test_the_provisional_attestation_comes_n_days_after_submission(app, make_per
     assert kind == "attestation_issued" and data["type"] == "provisional" and data["by"] == "system"
     # The server's act is audited like a staff act, in the file's prefecture.
     audit = app.state.db.read_sync(
-        lambda c: c.execute("SELECT actor_role, departement, action FROM audit WHERE file_id = ?", (file_id,))
-        .fetchall()
+        lambda c: c.execute(
+            "SELECT actor_role, departement, action FROM audit WHERE file_id = ?", (file_id,)
+        ).fetchall()
     )
     assert ("system", "93", "attestation.renew") in [tuple(r) for r in audit]
     assert run(app) == {}  # the same day again: nothing more
@@ -135,10 +139,9 @@ def test_no_automatic_attestation_while_a_complement_is_awaited(app, make_person
 def test_a_prefecture_sets_its_own_delay(app, make_person, fake_clock) -> None:
     _, file_id = submitted_renewal(app, make_person, lock=False)
     admin = {"role": "admin", "prefecture": "93"}
-    from sync.protocol import Command
-
     from server import commands
     from server.auth.policy import Actor
+    from sync.protocol import Command
 
     def configure(**args: object) -> object:
         who = Actor(account_id="admin-93", **admin)
@@ -156,7 +159,9 @@ def test_an_agent_marks_the_file_complete(app, make_person, fake_clock) -> None:
     item = {"kind": "field", "target": "city", "reason": "Commune à préciser."}
     asked = agent_command(app, "complement.request", {"file_id": file_id, "items": [item]})
     assert agent_command(app, "file.mark_complete", {"file_id": file_id}).code == "complement_pending"
-    agent_command(app, "complement.settle", {"file_id": file_id, "item_ids": asked.data["item_ids"], "status": "closed"})
+    agent_command(
+        app, "complement.settle", {"file_id": file_id, "item_ids": asked.data["item_ids"], "status": "closed"}
+    )
     done = agent_command(app, "file.mark_complete", {"file_id": file_id})
     assert done.applied and done.data["attestation_id"]
     assert kinds(app, file_id) == [("provisional", "valid"), ("submission", "valid")]
@@ -258,7 +263,10 @@ def test_the_history_is_kept_and_shown(app, settings, make_person, fake_clock) -
     for a in all_of_them:
         assert a.code in page
     old = [a for a in all_of_them if a.status == "replaced"][0]
-    assert "Remplacée par une attestation plus récente" in p.client.get(f"/files/{file_id}/attestations/{old.id}").text
+    assert (
+        "Remplacée par une attestation plus récente"
+        in p.client.get(f"/files/{file_id}/attestations/{old.id}").text
+    )
     mine = p.client.get("/attestation").text
     assert all_of_them[0].code in mine and old.code not in mine
     # Someone else's attestation is not found.
@@ -271,7 +279,9 @@ def test_the_history_is_kept_and_shown(app, settings, make_person, fake_clock) -
     assert all(a.code in office for a in all_of_them)
     shown = agent.get(f"/prefecture/files/{file_id}/attestations/{old.id}")
     assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
-    last = app.state.db.read_sync(lambda c: dict(c.execute("SELECT * FROM audit ORDER BY id DESC").fetchone()))
+    last = app.state.db.read_sync(
+        lambda c: dict(c.execute("SELECT * FROM audit ORDER BY id DESC").fetchone())
+    )
     assert (last["action"], last["file_id"], last["outcome"]) == ("attestation.view", file_id, "applied")
     assert agent.get(f"/prefecture/files/{file_id}/attestations/ZZZZZZZZZZ").status_code == 404
 

@@ -14,7 +14,9 @@ from server.domain import attestations, keys, letters, seal
 from .test_complements import submitted_renewal
 from .test_files_http import agent_command
 
-pytestmark = pytest.mark.skipif(not letters.available(), reason="Noto fonts not installed (make installs them)")
+pytestmark = pytest.mark.skipif(
+    not letters.available(), reason="Noto fonts not installed (make installs them)"
+)
 
 
 def pages_of(pdf: bytes) -> list:
