@@ -90,6 +90,13 @@ def test_the_proof_of_submission_comes_at_once(app, make_person, fake_clock) -> 
     ]
     # The proof carries no right to stay: the inbox still sorts on the permit's end.
     assert file_row(app, file_id)["right_until"] == "2027-01-31"
+    # The person's phone learns of it through the change feed.
+    records = p.client.get("/sync/pull?cursor=0").json()["records"]
+    pulled = [r for r in records if r["type"] == "attestation"]
+    assert [(r["id"], r["data"]["kind"], r["data"]["valid_until"]) for r in pulled] == [
+        (proof.id, "submission", "2026-09-02")
+    ]
+    assert any(r["type"] == "event" and r["data"]["kind"] == "attestation_issued" for r in records)
     # Nothing more is due the same day.
     assert run(app) == {}
     page = p.client.get(f"/files/{file_id}/attestation")
