@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from server import renewals
 from server import settings as settings_module
 from server.auth.ratelimit import RateLimiter
 from server.domain import catalogue, decision_reasons
@@ -55,7 +57,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         log.info("Sésame ready at %s", settings.origin)
+        # Attestations issued and renewed on a schedule (ADR 0015); 0 minutes: never.
+        job = (
+            asyncio.create_task(renewals.every(db, settings.renew_every_minutes))
+            if settings.renew_every_minutes
+            else None
+        )
         yield
+        if job is not None:
+            job.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await job
         db.close()
 
     # The client's address comes from X-Forwarded-For only when a configured

@@ -7,6 +7,9 @@ sesame migrate   apply pending migrations (a Procfile `release:` step)
 sesame invite    print a one-time enrolment link for a prefecture agent or administrator
 sesame restore   restore the database from its replica (refuses to overwrite)
 sesame keys      list the attestation signing keys, or rotate a prefecture's (ADR 0014)
+sesame attestations renew
+                 issue the automatic provisional attestations and renew those
+                 ending within 30 days (for a cron; the server also does it)
 """
 
 from __future__ import annotations
@@ -231,6 +234,20 @@ def add_keys_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--prefecture", help="département code, e.g. 75, 2A, 974")
 
 
+def cmd_attestations(settings: Settings, args: argparse.Namespace) -> int:
+    from server import renewals  # imports every command handler: only when asked
+
+    db = Database(settings.db_path)
+    migrations.migrate(db)
+    counts = renewals.run(db)
+    db.close()
+    print(
+        "attestations: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "nothing due")
+    )
+    return 0
+
+
 class DataFolderError(Exception):
     """The data folder cannot be written: said in one sentence, no traceback."""
 
@@ -270,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--name", help="the person's name, to greet them")
     invite.add_argument("--days", type=float, default=7, help="validity in days (default 7)")
     add_keys_parser(sub)
+    attest = sub.add_parser("attestations", help="attestations: issue and renew what is due")
+    attest.add_argument("action", choices=("renew",))
     args = parser.parse_args(argv)
     handlers = {
         "serve": cmd_serve,
@@ -277,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         "invite": cmd_invite,
         "restore": cmd_restore,
         "keys": cmd_keys,
+        "attestations": cmd_attestations,
     }
     try:
         try:

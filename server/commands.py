@@ -12,6 +12,7 @@ from server.auth import commands as auth_commands
 from server.auth.policy import Actor
 from server.domain import (
     accounts,
+    attestation_commands,
     audit,
     complement_commands,
     decisions,
@@ -34,6 +35,8 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     # prefecture: complements and decisions
     **complement_commands.HANDLERS,
     **decisions.HANDLERS,
+    # attestations: marked complete, issued and renewed by the server, shown to staff
+    **attestation_commands.HANDLERS,
 }
 
 
@@ -42,9 +45,10 @@ def apply(conn: sqlite3.Connection, command: Command, actor: Actor) -> Result:
 
     Every command of prefecture staff, whatever route brought it (a back-office
     form, `/sync/push`) and whether applied or refused, leaves an audit row in
-    this same transaction: the one place where staff acts are audited. A command
+    this same transaction: the one place where staff acts are audited (and
+    the server's own scheduled acts, `policy.SYSTEM`). A command
     sent again (same id) is not a new act and adds no row."""
-    staff = actor.role in audit.STAFF and log.find(conn, command.id) is None
+    staff = actor.role in audit.AUDITED and log.find(conn, command.id) is None
     result = apply_command(conn, command, actor=actor, actor_key=actor.key, handlers=HANDLERS)
     if staff:
         audit.record_command(conn, command, actor, result)

@@ -34,6 +34,8 @@ VARIABLES = (
     "SESAME_TRUSTED_PROXIES",
     # signed attestations (issue 9, ADR 0014)
     "SESAME_ATTESTATION_KEYS",
+    # attestations issued and renewed on a schedule (issue 9, ADR 0015)
+    "SESAME_RENEW_EVERY_MINUTES",
 )
 
 
@@ -64,6 +66,9 @@ class Settings:
     # signing keys; keys are made on first use only in the default folder.
     attestation_keys: Path | None = None
     attestation_keys_generate: bool = True
+    # attestations (issue 9, ADR 0015): how often the server process issues and
+    # renews attestations; 0: never (a cron runs `sesame attestations renew`).
+    renew_every_minutes: int = 60
 
     @property
     def db_path(self) -> Path:
@@ -144,6 +149,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=config("SESAME_LOG_LEVEL", default="info"),
         max_file_bytes=int(config("SESAME_MAX_FILE_MB", cast=float, default=20) * 1024 * 1024),
         trusted_proxies=_networks(config("SESAME_TRUSTED_PROXIES", default="")),
+        renew_every_minutes=max(0, config("SESAME_RENEW_EVERY_MINUTES", cast=int, default=60)),
         # signed attestations (issue 9)
         attestation_keys=Path(keys_dir).resolve() if keys_dir else None,
         attestation_keys_generate=not keys_dir,

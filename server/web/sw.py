@@ -30,6 +30,7 @@ PRECACHE_FILES = (
     "autosave.js",
     "outbox-page.js",
     "verify.js",
+    "attestation.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
