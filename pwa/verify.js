@@ -307,9 +307,10 @@
         return response.json();
       }).then(function (answer) {
         var status = answer.status;
-        if (status === "revoked" || status === "superseded") verdict = status;
-        else if (status === "expired") verdict = "expired";
-        render(verdict, null, claims, status === "unknown" ? "unknown" : "checked");
+        if (status === "revoked" || status === "expired") verdict = status;
+        // Superseded: a newer one exists, this one stays in force to its end date.
+        var explain = status === "superseded" && verdict === "valid" ? "superseded" : null;
+        render(verdict, explain, claims, status === "unknown" ? "unknown" : "checked");
       }).catch(function () {
         render(verdict, null, claims, "offline");
       });

@@ -171,6 +171,8 @@ routes: list[BaseRoute] = [
     route("/prefecture/settings", prefecture_complements.save_settings, "prefecture.settings", POST),
     # verify: anyone checks an attestation (no account; ADR 0014)
     route("/verify", verify.page, "public"),
+    route("/verify/code", verify.by_code, "public", POST),
+    api("/verify/status/{code}", verify.status, "public", GET),
     api("/verify/keys.json", verify.keys_json, "public", GET),
     api("/.well-known/jwks.json", verify.keys_json, "public", GET),
     # static files (public, hashed URLs)

@@ -22,6 +22,8 @@ EXPECTED = {
     ("/sw.js", "GET"): "public",
     ("/offline", "GET"): "public",
     ("/verify", "GET"): "public",
+    ("/verify/code", "POST"): "public",
+    ("/verify/status/{code}", "GET"): "public",
     ("/verify/keys.json", "GET"): "public",
     ("/.well-known/jwks.json", "GET"): "public",
     ("/files/shell/{procedure}/{step}", "GET"): "applicant",
@@ -171,6 +173,7 @@ def test_matrix(app, settings, role: str) -> None:
                 decision_id="00000000-0000-4000-8000-000000000001",
                 item_id="00000000-0000-4000-8000-000000000002",
                 attestation_id="ABCDE12345",
+                code="ABCDE12345",
             )
             response = client.request(method, url, follow_redirects=False)
             allowed = role in policy.PERMISSIONS[permission]

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server import clock, translation
-from server.domain import catalogue, geography, keys, seal
+from server.domain import attestations, catalogue, geography, keys, seal
 from server.templating import static
 from server.translation import N_, gettext
 
@@ -105,25 +105,41 @@ async def keys_json(request: Request) -> Response:
     )
 
 
-def verdict(opened: seal.Opened, status: str | None, today: date) -> str:
-    """valid | expired | revoked | superseded | not_yet_valid, from the signed
-    dates and, when known, the server's status."""
-    if status in ("revoked", "superseded"):
-        return status
-    if today > opened.valid_until or status == "expired":
+# The attestations module's states, as the public knows them.
+PUBLIC_STATUS = {
+    "valid": "valid",
+    "replaced": "superseded",  # a newer one exists; this one stays in force to its end date
+    "expired": "expired",
+    "ended": "revoked",  # a decision or a withdrawal ended it
+    "revoked": "revoked",
+}
+
+
+def public_status(conn: Any, code: str, today: date) -> str | None:
+    """valid | superseded | expired | revoked, or None for a code Sésame does not know."""
+    found = attestations.get(conn, code)
+    return PUBLIC_STATUS.get(found.state_on(today), "revoked") if found else None
+
+
+def verdict(claims: dict[int, Any], status: str | None, today: date) -> str:
+    """valid | expired | revoked | not_yet_valid, from the signed dates and, when
+    known, the server's status (superseded is still valid: said beside it)."""
+    if status == "revoked":
+        return "revoked"
+    if today > seal.day(claims[seal.VALID_UNTIL]) or status == "expired":
         return "expired"
-    if today < opened.issued:
+    if today < seal.day(claims[seal.ISSUED]):
         return "not_yet_valid"
     return "valid"
 
 
-def describe(opened: seal.Opened, status: str | None, lang: str) -> dict[str, Any]:
-    """What the page shows of an attestation (server-rendered path): never the grounds."""
-    cat = catalogue.load()
-    claims = opened.claims
-    procedure = cat.procedures.get(claims[seal.PROCEDURE])
+def describe(claims: dict[int, Any], prefecture: str, status: str | None, today: date) -> dict[str, Any]:
+    """What the page shows of an attestation: never the grounds (ADR 0014)."""
+    lang = translation.current.get()
+    procedure = catalogue.load().procedures.get(claims[seal.PROCEDURE])
     return {
-        "verdict": verdict(opened, status, clock.now().date()),
+        "verdict": verdict(claims, status, today),
+        "superseded": status == "superseded",
         "status_known": status is not None,
         "kind": claims[seal.KIND],
         "code": claims[seal.CODE],
@@ -132,33 +148,31 @@ def describe(opened: seal.Opened, status: str | None, lang: str) -> dict[str, An
         "birth_date": date.fromisoformat(claims[seal.BIRTH_DATE]),
         "file_number": claims[seal.FILE_NUMBER],
         "procedure": procedure.label(lang) if procedure else claims[seal.PROCEDURE],
-        "prefecture": _prefecture_name(opened.prefecture),
+        "prefecture": _prefecture_name(prefecture),
         "work_allowed": claims[seal.WORK_ALLOWED],
-        "issued": opened.issued,
-        "valid_until": opened.valid_until,
-        "key_created": opened.key.created.date(),
+        "issued": seal.day(claims[seal.ISSUED]),
+        "valid_until": seal.day(claims[seal.VALID_UNTIL]),
     }
 
 
 def _birth_date(value: str) -> date | None:
     value = (value or "").strip()
-    for pattern in (r"^(\d{4})-(\d{1,2})-(\d{1,2})$", r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$"):
-        match = re.match(pattern, value)
-        if match:
-            parts = [int(p) for p in match.groups()]
-            year, month, day = parts if pattern.startswith(r"^(\d{4})") else parts[::-1]
-            try:
-                return date(year, month, day)
-            except ValueError:
-                return None
+    iso = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", value)
+    french = re.match(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$", value)
+    try:
+        if iso:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if french:
+            return date(int(french[3]), int(french[2]), int(french[1]))
+    except ValueError:
+        return None
     return None
 
 
 async def by_code(request: Request) -> Response:
-    """The typed path: code + date of birth, both must match (rate limited:
-    a code alone must not be enough to read someone's name)."""
-    from server.domain import attestations
-
+    """The typed path: code + date of birth, both must match. Rate limited per
+    address and per code: a code alone must not be enough to read a name, and
+    a wrong code and a wrong date get the same answer."""
     values = await form(request)
     code = normalise_code(values.get("code", ""))
     born = _birth_date(values.get("birth_date", ""))
@@ -168,36 +182,29 @@ async def by_code(request: Request) -> Response:
         errors["code"] = gettext(BAD_CODE)
     if born is None:
         errors["birth_date"] = gettext(BAD_DATE)
-    if errors:
+    if errors or born is None:
         return await _render(request, errors=errors, values=kept, status_code=400)
     limit(request, "verify", code=code)
+    today = attestations.today()
 
-    def load(conn: Any) -> tuple[str | None, str | None]:
-        return attestations.signed_text(conn, code), attestations.public_status(conn, code)
+    def load(conn: Any) -> tuple[Any, str | None]:
+        return attestations.get(conn, code), public_status(conn, code, today)
 
-    text, status = await db(request).read(load)
-    opened = _open(request, text) if text else None
-    if opened is None or opened.claims[seal.BIRTH_DATE] != born.isoformat():  # type: ignore[union-attr]
+    found, status = await db(request).read(load)
+    if found is None or found.claims.get(seal.BIRTH_DATE) != born.isoformat():
         return await _render(request, errors={"form": gettext(NOT_FOUND)}, values=kept, status_code=404)
-    return await _render(request, result=describe(opened, status, translation.current.get()), values=kept)
-
-
-def _open(request: Request, text: str) -> seal.Opened | None:
-    try:
-        return seal.open(text, ring(request))
-    except seal.Invalid:
-        return None
+    result = describe(found.claims, found.departement or "", status, today)
+    return await _render(request, result=result, values={})
 
 
 async def status(request: Request) -> Response:
-    """valid | revoked | expired | superseded | unknown: no personal data."""
-    from server.domain import attestations
-
+    """valid | superseded | expired | revoked | unknown: no personal data."""
     code = normalise_code(request.path_params["code"])
     found = None
     if CODE_PATTERN.match(code):
         limit(request, "verify_status")
-        found = await db(request).read(lambda conn: attestations.public_status(conn, code))
+        today = attestations.today()
+        found = await db(request).read(lambda conn: public_status(conn, code, today))
     return JSONResponse(
         {"code": code, "status": found or "unknown", "checked_at": clock.iso(clock.now())},
         headers={"cache-control": "no-store", "access-control-allow-origin": "*"},
