@@ -6,6 +6,7 @@ server's own key folder (the same keys the server publishes)."""
 
 from __future__ import annotations
 
+import re
 import time
 import zlib
 from datetime import date, timedelta
@@ -171,3 +172,84 @@ def test_keys_published_as_jwks(server: SesameServer, new_plain_context) -> None
     assert response is not None and response.ok
     published = {k["kid"]: k for k in response.json()["keys"]}
     assert published[kid]["crv"] == "P-256" and published[kid]["prefecture"] == "75"
+
+
+def _attestation_qr_from_pdf(page: Page, file_id: str) -> tuple[str, str]:
+    """The applicant's own proof of submission: its code, and the QR text read
+    back (zxing-cpp) from the PDF the person downloads."""
+    import io
+
+    import pypdfium2
+    import zxingcpp
+
+    html = page.request.get(f"/files/{file_id}/attestation").text()
+    found = re.search(r"/attestations/([0-9A-Z]{10})\.pdf", html)
+    assert found, "no attestation PDF link"
+    pdf = page.request.get(f"/files/{file_id}/attestations/{found[1]}.pdf").body()
+    image = pypdfium2.PdfDocument(io.BytesIO(pdf))[0].render(scale=150 / 72).to_pil()
+    [text] = [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    return found[1], text
+
+
+def test_a_real_attestation_is_valid_then_revoked_online(
+    server: SesameServer, new_device_factory, new_plain_context, name, tmp_path: Path
+) -> None:
+    from .helpers import continue_after_codes, signup
+    from .test_backoffice_flow import submitted_renewal
+
+    _, applicant, _ = new_device_factory(server)
+    signup(applicant, name)
+    continue_after_codes(applicant)
+    file_id, _ = submitted_renewal(applicant, server)
+    code, text = _attestation_qr_from_pdf(applicant, file_id)
+    image = qr_image(text, tmp_path / "real.png")
+
+    verifier = new_plain_context(server).new_page()
+    verifier.goto("/verify")
+    result = verifier.locator("[data-verify-output] .verify-result")
+    check_photo(verifier, image)
+    expect(result).to_have_attribute("data-verify-verdict", "valid")
+    expect(result.locator('[data-online="checked"]')).to_be_visible()  # asked the server: not revoked
+    expect(result.locator('[data-field="code"]')).to_have_text(code)
+    expect(result.locator('[data-kind="1"]')).to_be_visible()  # a proof of submission
+    expect(result.locator('[data-work="no"]')).to_be_visible()
+
+    withdrawn = applicant.request.post(
+        f"/files/{file_id}/withdraw", form={"reason": ""}, headers={"Origin": server.base_url}
+    )
+    assert withdrawn.ok, withdrawn.status
+    check_photo(verifier, image)  # the same photo again, online: the signature holds, the verdict does not
+    expect(result).to_have_attribute("data-verify-verdict", "revoked")
+    expect(result.locator('[data-verdict="revoked"]')).to_be_visible()
+    expect(result.locator('[data-explain="revoked"]')).to_be_visible()
+
+
+def test_verify_page_has_no_axe_violations_at_320_px(
+    server: SesameServer, new_plain_context, tmp_path: Path
+) -> None:
+    from .helpers import assert_no_horizontal_scroll
+    from .test_accessibility import Scanner
+
+    text = seal.sign(claims(), "75", server_ring(server))
+    image = qr_image(text, tmp_path / "axe.png")
+    for lang, locale in (("fr", "fr-FR"), ("ar", "ar")):
+        scan = Scanner(lang)
+        context = new_plain_context(server, locale=locale, viewport={"width": 320, "height": 720})
+        page = context.new_page()
+        page.goto("/verify")
+        if page.locator("html").get_attribute("lang") != lang:
+            with page.expect_navigation():
+                page.locator("#language-select").select_option(lang)
+        scan(page, f"/verify ({lang})")
+        check_photo(page, image)
+        expect(page.locator("[data-verify-output] .verify-result")).to_have_attribute(
+            "data-verify-verdict", "valid"
+        )
+        scan(page, f"/verify with a verdict ({lang})")
+        assert_no_horizontal_scroll(page)
+        page.locator("#f-code").fill("nope")
+        with page.expect_navigation():
+            page.locator("form[action='/verify/code'] button[type=submit]").click()
+        scan(page, f"/verify/code with errors ({lang})")
+        assert_no_horizontal_scroll(page)
+        scan.check()

@@ -381,6 +381,7 @@
   photo.addEventListener("change", function () {
     var file = photo.files && photo.files[0];
     if (!file) return;
+    photo.value = ""; // the same photo can be chosen again (after going online, say)
     say("reading");
     createImageBitmap(file).then(function (bitmap) {
       return read(bitmap, bitmap.width, bitmap.height);
