@@ -21,6 +21,7 @@ from server.web import (
     sync_api,
     thread,
     tus,
+    verify,
 )
 from server.web.guard import Endpoint, guarded
 from server.web.prefecture import audit as prefecture_audit
@@ -168,6 +169,10 @@ routes: list[BaseRoute] = [
     ),
     route("/prefecture/settings", prefecture_complements.settings_page, "prefecture.settings"),
     route("/prefecture/settings", prefecture_complements.save_settings, "prefecture.settings", POST),
+    # verify: anyone checks an attestation (no account; ADR 0014)
+    route("/verify", verify.page, "public"),
+    api("/verify/keys.json", verify.keys_json, "public", GET),
+    api("/.well-known/jwks.json", verify.keys_json, "public", GET),
     # static files (public, hashed URLs)
     Mount("/static", app=StaticAssets(), name="static"),
 ]

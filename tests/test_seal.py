@@ -319,3 +319,23 @@ def test_open_raises_nothing_but_invalid(text: str) -> None:
     except seal.Invalid:
         return
     assert opened.claims[seal.CODE] == "7K3M9Q2XHD"  # only the genuine one (or an equal re-encoding) opens
+
+
+def test_cli_rotates_a_prefecture_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from server import cli
+
+    monkeypatch.setenv("SESAME_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv("SESAME_ATTESTATION_KEYS", raising=False)
+    assert cli.main(["keys", "rotate", "--prefecture", "75"]) == 0
+    folder = tmp_path / "data" / "keys"
+    first = keys.KeyRing(keys.load_folder(folder))
+    old = seal.sign(claims(), "75", first)
+    assert cli.main(["keys", "rotate", "--prefecture", "75"]) == 0
+    ring = keys.KeyRing(keys.load_folder(folder))
+    assert ring.signer("75").kid != first.signer("75").kid
+    assert seal.open(old, ring).prefecture == "75"
+    capsys.readouterr()
+    assert cli.main(["keys", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[3] for line in listed] == ["signs", "retired"]
+    assert cli.main(["keys", "rotate", "--prefecture", "99"]) == 2

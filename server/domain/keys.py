@@ -219,17 +219,27 @@ def load_folder(folder: Path) -> list[Key]:
     return [read_key(path) for path in sorted(folder.iterdir()) if path.suffix == ".pem"]
 
 
-_RINGS: dict[tuple[Path, bool], KeyRing] = {}
+_RINGS: dict[tuple[Path, bool], tuple[int, KeyRing]] = {}
 _RINGS_LOCK = threading.Lock()
 
 
+def _stamp(folder: Path) -> int:
+    try:
+        return folder.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
 def keyring(settings: Settings) -> KeyRing:
-    """The key ring of these settings, read once per folder and process."""
+    """The key ring of these settings, read again whenever a key file is added
+    to or removed from the folder (`sesame keys rotate` while the server runs)."""
     folder = settings.attestation_keys_dir
     generate = settings.attestation_keys_generate
+    stamp = _stamp(folder)
     with _RINGS_LOCK:
-        ring = _RINGS.get((folder, generate))
-        if ring is None:
-            ring = KeyRing(load_folder(folder), folder=folder, generate=generate)
-            _RINGS[(folder, generate)] = ring
+        found = _RINGS.get((folder, generate))
+        if found is not None and found[0] == stamp:
+            return found[1]
+        ring = KeyRing(load_folder(folder), folder=folder, generate=generate)
+        _RINGS[(folder, generate)] = (stamp, ring)
         return ring
