@@ -15,7 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from server import renewals
 from server import settings as settings_module
 from server.auth.ratelimit import RateLimiter
-from server.domain import catalogue, decision_reasons
+from server.domain import attestations, catalogue, decision_reasons, keys
 from server.routes import routes
 from server.settings import Settings
 from server.store import migrations
@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     catalogue.load()
     # So does a broken list of decision reasons: no decision without its motivation.
     decision_reasons.load()
+    # Attestations are signed when issued, with this process's key ring (ADR 0014, 0015).
+    attestations.use_keys(keys.keyring(settings))
     db = Database(settings.db_path)
     # Migrations run before the first request: a database made by an older
     # version is upgraded at start-up (they are a no-op when up to date).

@@ -325,6 +325,23 @@ def test_only_the_server_renews(app, make_person, fake_clock) -> None:
     assert agent_command(app, "attestation.renew", {"file_id": file_id}).code == "forbidden"
 
 
+def test_signed_when_issued_and_what_verify_may_say(app, settings, make_person, fake_clock) -> None:
+    from server.domain import keys, seal
+
+    p, file_id = submitted_renewal(app, make_person, lock=False)
+    proof = of(app, file_id)[0]
+    text = app.state.db.read_sync(lambda c: attestations.signed_text(c, proof.code.lower()))
+    assert text == proof.qr and text.startswith("SES1:")
+    assert seal.open(text, keys.keyring(settings)).claims[attestations.C_ID] == proof.id
+    status = lambda code: app.state.db.read_sync(lambda c: attestations.public_status(c, code))  # noqa: E731
+    assert status(proof.id) == "valid" and status("0000000000") is None
+    fake_clock.advance(200)
+    assert status(proof.id) == "expired"
+    fake_clock.moment = START + timedelta(minutes=5)  # the person's session is fresh
+    assert p.client.post(f"/files/{file_id}/withdraw", data={"reason": ""}).status_code in (200, 303)
+    assert status(proof.id) == "revoked"
+
+
 def test_short_codes_are_forgiving_when_typed() -> None:
     assert attestations.normalize_code("abcde-fgh1o") == "ABCDEFGH10"
     assert attestations.normalize_code(" 0il ") == "011"

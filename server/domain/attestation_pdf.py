@@ -58,9 +58,14 @@ def _head(pdf: FPDF, doc: Document, sheet: Sheet, qr: bytes | None) -> None:
     if qr:
         pdf.image(io.BytesIO(qr), x=right - QR_MM, y=top, w=QR_MM, h=QR_MM)
     pdf.set_xy(right - QR_MM - 20, top + QR_MM + 1)
-    pdf.set_text_shaping(False)
-    pdf.set_font("Sans", "", 8.5)
+    if sheet.lang in letters.RTL and letters.is_arabic(sheet.code_label):
+        pdf.set_font("Naskh", "", 9.5)
+        pdf.set_text_shaping(use_shaping_engine=True, script="arab", language="ar")
+    else:
+        pdf.set_font("Sans", "", 8.5)
+        pdf.set_text_shaping(use_shaping_engine=True)
     pdf.cell(QR_MM + 20, 4.5, sheet.code_label, align="R", new_x="LEFT", new_y="NEXT")
+    pdf.set_text_shaping(False)
     pdf.set_font("Sans", "B", 16)
     pdf.cell(QR_MM + 20, 8, doc.code, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(max(top + QR_MM + 15, top + (PHOTO_H if doc.photo else 0) + 4))

@@ -25,8 +25,12 @@ handed over (`end_for_file(…, "card_handed_over", …)`). Rows are never
 deleted: the history of every attestation stays visible.
 
 What the QR code says is frozen in `claims` when the attestation is issued
-(integer keys, short values, ADR 0014); the signature is made when it is shown
-(`server/domain/seal.py`), with the prefecture's key of the day.
+(integer keys, short values, ADR 0014) and signed then (`seal.sign`, the
+prefecture's key of the day, kept in `qr`): a rotated key keeps verifying it,
+and `/verify` finds the same text from the typed code (`signed_text`). The
+key ring is the process's (`use_keys`, set by the app and the command line);
+without one, or when signing fails, `qr` stays empty and the pages sign when
+they show it.
 
 Pure model: the commands are in `attestation_commands.py`.
 """
@@ -43,7 +47,7 @@ from typing import Any
 
 from server import clock
 
-from . import files, timeline
+from . import files, keys, seal, timeline
 from .catalogue import Catalogue
 from .files import File
 
@@ -93,6 +97,7 @@ class Attestation:
     photo_id: str | None
     claims: dict[int, Any]
     version: int
+    qr: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Attestation:
@@ -113,6 +118,7 @@ class Attestation:
             photo_id=row["photo_id"],
             claims={int(k): v for k, v in json.loads(row["claims"]).items()},
             version=row["version"],
+            qr=row["qr"],
         )
 
     @property
@@ -177,6 +183,27 @@ def _new_code(conn: sqlite3.Connection) -> str:
             return code
 
 
+# -- signing -------------------------------------------------------------------------
+
+_KEYS: list[keys.KeyRing] = []
+
+
+def use_keys(ring: keys.KeyRing | None) -> None:
+    """The key ring attestations are signed with when issued (the process's)."""
+    _KEYS[:] = [ring] if ring is not None else []
+
+
+def sign(claims: dict[int, Any], departement: str | None) -> str | None:
+    """The QR text, or None when there is no key ring or it cannot sign (the
+    pages then sign when they show it, and say so if they cannot either)."""
+    if not _KEYS:
+        return None
+    try:
+        return seal.sign(claims, departement or "", _KEYS[0])
+    except (keys.NoKey, keys.KeyFileError, seal.TooLong, ValueError, OSError):
+        return None
+
+
 # -- reading ----------------------------------------------------------------------
 
 
@@ -185,6 +212,29 @@ def get(conn: sqlite3.Connection, attestation_id: str) -> Attestation | None:
         "SELECT * FROM attestations WHERE id = ?", (normalize_code(attestation_id),)
     ).fetchone()
     return Attestation.from_row(row) if row else None
+
+
+def signed_text(conn: sqlite3.Connection, code: str) -> str | None:
+    """The QR text of an attestation, from its typed code (`/verify`)."""
+    row = conn.execute("SELECT qr FROM attestations WHERE id = ?", (normalize_code(code),)).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+# What `/verify` may say of a code, and nothing personal (ADR 0014): an ended
+# attestation (a decision, the card handed over) no longer holds, like a revoked one.
+PUBLIC = {
+    "valid": "valid",
+    "expired": "expired",
+    "replaced": "superseded",
+    "ended": "revoked",
+    "revoked": "revoked",
+}
+
+
+def public_status(conn: sqlite3.Connection, code: str) -> str | None:
+    """valid | expired | superseded | revoked, or None for an unknown code."""
+    found = get(conn, code)
+    return PUBLIC[found.state_on(today())] if found else None
 
 
 def for_file(conn: sqlite3.Connection, file_id: str) -> list[Attestation]:
@@ -302,8 +352,8 @@ def issue(
     claims = claims_for(conn, file, catalogue, code=code, kind=kind, issued=issued, valid_until=valid_until)
     conn.execute(
         "INSERT INTO attestations (id, file_id, person_id, departement, kind, basis, issued_at, valid_until,"
-        " status, until_card, replaces, photo_id, claims, command_id, version)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?, ?, ?)",
+        " status, until_card, replaces, photo_id, claims, qr, command_id, version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?, ?, ?, ?)",
         (
             code,
             file.id,
@@ -317,6 +367,7 @@ def issue(
             replaces.id if replaces else None,
             _photo(conn, file.id) if kind == "provisional" else None,
             json.dumps({str(k): v for k, v in claims.items()}, ensure_ascii=False),
+            sign(claims, file.departement),
             act.command_id,
             act.version,
         ),

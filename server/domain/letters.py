@@ -123,7 +123,7 @@ def _isolate(text: str) -> str:
     return _LTR_RUN.sub("\u2066\\1\u2069", text)
 
 
-def _arabic(text: str) -> bool:
+def is_arabic(text: str) -> bool:
     return any("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in text)
 
 
@@ -133,7 +133,7 @@ def write_section(pdf: FPDF, section: Section) -> None:
     for block in section.blocks:
         style = "B" if block.kind in ("title", "heading", "strong") else ""
         size = SIZES[block.kind]
-        if rtl and block.kind != "reference" and _arabic(block.text):
+        if rtl and block.kind != "reference" and is_arabic(block.text):
             # Right to left, the bidi algorithm orders the Latin words inside;
             # no optional ligatures: "fi" must not be reversed in French words.
             pdf.set_font("Naskh", style, size + 1)

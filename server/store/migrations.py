@@ -509,7 +509,8 @@ def m011_attestations(db: sqlite_utils.Database) -> None:
     - status: valid | replaced (a renewal superseded it; still good until its
       date) | ended (a decision, the card handed over) | revoked (file withdrawn);
     - claims: what the signed QR code says, frozen when issued (JSON, the
-      integer claim keys as strings); the signature is made when shown;
+      integer claim keys as strings); qr: its signed text, made when issued
+      with the prefecture's key of the day (old keys keep verifying);
     - until_card: the file was granted: renewed until the card is handed over;
     - files.completed_at / completed_by: an agent marked the file complete;
     - prefecture_settings.provisional_days: after how many days without a
@@ -532,6 +533,7 @@ def m011_attestations(db: sqlite_utils.Database) -> None:
             "replaces": str,
             "photo_id": str,  # the attachment of the identity photo, if one was given
             "claims": str,
+            "qr": str,  # the signed text of the QR code (SES1:…, ADR 0014), signed when issued
             "command_id": str,
             "version": int,
         },

@@ -12,7 +12,7 @@ from datetime import date
 
 import i18n
 from server import translation
-from server.domain import attestation_pdf, attestations, geography
+from server.domain import attestation_pdf, attestations, geography, letters
 from server.domain import catalogue as catalogue_module
 from server.domain.attestations import Attestation
 from server.domain.letters import Block
@@ -38,6 +38,11 @@ class Words:
     rights: tuple[str, ...]
     check: str
     code_label: str
+
+
+def isolate(text: str, lang: str) -> str:
+    """A code inside right-to-left text, kept whole and left to right (U+2066 … U+2069)."""
+    return f"\u2066{text}\u2069" if lang in letters.RTL else text
 
 
 def languages(reader: str) -> tuple[str, ...]:
@@ -127,7 +132,7 @@ def words(att: Attestation, lang: str, origin: str, today: date) -> Words:
         state, said = state_text(att, today)
         check = gettext(
             "Pour la vérifier : %(url)s — scannez le code QR, ou saisissez le code %(code)s et la date de naissance."
-        ) % {"url": f"{origin}/verify", "code": att.code}
+        ) % {"url": f"{origin}/verify", "code": isolate(att.code, lang)}
         return Words(
             lang=lang,
             title=title(att),
@@ -149,7 +154,10 @@ def sheet(w: Words) -> attestation_pdf.Sheet:
             )
     blocks.append(Block("strong", w.state_text))
     for row in w.rows:
-        blocks.append(Block("reference" if row.ltr else "text", f"{row.label} : {row.value}"))
+        # A number on its own left-to-right line in French; inside Arabic, the line is
+        # right to left and the number is isolated (letters.write_section).
+        kind = "reference" if row.ltr and w.lang not in letters.RTL else "text"
+        blocks.append(Block(kind, f"{row.label} : {row.value}"))
     blocks.append(Block("heading", _heading(w.lang)))
     blocks.extend(Block("text", r) for r in w.rights)
     blocks.append(Block("small", w.check))

@@ -45,8 +45,11 @@ STALE_DAYS = 7
 
 
 def signed(request: Request, att: Attestation) -> str | None:
-    """The QR text, signed now with the prefecture's key (None: it cannot be
-    signed on this server; the card says so and keeps its short code)."""
+    """The QR text signed when the attestation was issued, else signed now
+    (None: it cannot be signed on this server; the card says so and keeps its
+    short code)."""
+    if att.qr:
+        return att.qr
     try:
         return seal.sign(att.claims, att.departement or "", keys.keyring(settings(request)))
     except (keys.NoKey, keys.KeyFileError, seal.TooLong, ValueError) as error:
