@@ -105,22 +105,6 @@ async def keys_json(request: Request) -> Response:
     )
 
 
-# The attestations module's states, as the public knows them.
-PUBLIC_STATUS = {
-    "valid": "valid",
-    "replaced": "superseded",  # a newer one exists; this one stays in force to its end date
-    "expired": "expired",
-    "ended": "revoked",  # a decision or a withdrawal ended it
-    "revoked": "revoked",
-}
-
-
-def public_status(conn: Any, code: str, today: date) -> str | None:
-    """valid | superseded | expired | revoked, or None for a code Sésame does not know."""
-    found = attestations.get(conn, code)
-    return PUBLIC_STATUS.get(found.state_on(today), "revoked") if found else None
-
-
 def verdict(claims: dict[int, Any], status: str | None, today: date) -> str:
     """valid | expired | revoked | not_yet_valid, from the signed dates and, when
     known, the server's status (superseded is still valid: said beside it)."""
@@ -188,7 +172,7 @@ async def by_code(request: Request) -> Response:
     today = attestations.today()
 
     def load(conn: Any) -> tuple[Any, str | None]:
-        return attestations.get(conn, code), public_status(conn, code, today)
+        return attestations.get(conn, code), attestations.public_status(conn, code)
 
     found, status = await db(request).read(load)
     if found is None or found.claims.get(seal.BIRTH_DATE) != born.isoformat():
@@ -203,8 +187,7 @@ async def status(request: Request) -> Response:
     found = None
     if CODE_PATTERN.match(code):
         limit(request, "verify_status")
-        today = attestations.today()
-        found = await db(request).read(lambda conn: public_status(conn, code, today))
+        found = await db(request).read(lambda conn: attestations.public_status(conn, code))
     return JSONResponse(
         {"code": code, "status": found or "unknown", "checked_at": clock.iso(clock.now())},
         headers={"cache-control": "no-store", "access-control-allow-origin": "*"},
