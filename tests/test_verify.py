@@ -102,7 +102,7 @@ def test_the_typed_code_needs_the_birth_date_too(app, client, make_person) -> No
     right = client.post(
         "/verify/code", data={"code": proof.code.lower(), "birth_date": born.strftime("%d/%m/%Y")}
     )
-    assert right.status_code == 200
+    assert right.status_code == 200 and right.headers["cache-control"] == "no-store"
     assert proof.claims[seal.FAMILY_NAME] in right.text and 'data-verify-verdict="valid"' in right.text
     assert "Preuve de dépôt d’une demande" in right.text
     # A ground never shows (an employer has no need to know why someone applied).

@@ -94,7 +94,8 @@ async def _render(
             "key_dates": {key.kid_b64: key.created for key in ring(request).all()},
         },
         status_code=status_code,
-        headers={"cache-control": "no-cache"},
+        # A result names a person: never kept by a cache or the service worker.
+        headers={"cache-control": "no-store" if result else "no-cache"},
     )
 
 
