@@ -17,8 +17,13 @@ free port with a throw-away data folder, and measures over real HTTP:
   photos    a 12-megapixel photo through the phone's preparation (resize, JPEG 0.8)
   memory    peak memory of the server under a chunked 200 MB push and the export
             of a 95 MB account (bench/memory.py)
+  attestations  bytes and render time of the attestation PDF (fr, fr + ar, with a
+            photo), and its QR code read back from the page and verified
   inbox     the prefecture's inbox on 200,000 files and 2,000,000 events (its own
             throw-away database; domain queries and in-process HTTP)
+  seal      signed attestations: QR payload bytes and version for short, typical
+            and very long names, signatures and verifications per second, and the
+            weight of /verify (bench/seal.py)
 
 Figures, not assertions: budgets are printed beside them (DESIGN.md).
 Results are also written to bench/results/latest.json.
@@ -30,10 +35,16 @@ import json
 import sys
 from pathlib import Path
 
-from . import drops, inbox, loads, memory, pages, photos, server, syncing
+from . import attestations, drops, inbox, loads, memory, pages, photos, server, syncing
+from . import seal as seal_bench
 
 # Measures that start what they need themselves (their own server or database).
-STANDALONE = {"inbox": inbox.measure, "memory": memory.measure}
+STANDALONE = {
+    "inbox": inbox.measure,
+    "memory": memory.measure,
+    "seal": seal_bench.measure,
+    "attestations": attestations.measure,
+}
 
 
 def main() -> int:

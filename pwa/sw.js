@@ -103,6 +103,9 @@ function fromDevice(url) {
     return cache.match(url.pathname + url.search).then(function (hit) {
       return hit || (url.search ? cache.match(url.pathname) : null);
     }).then(function (hit) {
+      // Else a page precached at install (/verify), never opened through the worker yet.
+      return hit || caches.match(url.pathname);
+    }).then(function (hit) {
       if (hit) return mark(hit, "cache");
       var shell = SHELL.exec(url.pathname);
       var found = shell
@@ -141,7 +144,18 @@ self.addEventListener("fetch", function (event) {
   var url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname.indexOf("/static/") === 0) {
-    event.respondWith(caches.match(request).then(function (hit) { return hit || fetch(request); }));
+    event.respondWith(caches.match(request).then(function (hit) {
+      if (hit) return hit;
+      return fetch(request).then(function (response) {
+        // A file not precached (the QR decoder of /verify, fetched only by the
+        // browsers that need it) is kept once fetched: its URL is hashed.
+        if (response.ok && url.search.indexOf("v=") === 1) {
+          var copy = response.clone();
+          caches.open(STATIC).then(function (cache) { cache.put(request, copy); });
+        }
+        return response;
+      });
+    }));
     return;
   }
   if (request.mode === "navigate" && !/^\/(sync|uploads)/.test(url.pathname)) event.respondWith(page(request, url));

@@ -199,11 +199,15 @@
   /* -- one device, several people: pages of someone else are not shown;
      pages kept in another language are fetched again ------------------------- */
   var warm = document.getElementById("sesame-warm");
+  var fresh = document.getElementById("sesame-refresh");
   Promise.all([idb.get("meta", "account"), idb.get("meta", "lang")]).then(function (previous) {
     if ((previous[0] && previous[0] !== account) || (previous[1] && previous[1] !== html.lang)) tell({ type: "forget-pages" });
     return Promise.all([idb.put("meta", account, "account"), idb.put("meta", html.lang, "lang")]);
   }).then(function () {
     if (warm) tell({ type: "warm", urls: JSON.parse(warm.textContent) });
+    // The attestation pages are fetched again each time (a renewal changes them),
+    // so the copy shown at a counter with no network is the latest one seen.
+    if (fresh && navigator.onLine) tell({ type: "refresh", urls: JSON.parse(fresh.textContent) });
   });
 
   document.querySelectorAll('form[action="/signout"]').forEach(function (form) {

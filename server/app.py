@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -11,9 +12,10 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from server import renewals
 from server import settings as settings_module
 from server.auth.ratelimit import RateLimiter
-from server.domain import catalogue, decision_reasons
+from server.domain import attestations, catalogue, decision_reasons, keys
 from server.routes import routes
 from server.settings import Settings
 from server.store import migrations
@@ -47,6 +49,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     catalogue.load()
     # So does a broken list of decision reasons: no decision without its motivation.
     decision_reasons.load()
+    # Attestations are signed when issued, with this process's key ring (ADR 0014, 0015).
+    attestations.use_keys(keys.keyring(settings))
     db = Database(settings.db_path)
     # Migrations run before the first request: a database made by an older
     # version is upgraded at start-up (they are a no-op when up to date).
@@ -55,7 +59,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         log.info("Sésame ready at %s", settings.origin)
+        # Attestations issued and renewed on a schedule (ADR 0015); 0 minutes: never.
+        job = (
+            asyncio.create_task(renewals.every(db, settings.renew_every_minutes))
+            if settings.renew_every_minutes
+            else None
+        )
         yield
+        if job is not None:
+            job.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await job
         db.close()
 
     # The client's address comes from X-Forwarded-For only when a configured

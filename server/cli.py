@@ -6,6 +6,10 @@ sesame serve     restore the database if it is missing, migrate, print the
 sesame migrate   apply pending migrations (a Procfile `release:` step)
 sesame invite    print a one-time enrolment link for a prefecture agent or administrator
 sesame restore   restore the database from its replica (refuses to overwrite)
+sesame keys      list the attestation signing keys, or rotate a prefecture's (ADR 0014)
+sesame attestations renew
+                 issue the automatic provisional attestations and renew those
+                 ending within 30 days (for a cron; the server also does it)
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 from server import clock
 from server import settings as settings_module
 from server.auth import invitations
-from server.domain import accounts, geography
+from server.domain import accounts, geography, keys
 from server.settings import Settings
 from server.store import migrations, replica
 from server.store.db import Database
@@ -213,6 +217,55 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if restored else 1
 
 
+def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """`sesame keys list` / `sesame keys rotate --prefecture 75`: a new key
+    signs from now on; the old ones stay in the folder and keep verifying
+    every attestation already printed (the server reads the folder again)."""
+    folder = settings.attestation_keys_dir
+    try:
+        ring = keys.KeyRing(keys.load_folder(folder), folder=folder, generate=False)
+    except keys.KeyFileError as error:
+        print(f"sesame: {error}", file=sys.stderr)
+        return 2
+    if args.action == "rotate":
+        if not args.prefecture or geography.get(args.prefecture) is None:
+            print(f"unknown prefecture (département code): {args.prefecture}", file=sys.stderr)
+            return 2
+        key = ring.rotate(args.prefecture)
+        print(f"new signing key for {key.prefecture}: kid {key.kid_b64}, {key.path}")
+        print("older keys stay in the folder: attestations they signed keep verifying.")
+        return 0
+    signing = {k.kid for k in (ring.signer(p) for p in {k.prefecture for k in ring.all() if k.private})}
+    for key in ring.all():
+        if args.prefecture and key.prefecture != args.prefecture:
+            continue
+        role = "signs" if key.kid in signing else ("verifies only" if key.private is None else "retired")
+        print(f"{key.prefecture}\t{key.kid_b64}\t{key.created:%Y-%m-%d %H:%M:%S}Z\t{role}\t{key.path}")
+    return 0
+
+
+def add_keys_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("keys", help="list or rotate the attestation signing keys")
+    parser.add_argument("action", choices=("list", "rotate"))
+    parser.add_argument("--prefecture", help="département code, e.g. 75, 2A, 974")
+
+
+def cmd_attestations(settings: Settings, args: argparse.Namespace) -> int:
+    from server import renewals  # imports every command handler: only when asked
+    from server.domain import attestations, keys
+
+    attestations.use_keys(keys.keyring(settings))
+    db = Database(settings.db_path)
+    migrations.migrate(db)
+    counts = renewals.run(db)
+    db.close()
+    print(
+        "attestations: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "nothing due")
+    )
+    return 0
+
+
 class DataFolderError(Exception):
     """The data folder cannot be written: said in one sentence, no traceback."""
 
@@ -251,8 +304,18 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--prefecture", help="département code, e.g. 75, 2A, 974")
     invite.add_argument("--name", help="the person's name, to greet them")
     invite.add_argument("--days", type=float, default=7, help="validity in days (default 7)")
+    add_keys_parser(sub)
+    attest = sub.add_parser("attestations", help="attestations: issue and renew what is due")
+    attest.add_argument("action", choices=("renew",))
     args = parser.parse_args(argv)
-    handlers = {"serve": cmd_serve, "migrate": cmd_migrate, "invite": cmd_invite, "restore": cmd_restore}
+    handlers = {
+        "serve": cmd_serve,
+        "migrate": cmd_migrate,
+        "invite": cmd_invite,
+        "restore": cmd_restore,
+        "keys": cmd_keys,
+        "attestations": cmd_attestations,
+    }
     try:
         try:
             settings = settings_module.load()

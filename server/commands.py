@@ -8,10 +8,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 
+from server import clock
 from server.auth import commands as auth_commands
 from server.auth.policy import Actor
 from server.domain import (
     accounts,
+    attestation_commands,
     audit,
     complement_commands,
     decisions,
@@ -34,6 +36,8 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     # prefecture: complements and decisions
     **complement_commands.HANDLERS,
     **decisions.HANDLERS,
+    # attestations: marked complete, issued and renewed by the server, shown to staff
+    **attestation_commands.HANDLERS,
 }
 
 
@@ -42,10 +46,13 @@ def apply(conn: sqlite3.Connection, command: Command, actor: Actor) -> Result:
 
     Every command of prefecture staff, whatever route brought it (a back-office
     form, `/sync/push`) and whether applied or refused, leaves an audit row in
-    this same transaction: the one place where staff acts are audited. A command
+    this same transaction: the one place where staff acts are audited (and
+    the server's own scheduled acts, `policy.SYSTEM`). A command
     sent again (same id) is not a new act and adds no row."""
-    staff = actor.role in audit.STAFF and log.find(conn, actor.key, command.id) is None
-    result = apply_command(conn, command, actor=actor, actor_key=actor.key, handlers=HANDLERS)
+    staff = actor.role in audit.AUDITED and log.find(conn, actor.key, command.id) is None
+    result = apply_command(
+        conn, command, actor=actor, actor_key=actor.key, handlers=HANDLERS, received=clock.now()
+    )
     if staff:
         audit.record_command(conn, command, actor, result)
     return result
@@ -63,10 +70,12 @@ def apply_pushed(
     current, commit = log.next_commit(conn)
     if epoch is not None and epoch != current:
         return current
-    if actor.role in audit.STAFF:
+    if actor.role in audit.AUDITED:
         # Staff commands go one by one through `apply`, which audits each.
         return [apply(conn, command, actor) for command in batch], current, commit
-    results = apply_batch(conn, batch, actor=actor, actor_key=actor.key, handlers=HANDLERS)
+    results = apply_batch(
+        conn, batch, actor=actor, actor_key=actor.key, handlers=HANDLERS, received=clock.now()
+    )
     return results, current, commit
 
 

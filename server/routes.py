@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from server.web import (
     account,
     admin,
+    attestations,
     auth_pages,
     decisions,
     files,
@@ -20,6 +21,7 @@ from server.web import (
     sync_api,
     thread,
     tus,
+    verify,
 )
 from server.web.guard import Endpoint, guarded
 from server.web.prefecture import audit as prefecture_audit
@@ -98,6 +100,18 @@ routes: list[BaseRoute] = [
     route("/files/{file_id}/messages/{message_id}/attachments/{index:int}", thread.attachment, "applicant"),
     route("/files/{file_id}/decisions/{decision_id}.pdf", decisions.letter, "applicant"),
     route("/files/{file_id}/decisions/{decision_id}", decisions.page, "applicant"),
+    # attestations: the person's card (kept on the phone) and PDF; before the
+    # step pages, whose {step} would take "attestation"
+    route("/attestation", attestations.mine, "applicant"),
+    route("/files/{file_id}/attestation", attestations.file_current, "applicant"),
+    route("/files/{file_id}/attestations/{attestation_id}.pdf", attestations.pdf, "applicant"),
+    route("/files/{file_id}/attestations/{attestation_id}", attestations.card, "applicant"),
+    route(
+        "/prefecture/files/{file_id}/attestations/{attestation_id}",
+        attestations.staff_card,
+        "prefecture.review",
+    ),
+    route("/prefecture/files/{file_id}/complete", attestations.mark_complete, "prefecture.decide", POST),
     route("/files/{file_id}/{step}", files.step_page, "applicant"),
     route("/files/{file_id}/{step}", files.save_step, "applicant", POST),
     route("/timeline", history.person_timeline, "applicant"),
@@ -155,6 +169,12 @@ routes: list[BaseRoute] = [
     ),
     route("/prefecture/settings", prefecture_complements.settings_page, "prefecture.settings"),
     route("/prefecture/settings", prefecture_complements.save_settings, "prefecture.settings", POST),
+    # verify: anyone checks an attestation (no account; ADR 0014)
+    route("/verify", verify.page, "public"),
+    route("/verify/code", verify.by_code, "public", POST),
+    api("/verify/status/{code}", verify.status, "public", GET),
+    api("/verify/keys.json", verify.keys_json, "public", GET),
+    api("/.well-known/jwks.json", verify.keys_json, "public", GET),
     # static files (public, hashed URLs)
     Mount("/static", app=StaticAssets(), name="static"),
 ]

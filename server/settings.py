@@ -33,6 +33,10 @@ VARIABLES = (
     # hardening (issue 7)
     "SESAME_TRUSTED_PROXIES",
     "SESAME_MAX_ACCOUNT_MB",
+    # signed attestations (issue 9, ADR 0014)
+    "SESAME_ATTESTATION_KEYS",
+    # attestations issued and renewed on a schedule (issue 9, ADR 0015)
+    "SESAME_RENEW_EVERY_MINUTES",
 )
 
 
@@ -61,6 +65,13 @@ class Settings:
     # hardening (issue 7): addresses of the reverse proxies whose X-Forwarded-For
     # is believed (IP addresses or networks); none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # signed attestations (issue 9, ADR 0014): the folder of the prefectures'
+    # signing keys; keys are made on first use only in the default folder.
+    attestation_keys: Path | None = None
+    attestation_keys_generate: bool = True
+    # attestations (issue 9, ADR 0015): how often the server process issues and
+    # renews attestations; 0: never (a cron runs `sesame attestations renew`).
+    renew_every_minutes: int = 60
 
     @property
     def db_path(self) -> Path:
@@ -69,6 +80,10 @@ class Settings:
     @property
     def blobs_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def attestation_keys_dir(self) -> Path:
+        return self.attestation_keys or self.data_dir / "keys"
 
     @property
     def replica_dir(self) -> Path:
@@ -123,6 +138,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     origin = config("SESAME_ORIGIN", default=f"http://localhost:{port}").rstrip("/")
     rp_id = config("SESAME_RP_ID", default=urlsplit(origin).hostname or "localhost")
     local = rp_id == "localhost" or rp_id.endswith(".localhost")
+    keys_dir = config("SESAME_ATTESTATION_KEYS", default="")
     return Settings(
         data_dir=data_dir,
         port=port,
@@ -137,4 +153,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         max_file_bytes=int(config("SESAME_MAX_FILE_MB", cast=float, default=20) * 1024 * 1024),
         trusted_proxies=_networks(config("SESAME_TRUSTED_PROXIES", default="")),
         max_account_bytes=int(config("SESAME_MAX_ACCOUNT_MB", cast=float, default=2000) * 1024 * 1024),
+        renew_every_minutes=max(0, config("SESAME_RENEW_EVERY_MINUTES", cast=int, default=60)),
+        # signed attestations (issue 9)
+        attestation_keys=Path(keys_dir).resolve() if keys_dir else None,
+        attestation_keys_generate=not keys_dir,
     )

@@ -165,11 +165,12 @@ def apply_batch(
     actor: A,
     actor_key: str,
     handlers: Mapping[str, Handler[A]],
+    received: datetime | None = None,
 ) -> list[Result]:
     """Apply commands made by `Command.from_json` (so already checked) in order,
     inside the caller's one transaction; one result each. A refused or failed
     command never stops the ones after it."""
-    received = _now()
+    received = received or _now()
     known = log.find_many(conn, actor_key, [c.id for c in commands])
     results = []
     rows: list[log.Row] = []

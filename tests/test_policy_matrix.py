@@ -21,6 +21,11 @@ EXPECTED = {
     ("/language", "POST"): "public",
     ("/sw.js", "GET"): "public",
     ("/offline", "GET"): "public",
+    ("/verify", "GET"): "public",
+    ("/verify/code", "POST"): "public",
+    ("/verify/status/{code}", "GET"): "public",
+    ("/verify/keys.json", "GET"): "public",
+    ("/.well-known/jwks.json", "GET"): "public",
     ("/files/shell/{procedure}/{step}", "GET"): "applicant",
     ("/outbox", "GET"): "applicant",
     ("/recover", "GET"): "public",
@@ -67,6 +72,13 @@ EXPECTED = {
     ("/files/{file_id}/messages/{message_id}/attachments/{index:int}", "GET"): "applicant",
     ("/files/{file_id}/decisions/{decision_id}.pdf", "GET"): "applicant",
     ("/files/{file_id}/decisions/{decision_id}", "GET"): "applicant",
+    # attestations (owner only; staff of the file's prefecture from the back office, audited)
+    ("/attestation", "GET"): "applicant",
+    ("/files/{file_id}/attestation", "GET"): "applicant",
+    ("/files/{file_id}/attestations/{attestation_id}.pdf", "GET"): "applicant",
+    ("/files/{file_id}/attestations/{attestation_id}", "GET"): "applicant",
+    ("/prefecture/files/{file_id}/attestations/{attestation_id}", "GET"): "prefecture.review",
+    ("/prefecture/files/{file_id}/complete", "POST"): "prefecture.decide",
     ("/files/{file_id}/{step}", "GET"): "applicant",
     ("/files/{file_id}/{step}", "POST"): "applicant",
     ("/timeline", "GET"): "applicant",
@@ -160,6 +172,8 @@ def test_matrix(app, settings, role: str) -> None:
                 procedure="renewal",
                 decision_id="00000000-0000-4000-8000-000000000001",
                 item_id="00000000-0000-4000-8000-000000000002",
+                attestation_id="ABCDE12345",
+                code="ABCDE12345",
             )
             response = client.request(method, url, follow_redirects=False)
             allowed = role in policy.PERMISSIONS[permission]
@@ -204,6 +218,10 @@ def test_an_agent_of_75_never_sees_a_file_of_93(app, settings, make_person) -> N
     # A real complement item and a real decision of that file, so their routes are tried for real.
     agent93 = policy.Actor(role="agent", account_id="agent-93", prefecture="93")
     item_id, decision_id = _complement_and_decision(app, agent93, file_id)
+    # The file's real proof of submission: the attestation routes are tried for real too.
+    attestation_id = app.state.db.read_sync(
+        lambda c: c.execute("SELECT id FROM attestations WHERE file_id = ?", (file_id,)).fetchone()[0]
+    )
     for role in ("agent", "admin"):
         paris = staff(app, settings, role=role, prefecture="75")
         for path, method in EXPECTED:
@@ -216,6 +234,7 @@ def test_an_agent_of_75_never_sees_a_file_of_93(app, settings, make_person) -> N
                 message_id=message_id,
                 decision_id=decision_id,
                 item_id=item_id,
+                attestation_id=attestation_id,
             )
             response = paris.request(method, url, data={"body": "x"})
             assert response.status_code == 404, f"{role} {method} {url}"
@@ -257,7 +276,13 @@ def test_an_applicant_never_reaches_the_back_office(app, settings, make_person) 
     for (path, method), _ in EXPECTED.items():
         if path.startswith("/prefecture"):
             url = path.replace("{index:int}", "0").format(
-                file_id=file_id, attachment_id="a", piece_id="p", message_id="m", decision_id="d", item_id="i"
+                file_id=file_id,
+                attachment_id="a",
+                piece_id="p",
+                message_id="m",
+                decision_id="d",
+                item_id="i",
+                attestation_id="x",
             )
             assert person.client.request(method, url, follow_redirects=False).status_code == 403, url
 

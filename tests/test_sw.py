@@ -17,7 +17,8 @@ def test_worker_is_versioned_with_its_precache(client) -> None:
     assert f'var VERSION = "{sw.version()}"' in body
     precache = json.loads(re.search(r"var PRECACHE = (\[.*?\]);", body).group(1))
     assert "/offline" in precache
-    assert all(u.startswith("/static/") and "?v=" in u for u in precache if u != "/offline")
+    assert "/verify" in precache  # an employer checks QR codes offline (ADR 0014)
+    assert all(u.startswith("/static/") and "?v=" in u for u in precache if u not in ("/offline", "/verify"))
     for url in precache:
         assert client.get(url).status_code == 200, url
 

@@ -58,6 +58,18 @@ class Actor:
 
 NOBODY = Actor()
 
+# The server itself, for what happens on a schedule (attestations issued N days
+# after submission, renewed before they end). No one signs in as it and no
+# route admits it (it is in no permission): it acts only through the commands
+# that accept it (`is_system`), and every one of its commands is audited like
+# a staff act (`server/commands.py`).
+SYSTEM_ROLE = "system"
+SYSTEM = Actor(role=SYSTEM_ROLE, account_id="system:attestations")
+
+
+def is_system(actor: Actor) -> bool:
+    return actor.role == SYSTEM_ROLE and actor.session_id is None
+
 
 def allowed(actor: Actor, permission: str) -> bool:
     return actor.role in PERMISSIONS[permission]

@@ -35,6 +35,11 @@ LIMITS = {
     "signin:account": Limit(10, 300),
     "recover:account": Limit(5, 900),
     "enrol:invitation": Limit(10, 900),
+    # /verify (ADR 0014): an employer checks a few codes; a code with the wrong
+    # date of birth a handful of times at most, whoever asks.
+    "verify": Limit(30, 600),
+    "verify:code": Limit(8, 900),
+    "verify_status": Limit(120, 60),
 }
 
 

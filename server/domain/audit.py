@@ -26,6 +26,8 @@ from sync.protocol import Command, Result
 
 GENESIS = "0" * 64
 STAFF = ("agent", "admin")
+# Whose commands leave an audit row: staff, and the server's scheduled acts.
+AUDITED = (*STAFF, policy.SYSTEM_ROLE)
 # Command arguments kept in the trail: ids and names, never what a person wrote
 # (a message's body, a note) — the trail says who did what, the file holds the rest.
 KEPT_ARGS = ("piece", "procedure", "status", "decision", "kind")
@@ -118,7 +120,7 @@ def record_command(conn: sqlite3.Connection, command: Command, actor: Actor, res
         found = conn.execute("SELECT departement FROM files WHERE id = ?", (file_id,)).fetchone()
         # A file of another prefecture stays unnamed: the attempt shows in the
         # actor's own prefecture's trail, nothing of the file is revealed there.
-        if found and policy.is_agent_of(actor, found[0]):
+        if found and (policy.is_agent_of(actor, found[0]) or policy.is_system(actor)):
             departement = found[0]
     detail: dict[str, Any] = {k: args[k] for k in KEPT_ARGS if isinstance(args.get(k), str)}
     for key, value in args.items():

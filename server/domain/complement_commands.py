@@ -6,14 +6,16 @@
     replaces the earlier item (closed, kept in the history).
 `complement.settle` {file_id, item_ids: [..], status: accepted | closed}
     an agent marks items as seen and accepted, or withdraws them.
-`prefecture.configure` {complement_days}
-    an administrator of a prefecture sets how many days a complement gives by default.
+`prefecture.configure` {complement_days?, provisional_days?}
+    an administrator of a prefecture sets how many days a complement gives by
+    default, and after how many days a complete file gets its provisional
+    attestation by itself (`attestations.py`).
 
 Refusal codes (field in brackets): not_found [file_id]; forbidden; not_allowed
 (the file is a draft or closed); items_required, items_too_many [items];
 kind_unknown, target_unknown, reason_required, reason_too_long, due_invalid,
 due_past, due_too_far, item_repeated [items.N.<name>]; not_found [item_ids];
-days_invalid [complement_days].
+days_invalid [complement_days, provisional_days].
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from server.auth import policy
 from server.auth.policy import Actor
 from sync.engine import Context, Refused, text
 
-from . import complements, files
+from . import attestations, complements, files
 from .file_commands import catalogue, note, when
 from .files import File
 
@@ -166,27 +168,40 @@ def settle(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     return {"settled": [i.id for i in done]}
 
 
+def _days(args: dict[str, Any], name: str, low: int, high: int) -> int | None:
+    if args.get(name) in (None, ""):
+        return None
+    try:
+        days = int(str(args.get(name, "")).strip())
+    except ValueError:
+        raise Refused("days_invalid", name) from None
+    if not low <= days <= high:
+        raise Refused("days_invalid", name)
+    return days
+
+
 def configure(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
-    """`prefecture.configure` {complement_days}: an administrator of one prefecture."""
+    """`prefecture.configure` {complement_days?, provisional_days?}: an administrator
+    of one prefecture; a setting not given keeps its value."""
     actor = ctx.actor
     if actor.role != "admin" or actor.prefecture is None:
         raise Refused("forbidden")
-    raw = args.get("complement_days")
-    try:
-        if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-            raise ValueError(raw)  # a number, or its text from the form: nothing else
-        days = int(str(raw).strip())
-    except ValueError:
-        raise Refused("days_invalid", "complement_days") from None
-    if not complements.MIN_DAYS <= days <= complements.MAX_DAYS:
+    days = _days(args, "complement_days", complements.MIN_DAYS, complements.MAX_DAYS)
+    provisional = _days(args, "provisional_days", attestations.MIN_AFTER_DAYS, attestations.MAX_AFTER_DAYS)
+    if days is None and provisional is None:
         raise Refused("days_invalid", "complement_days")
-    ctx.conn.execute(
-        "INSERT INTO prefecture_settings (departement, complement_days, updated_at, updated_by, version)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (departement) DO UPDATE SET complement_days = excluded.complement_days,"
-        " updated_at = excluded.updated_at, updated_by = excluded.updated_by, version = excluded.version",
-        (actor.prefecture, days, when(ctx), actor.account_id, ctx.version),
+    days = days if days is not None else complements.default_days(ctx.conn, actor.prefecture)
+    provisional = (
+        provisional if provisional is not None else attestations.after_days(ctx.conn, actor.prefecture)
     )
-    return {"complement_days": days}
+    ctx.conn.execute(
+        "INSERT INTO prefecture_settings (departement, complement_days, provisional_days, updated_at,"
+        " updated_by, version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (departement) DO UPDATE SET"
+        " complement_days = excluded.complement_days, provisional_days = excluded.provisional_days,"
+        " updated_at = excluded.updated_at, updated_by = excluded.updated_by, version = excluded.version",
+        (actor.prefecture, days, provisional, when(ctx), actor.account_id, ctx.version),
+    )
+    return {"complement_days": days, "provisional_days": provisional}
 
 
 HANDLERS = {

@@ -33,7 +33,7 @@ from server import clock
 from server.auth.policy import Actor
 from sync.engine import Context, Refused, text
 
-from . import complements, decision_reasons, files, geography
+from . import attestations, complements, decision_reasons, files, geography
 from .catalogue import TO_BE_CHECKED
 from .complement_commands import agents_file
 from .file_commands import catalogue, note, when
@@ -271,6 +271,21 @@ def decide(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         # Nothing more is awaited from the person once the file is decided.
         complements.settle(ctx.conn, file.id, "closed", at, ctx.version)
         note(ctx, file, "decided", decision=decision_id, outcome=outcome, reason=reason.id)
+    # Refused, closed, inadmissible: the attestations end; granted: they stay
+    # valid until the card is handed over (ADR 0015). A correction applies its own outcome.
+    attestations.on_decision(
+        ctx.conn,
+        file,
+        outcome,
+        data.outcomes[outcome].negative,
+        attestations.Act(
+            version=ctx.version,
+            at=at,
+            command_id=ctx.command.id,
+            actor_id=ctx.actor.account_id,
+            actor_role=ctx.actor.role,
+        ),
+    )
     return {"decision_id": decision_id, "status": "decided"}
 
 

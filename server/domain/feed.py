@@ -62,6 +62,13 @@ def _decision(row: Row) -> dict[str, Any]:
     return {**data, "motivation": json.loads(row["motivation"])}
 
 
+def _attestation(row: Row) -> dict[str, Any]:
+    data = _pick(
+        "file_id", "kind", "basis", "status", "issued_at", "valid_until", "ended_at", "end_reason", "replaces"
+    )(row)
+    return {**data, "until_card": bool(row["until_card"])}
+
+
 def _sources(files_visible: str, with_account: bool) -> list[Source]:
     page = "AND version > :cursor ORDER BY version LIMIT :limit"
     sources = [
@@ -119,6 +126,13 @@ def _sources(files_visible: str, with_account: bool) -> list[Source]:
             f"SELECT * FROM decisions WHERE file_id IN ({files_visible}) {page}",
             lambda r: r["id"],
             _decision,
+        ),
+        # The person's attestations, their state and dates (the card itself is a page).
+        Source(
+            "attestation",
+            f"SELECT * FROM attestations WHERE file_id IN ({files_visible}) {page}",
+            lambda r: r["id"],
+            _attestation,
         ),
     ]
     if with_account:

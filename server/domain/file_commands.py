@@ -20,8 +20,8 @@ from server.auth import policy
 from server.auth.policy import Actor
 from sync.engine import Context, Refused, text
 
+from . import attestations, complements, files, timeline
 from . import catalogue as catalogue_module
-from . import complements, files, timeline
 from .files import File
 
 
@@ -71,6 +71,16 @@ def note(ctx: Context[Actor], file: File, kind: str, **data: Any) -> None:
         command_id=ctx.command.id,
         at=when(ctx),
         **data,
+    )
+
+
+def _act(ctx: Context[Actor]) -> attestations.Act:
+    return attestations.Act(
+        version=ctx.version,
+        at=when(ctx),
+        command_id=ctx.command.id,
+        actor_id=ctx.actor.account_id,
+        actor_role=ctx.actor.role,
     )
 
 
@@ -244,7 +254,11 @@ def submit(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         )
     files.transition(ctx.conn, file, "submit", ctx.version)
     note(ctx, file, "submitted", departement=file.departement)
-    return {"status": "submitted"}
+    # The proof of submission, at once: no agent needs to act for it (ADR 0015).
+    sent = files.get(ctx.conn, file.id)
+    assert sent is not None
+    proof = attestations.issue(ctx.conn, sent, catalogue(), "submission", "submitted", _act(ctx))
+    return {"status": "submitted", "attestation_id": proof.id}
 
 
 def withdraw(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
@@ -257,6 +271,17 @@ def withdraw(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     # Nothing more is awaited from a person who stopped the procedure.
     complements.settle(ctx.conn, file.id, "closed", when(ctx), ctx.version)
     note(ctx, file, "withdrawn", reason=reason)
+    # What Sésame attested for this file no longer holds: revoked, kept in the history.
+    attestations.end_for_file(
+        ctx.conn,
+        file.id,
+        "withdrawn",
+        ctx.version,
+        when(ctx),
+        actor_id=ctx.actor.account_id,
+        actor_role=ctx.actor.role,
+        command_id=ctx.command.id,
+    )
     return {"status": "withdrawn"}
 
 

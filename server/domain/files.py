@@ -143,6 +143,23 @@ def right_until(values: dict[str, str]) -> str | None:
     return day.isoformat() if 1900 <= day.year <= 2100 else None
 
 
+def refresh_right_until(conn: sqlite3.Connection, file_id: str, values: dict[str, str] | None = None) -> None:
+    """`files.right_until`: the later of the permit's end the person gave and the
+    end of their provisional attestation in force (ADR 0015): while Sésame
+    attests the right to stay, the file is not about to lose it."""
+    permit = right_until(values if values is not None else field_values(conn, file_id))
+    row = conn.execute(
+        "SELECT max(valid_until) FROM attestations WHERE file_id = ? AND kind = 'provisional'"
+        " AND status IN ('valid', 'replaced')",
+        (file_id,),
+    ).fetchone()
+    attested = row[0] if row else None
+    found = max((d for d in (permit, attested) if d), default=None)
+    conn.execute(
+        "UPDATE files SET right_until = ? WHERE id = ? AND right_until IS NOT ?", (found, file_id, found)
+    )
+
+
 def search_text(number: str, values: dict[str, str]) -> str:
     """What the inbox search finds a file by: its number, the person's names and
     foreign-national number (digits kept together whatever the person typed)."""
@@ -157,7 +174,7 @@ def refresh_derived(conn: sqlite3.Connection, file_id: str, number: str) -> None
     The full-text table is reached through `file_search_docs` (file id → its
     row there): FTS rowids are stable, a table's implicit rowid is not (VACUUM)."""
     values = field_values(conn, file_id)
-    conn.execute("UPDATE files SET right_until = ? WHERE id = ?", (right_until(values), file_id))
+    refresh_right_until(conn, file_id, values)
     text = search_text(number, values)
     row = conn.execute("SELECT doc FROM file_search_docs WHERE file_id = ?", (file_id,)).fetchone()
     if row:
@@ -222,6 +239,7 @@ class File:
     decided_at: str | None
     withdrawn_at: str | None
     version: int
+    completed_at: str | None = None  # an agent marked it complete (attestations, ADR 0015)
 
     @property
     def editable(self) -> bool:

@@ -84,26 +84,33 @@ class _Pdf(FPDF):
 SIZES = {"title": 15, "heading": 12, "text": 10.5, "strong": 10.5, "reference": 9.5, "small": 8.5}
 
 
-def render(letter: Letter) -> bytes:
-    """The letter as PDF bytes. Raises FontsMissing when the fonts are absent."""
+def start(title: str, language: str, footer: str, keywords: tuple[str, ...] = ()) -> FPDF:
+    """An A4 document with the fonts loaded and the first page open (letters,
+    attestations). Raises FontsMissing when the fonts are absent."""
     folder = font_dir()
     pdf = _Pdf(format="A4")
-    pdf.footer_text = letter.footer
-    pdf.set_title(letter.title)
-    pdf.set_lang(letter.language)
+    pdf.footer_text = footer
+    pdf.set_title(title)
+    pdf.set_lang(language)
     pdf.set_creator("Sésame")
-    if letter.keywords:
-        pdf.set_keywords(" ".join(letter.keywords))
+    if keywords:
+        pdf.set_keywords(" ".join(keywords))
     for (family, style), name in FONTS.items():
         pdf.add_font(family, style, str(folder / name))
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(True, margin=20)
     pdf.alias_nb_pages()
     pdf.add_page()
+    return pdf
+
+
+def render(letter: Letter) -> bytes:
+    """The letter as PDF bytes. Raises FontsMissing when the fonts are absent."""
+    pdf = start(letter.title, letter.language, letter.footer, letter.keywords)
     for n, section in enumerate(letter.sections):
         if n:
             pdf.add_page()  # each language starts its own page
-        _section(pdf, section)
+        write_section(pdf, section)
     return bytes(pdf.output())
 
 
@@ -116,16 +123,17 @@ def _isolate(text: str) -> str:
     return _LTR_RUN.sub("\u2066\\1\u2069", text)
 
 
-def _arabic(text: str) -> bool:
+def is_arabic(text: str) -> bool:
     return any("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in text)
 
 
-def _section(pdf: FPDF, section: Section) -> None:
+def write_section(pdf: FPDF, section: Section) -> None:
+    """Lay out one language's blocks, right to left for Arabic."""
     rtl = section.lang in RTL
     for block in section.blocks:
         style = "B" if block.kind in ("title", "heading", "strong") else ""
         size = SIZES[block.kind]
-        if rtl and block.kind != "reference" and _arabic(block.text):
+        if rtl and block.kind != "reference" and is_arabic(block.text):
             # Right to left, the bidi algorithm orders the Latin words inside;
             # no optional ligatures: "fi" must not be reversed in French words.
             pdf.set_font("Naskh", style, size + 1)

@@ -32,6 +32,10 @@ KINDS = (
     "complement_answered",
     "complement_settled",
     "decision_corrected",
+    "marked_complete",
+    "attestation_issued",
+    "attestation_renewed",
+    "attestation_ended",
 )
 
 

@@ -525,6 +525,65 @@ def m010_complements_and_decisions(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m011_attestations(db: sqlite_utils.Database) -> None:
+    """Attestations a person shows while the prefecture decides (ADR 0015).
+
+    - attestations.kind: submission (proof of submission, at once) | provisional
+      (attestation de prolongation d'instruction: the right to stay continues);
+    - status: valid | replaced (a renewal superseded it; still good until its
+      date) | ended (a decision, the card handed over) | revoked (file withdrawn);
+    - claims: what the signed QR code says, frozen when issued (JSON, the
+      integer claim keys as strings); qr: its signed text, made when issued
+      with the prefecture's key of the day (old keys keep verifying);
+    - until_card: the file was granted: renewed until the card is handed over;
+    - files.completed_at / completed_by: an agent marked the file complete;
+    - prefecture_settings.provisional_days: after how many days without a
+      pending complement the provisional attestation comes by itself.
+    """
+    db["attestations"].create(
+        {
+            "id": str,  # the short code printed on it (Crockford base32)
+            "file_id": str,
+            "person_id": str,
+            "departement": str,
+            "kind": str,
+            "basis": str,  # submitted | marked_complete | automatic | renewal
+            "issued_at": str,
+            "valid_until": str,  # YYYY-MM-DD, NULL for a proof of submission
+            "status": str,
+            "until_card": int,
+            "ended_at": str,
+            "end_reason": str,  # renewed | refused | closed | inadmissible | withdrawn | card_handed_over
+            "replaces": str,
+            "photo_id": str,  # the attachment of the identity photo, if one was given
+            "claims": str,
+            "qr": str,  # the signed text of the QR code (SES1:…, ADR 0014), signed when issued
+            "command_id": str,
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("file_id", "files", "id")],
+        not_null={
+            "file_id",
+            "person_id",
+            "kind",
+            "basis",
+            "issued_at",
+            "status",
+            "until_card",
+            "claims",
+            "version",
+        },
+    )
+    db["attestations"].create_index(["file_id", "issued_at"])
+    db["attestations"].create_index(["status", "kind", "valid_until"])
+    db["attestations"].create_index(["version"])
+    db["files"].add_column("completed_at", str)
+    db["files"].add_column("completed_by", str)
+    db["prefecture_settings"].add_column("provisional_days", int)
+
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:

@@ -11,8 +11,8 @@ from starlette.responses import JSONResponse, Response
 
 from server import clock
 from server.auth import policy
+from server.domain import attestations, complements, decisions, files, geography, messages, pieces, timeline
 from server.domain import catalogue as catalogue_module
-from server.domain import complements, decisions, files, geography, messages, pieces, timeline
 from server.domain.files import File
 from sync import bounded_json
 from sync.protocol import ProtocolError, parse_at
@@ -131,6 +131,7 @@ def _file_context(conn: Any, file: File) -> dict[str, Any]:
         "problems": files.problems(conn, file, catalogue()),
         "asked": complements.open_items(conn, file.id),
         "decisions": decisions.for_file(conn, file.id),
+        "attestation_list": attestations.for_file(conn, file.id),
         "today": clock.now().date().isoformat(),
     }
 

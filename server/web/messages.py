@@ -160,6 +160,11 @@ MESSAGES: dict[str, str] = {
         "Ce motif suppose qu’un complément demandé n’a pas été fourni dans le délai : ce n’est pas le cas."
     ),
     "already_corrected": N_("Cette décision a déjà été corrigée : corrigez la décision en vigueur."),
+    # attestations
+    "already_complete": N_("Ce dossier est déjà déclaré complet."),
+    "complement_pending": N_(
+        "Un complément demandé est encore attendu : le dossier ne peut pas être déclaré complet avant."
+    ),
 }
 
 # Confirmations shown after a redirect (?done=…).
@@ -199,6 +204,10 @@ DONE: dict[str, str] = {
         "La décision est enregistrée : la personne la voit, avec ses motifs et les voies de recours."
     ),
     "settings_saved": N_("Les réglages sont enregistrés."),
+    "marked_complete": N_(
+        "Le dossier est déclaré complet. Si sa démarche y donne droit, la personne reçoit son attestation"
+        " de prolongation d’instruction."
+    ),
 }
 
 

@@ -29,6 +29,8 @@ PRECACHE_FILES = (
     "compress.js",
     "autosave.js",
     "outbox-page.js",
+    "verify.js",
+    "attestation.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
@@ -48,7 +50,8 @@ def version() -> str:
 @functools.cache
 def source() -> str:
     text = (STATIC / "sw.js").read_text()
-    precache = [static(name) for name in PRECACHE_FILES] + ["/offline"]
+    # /verify: an employer who opened it once checks QR codes offline (ADR 0014).
+    precache = [static(name) for name in PRECACHE_FILES] + ["/offline", "/verify"]
     return (
         text.replace("__VERSION__", version())
         .replace("__PRECACHE__", json.dumps(precache))

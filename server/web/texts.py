@@ -7,7 +7,10 @@ reader's language (catalogue texts carry their own three languages).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
+
+from babel.dates import format_date
 
 from server import translation
 from server.domain import catalogue as catalogue_module
@@ -168,6 +171,8 @@ def status_name(status: str) -> str:
 def actor_text(event: Event, owner_id: str) -> str:
     if event.actor_role in ("agent", "admin"):
         return gettext("la préfecture")
+    if event.actor_role == "system" or event.actor_id is None:
+        return gettext("Sésame, automatiquement")
     if event.actor_id == owner_id:
         return gettext("vous")
     return gettext("une personne qui vous accompagne")
@@ -251,10 +256,54 @@ def describe(event: Event) -> str:
         found = geography.get(d.get("departement"))
         name = f"{found.name} ({found.code})" if found else d.get("departement", "")
         return gettext("Dossier consulté par la préfecture : %(prefecture)s") % {"prefecture": name}
+    if kind == "marked_complete":
+        return gettext("Dossier déclaré complet par la préfecture")
+    if kind in ("attestation_issued", "attestation_renewed", "attestation_ended"):
+        return attestation_event(kind, d)
     if kind == "piece_accepted":
         text = gettext("Pièce acceptée par la préfecture : %(piece)s") % {"piece": piece_label()}
         return f"{text} — {d['note']}" if d.get("note") else text
     return kind
+
+
+def long_date(value: str) -> str:
+    """A day (YYYY-MM-DD) written out in the reader's language: 2 juin 2026."""
+    return format_date(date.fromisoformat(value[:10]), format="long", locale=translation.current.get())
+
+
+def attestation_event(kind: str, d: dict[str, Any]) -> str:
+    """A line of the timeline about an attestation (ADR 0015)."""
+    until = long_date(d["valid_until"]) if d.get("valid_until") else ""
+    if kind == "attestation_ended":
+        reason = d.get("reason")
+        if reason == "withdrawn":
+            return gettext("Attestations annulées : le dossier a été retiré")
+        if reason == "card_handed_over":
+            return gettext("Attestations terminées : la carte vous a été remise")
+        return gettext("Attestations terminées : la préfecture a pris sa décision")
+    if d.get("type") == "provisional":
+        if kind == "attestation_renewed":
+            return gettext("Attestation provisoire renouvelée, valable jusqu’au %(date)s") % {"date": until}
+        return gettext("Attestation provisoire délivrée, valable jusqu’au %(date)s") % {"date": until}
+    if kind == "attestation_renewed":
+        return gettext("Preuve de dépôt renouvelée, valable jusqu’au %(date)s") % {"date": until}
+    return gettext("Preuve de dépôt délivrée, valable jusqu’au %(date)s") % {"date": until}
+
+
+ATTESTATION_STATES = {
+    "valid": N_("en cours"),
+    "expired": N_("expirée"),
+    "replaced": N_("remplacée par une plus récente"),
+    "ended": N_("terminée"),
+    "revoked": N_("annulée"),
+}
+
+
+def attestation_state(att: Any) -> str:
+    """One or two words for an attestation's state today (the histories)."""
+    from server.domain import attestations  # a model module: no cycle, kept local to the helper
+
+    return gettext(ATTESTATION_STATES[att.state_on(attestations.today())])
 
 
 def complement_target(kind: str, target: str) -> str:
@@ -287,4 +336,5 @@ def template_globals() -> dict[str, Any]:
         "actor_text": actor_text,
         "complement_target": complement_target,
         "field_step": field_step,
+        "attestation_state": attestation_state,
     }

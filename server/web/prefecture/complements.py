@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server import clock
+from server.domain import attestations, complements, files, geography
 from server.domain import catalogue as catalogue_module
-from server.domain import complements, files, geography
 from server.domain.files import File
 
 from ..common import actor, db, form, redirect, run_command
@@ -134,19 +134,31 @@ async def settle(request: Request) -> Response:
 
 
 async def _settings_page(
-    request: Request, value: str | None = None, error: str = "", status_code: int = 200
+    request: Request,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
     who = actor(request)
-    days = await db(request).read(complements.default_days, who.prefecture)
+
+    def load(conn: Any) -> dict[str, str]:
+        return {
+            "complement_days": str(complements.default_days(conn, who.prefecture)),
+            "provisional_days": str(attestations.after_days(conn, who.prefecture)),
+        }
+
+    current = await db(request).read(load)
     return render(
         request,
         "prefecture/settings.html",
         {
             "departement": geography.get(who.prefecture),
-            "days": value if value is not None else str(days),
-            "error": error,
+            "values": {**current, **(values or {})},
+            "errors": errors or {},
             "min_days": complements.MIN_DAYS,
             "max_days": complements.MAX_DAYS,
+            "min_after": attestations.MIN_AFTER_DAYS,
+            "max_after": attestations.MAX_AFTER_DAYS,
             "done": done(request.query_params.get("done")),
         },
         status_code=status_code,
@@ -159,13 +171,16 @@ async def settings_page(request: Request) -> Response:
 
 async def save_settings(request: Request) -> Response:
     values = await form(request)
-    days = values.get("complement_days", "")
-    result = await run_command(
-        request, "prefecture.configure", {"complement_days": days}, values.get("command_id")
-    )
+    kept = {k: values.get(k, "") for k in ("complement_days", "provisional_days")}
+    result = await run_command(request, "prefecture.configure", kept, values.get("command_id"))
     if not result.applied:
         text = message(result.code)
         if result.code == "days_invalid":
-            text = text % {"min": complements.MIN_DAYS, "max": complements.MAX_DAYS}
-        return await _settings_page(request, days, text, 400)
+            bounds = (
+                (attestations.MIN_AFTER_DAYS, attestations.MAX_AFTER_DAYS)
+                if result.field == "provisional_days"
+                else (complements.MIN_DAYS, complements.MAX_DAYS)
+            )
+            text = text % {"min": bounds[0], "max": bounds[1]}
+        return await _settings_page(request, kept, {result.field or "complement_days": text}, 400)
     return redirect("/prefecture/settings?done=settings_saved")

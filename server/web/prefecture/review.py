@@ -17,6 +17,7 @@ from starlette.responses import Response
 from server import clock, translation
 from server import commands as command_registry
 from server.domain import (
+    attestations,
     catalogue,
     complements,
     decisions,
@@ -79,6 +80,11 @@ def _load(conn: Any, file: File, since: int | None, since_at: str | None) -> dic
         "holder": review.holder(conn, file.id),
         "complement_items": complements.open_items(conn, file.id),
         "decisions": decisions.for_file(conn, file.id),
+        "attestation_list": attestations.for_file(conn, file.id),
+        "right_until_now": conn.execute("SELECT right_until FROM files WHERE id = ?", (file.id,)).fetchone()[
+            0
+        ],
+        "attestation_days": attestations.after_days(conn, file.departement),
         "changes": review.changes_since(conn, file.id, since, since_at or "") if since is not None else None,
         "staff_names": dict(
             conn.execute(
@@ -116,7 +122,8 @@ async def page(
                 s: [f for f in files.fields_for(file.procedure) if f.step == s] for s in files.STEPS
             },
             "first_visit": since is None,
-            "right_until": files.right_until(data["values"]),
+            # The permit's end or the provisional attestation's, whichever is later (ADR 0015).
+            "right_until": data["right_until_now"] or files.right_until(data["values"]),
             "errors": errors or {},
             "kept": kept or {},
             "done": done(request.query_params.get("done")),
