@@ -13,12 +13,15 @@ from server.auth.policy import Actor
 from server.domain import (
     accounts,
     audit,
+    blockages,
     complement_commands,
     decisions,
     file_commands,
     messages,
+    paper,
     pieces,
     review,
+    voice,
 )
 from sync import log
 from sync.engine import Handler, apply_command
@@ -34,6 +37,10 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     # prefecture: complements and decisions
     **complement_commands.HANDLERS,
     **decisions.HANDLERS,
+    # blocked, paper files, claims
+    **blockages.HANDLERS,
+    **paper.HANDLERS,
+    **voice.HANDLERS,
 }
 
 
