@@ -18,6 +18,7 @@ from server.domain import (
     file_commands,
     messages,
     pieces,
+    prefecture_info,
     review,
 )
 from sync import log
@@ -34,6 +35,8 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     # prefecture: complements and decisions
     **complement_commands.HANDLERS,
     **decisions.HANDLERS,
+    # appointments, information, figures
+    **prefecture_info.HANDLERS,
 }
 
 
