@@ -20,6 +20,7 @@ from server.domain import (
     messages,
     paper,
     pieces,
+    prefecture_info,
     review,
     voice,
 )
@@ -41,6 +42,8 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **blockages.HANDLERS,
     **paper.HANDLERS,
     **voice.HANDLERS,
+    # appointments, information, figures
+    **prefecture_info.HANDLERS,
 }
 
 
