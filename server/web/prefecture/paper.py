@@ -91,8 +91,15 @@ async def new(request: Request) -> Response:
 
 
 async def create(request: Request) -> Response:
-    who = actor(request)
     raw = await request.form(max_files=200, max_fields=400)
+    try:
+        return await _create(request, raw)
+    finally:
+        await raw.close()  # the spooled uploads: their bytes are kept as blobs by now
+
+
+async def _create(request: Request, raw: Any) -> Response:
+    who = actor(request)
     values = {k: v for k, v in raw.items() if isinstance(v, str)}
     procedure, grounds = _choice(request, {"procedure": values.get("procedure"), "grounds": raw.getlist("grounds")})
     if not procedure:
