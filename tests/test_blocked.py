@@ -1,4 +1,4 @@
-""""I'm blocked": the report, its acknowledgement (page, PDF, link with a key),
+""" "I'm blocked": the report, its acknowledgement (page, PDF, link with a key),
 the prefecture's answers and where they reach the person."""
 
 from __future__ import annotations
@@ -89,7 +89,11 @@ def test_the_prefecture_answers_and_the_anonymous_person_reads_it(app, settings,
     assert detail.status_code == 200 and "Je ne peux pas me connecter" in detail.text
     empty = agent.post(f"/prefecture/reports/{found.id}/answer", data={"kind": "message", "body": " "})
     assert empty.status_code == 400 and "Écrivez la réponse" in empty.text
-    answer = {"answer_id": str(uuid.uuid4()), "kind": "appointment", "body": "Venez le 12 mars à 9 h, guichet 4."}
+    answer = {
+        "answer_id": str(uuid.uuid4()),
+        "kind": "appointment",
+        "body": "Venez le 12 mars à 9 h, guichet 4.",
+    }
     assert agent.post(f"/prefecture/reports/{found.id}/answer", data=answer).status_code == 303
     page = client.get(location)
     assert "Venez le 12 mars à 9 h, guichet 4." in page.text
@@ -97,7 +101,9 @@ def test_the_prefecture_answers_and_the_anonymous_person_reads_it(app, settings,
     assert number not in agent.get("/prefecture/reports").text  # answered: out of "to handle"
     assert number in agent.get("/prefecture/reports?status=answered").text
     actions = app.state.db.read_sync(
-        lambda c: [r[0] for r in c.execute("SELECT action FROM audit WHERE actor_id = ?", (agent.account_id,))]
+        lambda c: [
+            r[0] for r in c.execute("SELECT action FROM audit WHERE actor_id = ?", (agent.account_id,))
+        ]
     )
     assert "blocked.answer" in actions and "report.view" in actions
 

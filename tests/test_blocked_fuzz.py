@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
@@ -17,7 +18,9 @@ values = st.fixed_dictionaries(
     {},
     optional={
         "report_id": st.one_of(text, st.uuids().map(str)),
-        "kind": st.one_of(text, st.sampled_from(["account", "signin", "step", "upload", "no_answer", "other"])),
+        "kind": st.one_of(
+            text, st.sampled_from(["account", "signin", "step", "upload", "no_answer", "other"])
+        ),
         "weeks": st.one_of(text, st.integers(-5, 10_000).map(str)),
         "details": st.text(max_size=5000),
         "departement": st.one_of(text, st.sampled_from(["93", "75", "2A", "971", ""])),
@@ -27,14 +30,20 @@ values = st.fixed_dictionaries(
 )
 json_bodies = st.one_of(
     values,
-    st.recursive(st.none() | st.booleans() | st.integers() | text, lambda c: st.lists(c) | st.dictionaries(text, c), max_leaves=8),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | text,
+        lambda c: st.lists(c) | st.dictionaries(text, c),
+        max_leaves=8,
+    ),
 )
 
 
 def _client(app, settings) -> TestClient:
     # No rate limit here: the point is the handling of the input.
     app.state.limiter.limits.update({name: Limit(10**9, 1) for name in ratelimit.LIMITS})
-    return TestClient(app, base_url=settings.origin, headers={"origin": settings.origin}, follow_redirects=False)
+    return TestClient(
+        app, base_url=settings.origin, headers={"origin": settings.origin}, follow_redirects=False
+    )
 
 
 def test_the_form_never_fails(app, settings) -> None:

@@ -37,7 +37,14 @@ def record(agent, procedure: str = "renewal", files_for=None, **values: str):
         **IDENTITY,
         **values,
     }
-    upload = files_for if files_for is not None else [("files:passport", ("passeport-p1.pdf", samples.pdf(), "application/pdf")), ("files:passport", ("passeport-p2.jpg", samples.jpeg(), "image/jpeg"))]
+    upload = (
+        files_for
+        if files_for is not None
+        else [
+            ("files:passport", ("passeport-p1.pdf", samples.pdf(), "application/pdf")),
+            ("files:passport", ("passeport-p2.jpg", samples.jpeg(), "image/jpeg")),
+        ]
+    )
     return agent.post("/prefecture/paper", data=data, files=upload)
 
 
@@ -76,7 +83,10 @@ def test_an_agent_records_a_paper_file_and_prints_a_claim_code(app, settings) ->
     assert pdf.status_code == 200
     text = squash(text_of(pdf.content))
     assert code in text and file.number in text
-    assert agent.post(f"/prefecture/paper/{file_id}/claim.pdf", data={"code": "AAAA-BBBB-CCCC-DDDD"}).status_code == 404
+    assert (
+        agent.post(f"/prefecture/paper/{file_id}/claim.pdf", data={"code": "AAAA-BBBB-CCCC-DDDD"}).status_code
+        == 404
+    )
     # Issuing a code is audited.
     actions = app.state.db.read_sync(lambda c: [r[0] for r in c.execute("SELECT action FROM audit")])
     assert "paper.record" in actions and "claim_code.issue" in actions
@@ -84,7 +94,9 @@ def test_an_agent_records_a_paper_file_and_prints_a_claim_code(app, settings) ->
 
 def test_a_refused_scan_keeps_nothing_and_says_why(app, settings) -> None:
     agent = staff(app, settings, prefecture="93")
-    page = record(agent, files_for=[("files:passport", ("virus.exe", samples.exe(), "application/octet-stream"))])
+    page = record(
+        agent, files_for=[("files:passport", ("virus.exe", samples.exe(), "application/octet-stream"))]
+    )
     assert page.status_code == 400 and "virus.exe" in page.text
     assert 'value="Diallo"' in page.text  # what was typed stays on the form
     assert app.state.db.read_sync(lambda c: c.execute("SELECT count(*) FROM files").fetchone()[0]) == 0
@@ -147,5 +159,8 @@ def test_codes_expire_and_a_new_code_replaces_the_old(app, settings) -> None:
 
 def test_claims_are_rate_limited(app, settings) -> None:
     with Person.new(app, settings) as person:
-        statuses = [person.client.post("/claim", data={"code": "AAAA-BBBB-CCCC-DDD" + str(n % 10)}).status_code for n in range(12)]
+        statuses = [
+            person.client.post("/claim", data={"code": "AAAA-BBBB-CCCC-DDD" + str(n % 10)}).status_code
+            for n in range(12)
+        ]
     assert 429 in statuses and 500 not in statuses

@@ -12,7 +12,13 @@ def test_an_opinion_is_kept_without_the_person(app, settings, make_person) -> No
     person.signup("Aminata")
     sent = person.client.post(
         "/voice",
-        data={"context": "blockage", "departement": "93", "clear": "partly", "text": "Le délai", "next": "/dashboard"},
+        data={
+            "context": "blockage",
+            "departement": "93",
+            "clear": "partly",
+            "text": "Le délai",
+            "next": "/dashboard",
+        },
         follow_redirects=False,
     )
     assert sent.status_code == 303 and sent.headers["location"] == "/dashboard?done=voice_thanks"
@@ -29,11 +35,18 @@ def test_an_opinion_is_kept_without_the_person(app, settings, make_person) -> No
     admin = staff(app, settings, role="admin", prefecture="93")
     page = admin.get("/prefecture/voice")
     assert page.status_code == 200 and "Le délai" in page.text
-    assert staff(app, settings, role="admin", prefecture="75").get("/prefecture/voice").text.count("Le délai") == 0
+    assert (
+        staff(app, settings, role="admin", prefecture="75").get("/prefecture/voice").text.count("Le délai")
+        == 0
+    )
 
 
 def test_an_empty_or_odd_opinion_is_refused_with_a_reason(client) -> None:
     empty = client.post("/voice", data={"context": "blockage", "next": "/blocked"}, follow_redirects=False)
     assert empty.headers["location"] == "/blocked?voice=voice_empty#voice"
-    odd = client.post("/voice", data={"context": "x", "clear": "yes", "next": "https://evil.example"}, follow_redirects=False)
+    odd = client.post(
+        "/voice",
+        data={"context": "x", "clear": "yes", "next": "https://evil.example"},
+        follow_redirects=False,
+    )
     assert odd.headers["location"].startswith("/?voice=")

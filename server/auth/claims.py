@@ -117,7 +117,9 @@ def spend(conn: sqlite3.Connection, code_hash: str, now: datetime) -> str | None
     return row["account_id"] if row else None
 
 
-def target(conn: sqlite3.Connection, settings: Settings, code: str, flow_id: str, now: datetime) -> str | None:
+def target(
+    conn: sqlite3.Connection, settings: Settings, code: str, flow_id: str, now: datetime
+) -> str | None:
     """The account a claim attempt aims at (for the per-account rate limit)."""
     if flow_id:
         row = conn.execute(

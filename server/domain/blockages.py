@@ -1,4 +1,4 @@
-""""I'm blocked": a report of what stops a person, its written acknowledgement
+""" "I'm blocked": a report of what stops a person, its written acknowledgement
 (number, date, due date), and the prefecture's answers.
 
 Anyone may report, signed in or not. The report's id is made by the client
@@ -316,7 +316,9 @@ FEED_QUERY = (
 
 def feed_record(row: Any) -> dict[str, Any]:
     """What the person's phone keeps of their report (change feed)."""
-    data = {k: row[k] for k in ("number", "kind", "departement", "created_at", "due", "status", "answered_at")}
+    data = {
+        k: row[k] for k in ("number", "kind", "departement", "created_at", "due", "status", "answered_at")
+    }
     data["answers"] = json.loads(row["answers"] or "[]")
     return data
 

@@ -96,7 +96,11 @@ def record(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     now = clock.now()
     at = clock.iso(now)
     person = claims.create_held(
-        ctx.conn, display_name=profile["display_name"], language=profile["language"], version=ctx.version, now=now
+        ctx.conn,
+        display_name=profile["display_name"],
+        language=profile["language"],
+        version=ctx.version,
+        now=now,
     )
     contact = {k: values[k] for k in ("email", "phone") if values.get(k)}
     if contact:
@@ -128,7 +132,13 @@ def record(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
             (added.blob, person.id, at),
         )
         note(
-            ctx, file, "piece_added", piece=added.piece, filename=added.filename, attachment=added.id, size=added.size
+            ctx,
+            file,
+            "piece_added",
+            piece=added.piece,
+            filename=added.filename,
+            attachment=added.id,
+            size=added.size,
         )
     current = files.get(ctx.conn, file_id)
     assert current is not None

@@ -502,7 +502,7 @@ def m010_complements_and_decisions(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m013_blockages_and_paper(db: sqlite_utils.Database) -> None:
-    """"I'm blocked" reports and their answers, users' voice, paper files and
+    """ "I'm blocked" reports and their answers, users' voice, paper files and
     the claim codes of accounts held for people who have no passkey yet.
 
     - blockages: one report; `account_id` is None for an anonymous person (they

@@ -1,4 +1,4 @@
-""""I'm blocked": the report form (anyone, signed in or not), its written
+""" "I'm blocked": the report form (anyone, signed in or not), its written
 acknowledgement (page and PDF), the person's list of reports, and the one
 question of users' voice.
 
@@ -78,7 +78,10 @@ async def _form(
             " ORDER BY updated_at DESC LIMIT 1",
             (who.account_id,),
         ).fetchone()
-        return {"mine": blockages.for_account(conn, who.account_id)[:5], "usual": row["departement"] if row else ""}
+        return {
+            "mine": blockages.for_account(conn, who.account_id)[:5],
+            "usual": row["departement"] if row else "",
+        }
 
     data = await db(request).read(load)
     if not values.get("departement") and data["usual"]:

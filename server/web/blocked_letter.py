@@ -81,7 +81,9 @@ def section(report: Report, lang: str, channel: Channel) -> Section:
             add("text", gettext("Vos mots : %(details)s") % {"details": report.details})
         found = geography.get(report.departement)
         if found:
-            add("text", gettext("Préfecture : %(name)s (%(code)s)") % {"name": found.name, "code": found.code})
+            add(
+                "text", gettext("Préfecture : %(name)s (%(code)s)") % {"name": found.name, "code": found.code}
+            )
             add(
                 "strong",
                 gettext("La préfecture s’engage à vous répondre au plus tard le %(due)s.")
@@ -135,7 +137,10 @@ def section(report: Report, lang: str, channel: Channel) -> Section:
                 ),
             )
         else:
-            add("text", gettext("Choisissez votre préfecture dans un nouveau signalement pour qu’elle vous réponde."))
+            add(
+                "text",
+                gettext("Choisissez votre préfecture dans un nouveau signalement pour qu’elle vous réponde."),
+            )
         if channel.info_url:
             add("reference", channel.info_url)
         add(

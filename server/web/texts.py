@@ -252,9 +252,13 @@ def describe(event: Event) -> str:
         name = f"{found.name} ({found.code})" if found else d.get("departement", "")
         return gettext("Dossier consulté par la préfecture : %(prefecture)s") % {"prefecture": name}
     if kind == "blockage_reported":
-        return gettext("Signalement « Je suis bloqué·e » n° %(number)s envoyé") % {"number": d.get("number", "")}
+        return gettext("Signalement « Je suis bloqué·e » n° %(number)s envoyé") % {
+            "number": d.get("number", "")
+        }
     if kind == "blockage_answered":
-        return gettext("La préfecture a répondu à votre signalement n° %(number)s") % {"number": d.get("number", "")}
+        return gettext("La préfecture a répondu à votre signalement n° %(number)s") % {
+            "number": d.get("number", "")
+        }
     if kind == "paper_recorded":
         if d.get("channel") == "post":
             return gettext("Dossier reçu par courrier et enregistré par la préfecture")

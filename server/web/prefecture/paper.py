@@ -48,7 +48,9 @@ def _choice(request: Request, values: dict[str, Any]) -> tuple[str, list[str]]:
     procedure = str(values.get("procedure") or "")
     if procedure not in cat.procedures:
         return "", []
-    grounds = [g for g in values.get("grounds", []) if g in cat.grounds and procedure in cat.grounds[g].procedures]
+    grounds = [
+        g for g in values.get("grounds", []) if g in cat.grounds and procedure in cat.grounds[g].procedures
+    ]
     return procedure, grounds
 
 
@@ -75,7 +77,8 @@ async def _form(
             "ground_choices": cat.grounds_for(procedure) if chosen else [],
             "fields": [f for f in files.fields_for(procedure) if f.name != "prefecture"] if chosen else [],
             "checklist": cat.checklist(procedure, grounds) if chosen and step == "file" else [],
-            "values": values or {"language": "fr", "channel": "counter", "received_on": clock.now().date().isoformat()},
+            "values": values
+            or {"language": "fr", "channel": "counter", "received_on": clock.now().date().isoformat()},
             "errors": errors or {},
             "report": report or [],
             "today": clock.now().date().isoformat(),
@@ -86,7 +89,9 @@ async def _form(
 
 async def new(request: Request) -> Response:
     query = request.query_params
-    procedure, grounds = _choice(request, {"procedure": query.get("procedure"), "grounds": query.getlist("grounds")})
+    procedure, grounds = _choice(
+        request, {"procedure": query.get("procedure"), "grounds": query.getlist("grounds")}
+    )
     return await _form(request, procedure, grounds)
 
 
@@ -101,7 +106,9 @@ async def create(request: Request) -> Response:
 async def _create(request: Request, raw: Any) -> Response:
     who = actor(request)
     values = {k: v for k, v in raw.items() if isinstance(v, str)}
-    procedure, grounds = _choice(request, {"procedure": values.get("procedure"), "grounds": raw.getlist("grounds")})
+    procedure, grounds = _choice(
+        request, {"procedure": values.get("procedure"), "grounds": raw.getlist("grounds")}
+    )
     if not procedure:
         return await _form(request, "", [], errors={"form": message("procedure_unknown")}, status_code=400)
     cat = catalogue()
@@ -118,10 +125,21 @@ async def _create(request: Request, raw: Any) -> Response:
                 report.append({"filename": name, "text": upload_refusal(request, refused)})
                 continue
             received.append(got)
-            pieces.append({"piece": item.piece.id, "attachment_id": str(uuid.uuid4()), "blob": got.sha256, "filename": name})
-    kept = {k: values.get(k, "") for k in PERSON_FIELDS} | {f.name: values.get(f.name, "") for f in files.fields_for(procedure)}
+            pieces.append(
+                {
+                    "piece": item.piece.id,
+                    "attachment_id": str(uuid.uuid4()),
+                    "blob": got.sha256,
+                    "filename": name,
+                }
+            )
+    kept = {k: values.get(k, "") for k in PERSON_FIELDS} | {
+        f.name: values.get(f.name, "") for f in files.fields_for(procedure)
+    }
     if report:
-        return await _form(request, procedure, grounds, kept, {"form": message("files_refused_paper")}, report, 400)
+        return await _form(
+            request, procedure, grounds, kept, {"form": message("files_refused_paper")}, report, 400
+        )
     file_id = str(uuid.uuid4())
     args = {
         "file_id": file_id,
@@ -130,13 +148,19 @@ async def _create(request: Request, raw: Any) -> Response:
         "procedure": procedure,
         "grounds": grounds,
         "title": values.get("title") or None,
-        "fields": {f.name: values.get(f.name, "") for f in files.fields_for(procedure) if f.name != "prefecture"},
+        "fields": {
+            f.name: values.get(f.name, "") for f in files.fields_for(procedure) if f.name != "prefecture"
+        },
         "pieces": pieces,
         "channel": values.get("channel", ""),
         "received_on": values.get("received_on", ""),
     }
     command = Command(
-        id=str(uuid.uuid4()), client=f"web:{(who.session_id or '')[:12]}", seq=0, op="paper.record", args=args,
+        id=str(uuid.uuid4()),
+        client=f"web:{(who.session_id or '')[:12]}",
+        seq=0,
+        op="paper.record",
+        args=args,
         at=clock.iso(clock.now()),
     )
     secret = str(settings(request).secret_key)
@@ -148,7 +172,11 @@ async def _create(request: Request, raw: Any) -> Response:
         if not result.applied:
             return result, "", ""
         code, expires = claims.issue(
-            conn, secret, account_id=result.data["account_id"], purpose="paper", created_by=who.account_id or "",
+            conn,
+            secret,
+            account_id=result.data["account_id"],
+            purpose="paper",
+            created_by=who.account_id or "",
             now=clock.now(),
         )
         _audit_code(conn, who, file_id)
@@ -165,7 +193,14 @@ async def _create(request: Request, raw: Any) -> Response:
 
 def _audit_code(conn: Any, who: Any, file_id: str) -> None:
     # Issuing a code is no command (the code must not sit in the log): audited here.
-    audit.record(conn, actor=who, action="claim_code.issue", outcome="applied", departement=who.prefecture, file_id=file_id)
+    audit.record(
+        conn,
+        actor=who,
+        action="claim_code.issue",
+        outcome="applied",
+        departement=who.prefecture,
+        file_id=file_id,
+    )
 
 
 async def _held_file(request: Request) -> tuple[File, accounts.Account]:
@@ -187,7 +222,13 @@ async def _claim_page(request: Request, file_id: str, code: str, expires: str) -
     return render(
         request,
         "prefecture/paper_claim.html",
-        {"file": file, "owner": owner, "code": code, "expires": expires, "claim_url": claim_url(request, code)},
+        {
+            "file": file,
+            "owner": owner,
+            "code": code,
+            "expires": expires,
+            "claim_url": claim_url(request, code),
+        },
     )
 
 
@@ -199,7 +240,12 @@ async def new_code(request: Request) -> Response:
 
     def issue(conn: Any) -> tuple[str, str]:
         code, expires = claims.issue(
-            conn, secret, account_id=owner.id, purpose="paper", created_by=who.account_id or "", now=clock.now()
+            conn,
+            secret,
+            account_id=owner.id,
+            purpose="paper",
+            created_by=who.account_id or "",
+            now=clock.now(),
         )
         _audit_code(conn, who, file.id)
         return code, expires
@@ -222,15 +268,19 @@ async def claim_pdf(request: Request) -> Response:
     valid = await db(request).read(lambda conn: claims.current_for(conn, secret, owner.id, code, clock.now()))
     if not valid:
         raise not_found()
-    expires = await db(request).read(
-        lambda conn: claims.find(conn, secret, code, clock.now())
-    )
+    expires = await db(request).read(lambda conn: claims.find(conn, secret, code, clock.now()))
     words = claim_letter(file, owner, code, expires.expires_at if expires else "", claim_url(request, code))
     qr = _qr_png(claim_url(request, code))
     try:
         body = await run_in_threadpool(render_with_qr, words, qr)
     except letters.FontsMissing:
-        return render_error(request, 503, gettext("Le PDF ne peut pas être créé pour l’instant sur ce serveur. Recopiez le code affiché à l’écran."))
+        return render_error(
+            request,
+            503,
+            gettext(
+                "Le PDF ne peut pas être créé pour l’instant sur ce serveur. Recopiez le code affiché à l’écran."
+            ),
+        )
     return Response(
         body,
         media_type="application/pdf",
@@ -252,12 +302,20 @@ def claim_letter(file: File, owner: accounts.Account, code: str, expires: str, u
         with translation.language(lang):
             b = [
                 Block("small", gettext("Sésame — votre dossier déposé sur papier")),
-                Block("title", gettext("Votre dossier n° %(number)s est enregistré") % {"number": file.number}),
+                Block(
+                    "title", gettext("Votre dossier n° %(number)s est enregistré") % {"number": file.number}
+                ),
                 Block("text", gettext("Pour : %(name)s") % {"name": owner.display_name}),
             ]
             found = geography.get(file.departement)
             if found:
-                b.append(Block("text", gettext("Préfecture : %(name)s (%(code)s)") % {"name": found.name, "code": found.code}))
+                b.append(
+                    Block(
+                        "text",
+                        gettext("Préfecture : %(name)s (%(code)s)")
+                        % {"name": found.name, "code": found.code},
+                    )
+                )
             b += [
                 Block(
                     "text",
@@ -269,7 +327,13 @@ def claim_letter(file: File, owner: accounts.Account, code: str, expires: str, u
                 ),
                 Block("reference", url.split("?")[0]),
                 Block("strong", gettext("Votre code : %(code)s") % {"code": code}),
-                Block("text", gettext("Ce code ne sert qu’une fois. Il est valable jusqu’au %(date)s. Ne le donnez à personne.") % {"date": format_date(expires)}),
+                Block(
+                    "text",
+                    gettext(
+                        "Ce code ne sert qu’une fois. Il est valable jusqu’au %(date)s. Ne le donnez à personne."
+                    )
+                    % {"date": format_date(expires)},
+                ),
                 Block(
                     "text",
                     gettext(
@@ -283,7 +347,12 @@ def claim_letter(file: File, owner: accounts.Account, code: str, expires: str, u
     langs = ("fr",) if owner.language == "fr" else (owner.language, "fr")
     with translation.language("fr"):
         title = gettext("Votre dossier n° %(number)s est enregistré") % {"number": file.number}
-    return Letter(title=title, sections=tuple(section(lang) for lang in langs), footer=f"Sésame · {file.number}", keywords=(file.number,))
+    return Letter(
+        title=title,
+        sections=tuple(section(lang) for lang in langs),
+        footer=f"Sésame · {file.number}",
+        keywords=(file.number,),
+    )
 
 
 def render_with_qr(letter: Letter, png: bytes) -> bytes:

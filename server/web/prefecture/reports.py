@@ -1,4 +1,4 @@
-""""I'm blocked" reports at the prefecture: the list, earliest due first, and the
+""" "I'm blocked" reports at the prefecture: the list, earliest due first, and the
 answer (a message, an appointment proposed in words, or "handled on paper").
 Each answer is the command `blocked.answer` (audited like every staff act); the
 person reads it on their acknowledgement (by its link) and, signed in, in their
@@ -29,7 +29,9 @@ async def page(request: Request) -> Response:
     return await _list(request)
 
 
-async def _list(request: Request, days_error: str = "", days_value: str | None = None, status_code: int = 200) -> Response:
+async def _list(
+    request: Request, days_error: str = "", days_value: str | None = None, status_code: int = 200
+) -> Response:
     who = actor(request)
     status = request.query_params.get("status", "open")
     status = status if status in STATUSES else "open"
@@ -66,7 +68,10 @@ async def _report(request: Request) -> Report:
 
 
 async def _detail(
-    request: Request, report: Report, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+    request: Request,
+    report: Report,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     return render(
@@ -93,7 +98,11 @@ async def detail(request: Request) -> Response:
     # The report carries a way to reach the person: reading it is audited, like a file.
     await db(request).write(
         lambda conn: audit.record(
-            conn, actor=who, action="report.view", outcome="applied", departement=report.departement,
+            conn,
+            actor=who,
+            action="report.view",
+            outcome="applied",
+            departement=report.departement,
             detail={"report_id": report.id},
         )
     )
@@ -121,7 +130,9 @@ async def answer(request: Request) -> Response:
 async def save_days(request: Request) -> Response:
     values = await form(request)
     days = values.get("report_days", "")
-    result = await run_command(request, "prefecture.configure_reports", {"report_days": days}, values.get("command_id"))
+    result = await run_command(
+        request, "prefecture.configure_reports", {"report_days": days}, values.get("command_id")
+    )
     if not result.applied:
         return await _list(request, message(result.code), days, 400)
     return redirect("/prefecture/reports?done=settings_saved")

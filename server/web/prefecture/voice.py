@@ -22,4 +22,6 @@ async def page(request: Request) -> Response:
             return {"counts": {}, "opinions": []}
         return {"counts": voice.counts(conn, who.prefecture), "opinions": voice.recent(conn, who.prefecture)}
 
-    return render(request, "prefecture/voice.html", {**await db(request).read(load), "contexts": voice.CONTEXTS})
+    return render(
+        request, "prefecture/voice.html", {**await db(request).read(load), "contexts": voice.CONTEXTS}
+    )
