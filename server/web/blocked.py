@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server import translation
+from server import clock, translation
 from server.auth.policy import NOBODY
 from server.domain import blockages, geography, letters, prefecture_info
 from server.domain.blockages import Report
@@ -256,7 +256,6 @@ async def give_voice(request: Request) -> Response:
     values = await form(request)
     back = safe_next(values.get("next"), "/")
     from server import commands  # the registry imports every domain module
-    from server.web.common import _when
 
     command = Command(
         id=str(uuid.uuid4()),
@@ -264,7 +263,7 @@ async def give_voice(request: Request) -> Response:
         seq=0,
         op="voice.give",
         args={k: values.get(k, "") for k in ("context", "departement", "clear", "text")},
-        at=_when(None),
+        at=clock.iso(clock.now()),
     )
     result = await db(request).write(commands.apply, command, NOBODY)
     separator = "&" if "?" in back else "?"
