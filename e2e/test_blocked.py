@@ -22,6 +22,7 @@ from tests import samples
 from .helpers import assert_no_horizontal_scroll, continue_after_codes, enrol, new_device
 from .test_accessibility import Scanner, set_language
 from .test_backoffice_flow import pdf_text, staff
+from .test_offline import person
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +187,24 @@ def test_a_report_made_offline_gets_its_number_back_online(new_plain_context) ->
     status.get_by_role("link").click()
     expect(page.locator("main h1")).to_contain_text("Accusé de réception n° B-")
     expect(page.locator("main")).to_contain_text("Paris (75)")
+
+
+def test_a_signed_in_report_made_offline_goes_through_the_outbox(new_device_factory, name: str) -> None:
+    _, page = person(new_device_factory, name)
+    page.goto("/blocked")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.reload()
+    page.locator("#f-kind-upload").check()
+    page.context.set_offline(True)
+    page.locator("form[data-blocked-form] button[type=submit]").click()
+    status = page.locator("[data-blocked-status]")
+    expect(status).to_contain_text("Pas encore envoyé — gardez cette page")
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_url(re.compile(r"/blocked/B-\d{4}-\d{6}$"))
+    expect(page.locator("main h1")).to_contain_text("Accusé de réception n° B-")
+    page.goto("/timeline")
+    expect(page.locator("main")).to_contain_text("Signalement « Je suis bloqué·e »")
 
 
 def test_no_axe_violations_on_the_new_pages(national, new_device_factory, server: Any, name: str) -> None:

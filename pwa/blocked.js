@@ -138,16 +138,31 @@
     return out;
   }
 
-  function viaOutbox(args) {
-    var entryKey;
-    return S.outbox.add(account, "blocked.report", args, { label: gettext("Je suis bloqué·e"), page: location.pathname })
-      .then(function (entry) { entryKey = entry.key; return S.flush(); })
-      .then(function () { return S.outbox.list(); })
-      .then(function (entries) {
-        var mine = entries.filter(function (e) { return e.key === entryKey; })[0];
-        if (!mine) { location.assign("/blocked/by-id/" + args.report_id); return; }
-        show([{ state: mine.state === "refused" ? "refused" : "pending", message: mine.reason && mine.reason.message }]);
+  /* -- signed in: the outbox, like every other change ------------------------ */
+  var outboxed = !!(page.signedIn && account && S.outbox);
+
+  function outboxState() {
+    return S.outbox.list().then(function (entries) {
+      return entries.filter(function (e) { return e.command && e.command.op === "blocked.report"; }).map(function (e) {
+        return { state: e.state === "refused" ? "refused" : "pending", message: e.reason && e.reason.message };
       });
+    });
+  }
+
+  function viaOutbox(args) {
+    return S.outbox.add(account, "blocked.report", args, { label: gettext("Je suis bloqué·e"), page: location.pathname })
+      .then(function () { return S.flush(); })
+      .then(outboxState)
+      .then(show);
+  }
+
+  if (outboxed) {
+    // Sent now or later (back online): the server gave the number; show the acknowledgement.
+    S.outbox.on(function (event) {
+      if (event.type !== "sent" || !event.entry || event.entry.command.op !== "blocked.report") return;
+      location.assign("/blocked/by-id/" + event.entry.command.args.report_id);
+    });
+    outboxState().then(show);
   }
 
   form.addEventListener("submit", function (event) {
@@ -155,7 +170,7 @@
     if (!args.kind) return; // the server says what is missing, on the form
     event.preventDefault();
     args.report_id = uuid();
-    if (page.signedIn && account && S.outbox) {
+    if (outboxed) {
       viaOutbox(args);
       return;
     }
@@ -169,6 +184,8 @@
     });
   });
 
-  window.addEventListener("online", flush);
-  flush();
+  if (!outboxed) {
+    window.addEventListener("online", flush);
+    flush();
+  }
 })();
