@@ -143,3 +143,16 @@ def test_the_due_date_follows_the_prefectures_setting(app, settings, client) -> 
     from datetime import date, timedelta
 
     assert found.due == (date.fromisoformat(found.created_at[:10]) + timedelta(days=5)).isoformat()
+
+
+def test_the_persons_export_holds_their_reports(app, settings, make_person) -> None:
+    import io
+    import json
+    import zipfile
+
+    person = make_person()
+    person.signup("Aminata")
+    report(person.client, departement="93", details="Rien ne marche")
+    archive = zipfile.ZipFile(io.BytesIO(person.client.get("/account/export").content))
+    data = json.loads(archive.read("data.json"))
+    assert data["blockage_reports"][0]["details"] == "Rien ne marche"
