@@ -164,3 +164,12 @@ def test_claims_are_rate_limited(app, settings) -> None:
             for n in range(12)
         ]
     assert 429 in statuses and 500 not in statuses
+
+
+def test_a_whole_paper_file_of_real_sized_scans_is_accepted(app, settings) -> None:
+    """Bigger than a page's form: the route has the cap of several files."""
+    agent = staff(app, settings, prefecture="93")
+    scans = [("files:passport", (f"page-{n}.pdf", samples.pdf(400_000), "application/pdf")) for n in range(3)]
+    page = record(agent, files_for=scans)
+    assert page.status_code == 200, page.text
+    assert CODE.search(page.text)
