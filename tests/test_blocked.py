@@ -156,3 +156,14 @@ def test_the_persons_export_holds_their_reports(app, settings, make_person) -> N
     archive = zipfile.ZipFile(io.BytesIO(person.client.get("/account/export").content))
     data = json.loads(archive.read("data.json"))
     assert data["blockage_reports"][0]["details"] == "Rien ne marche"
+
+
+def test_the_acknowledgement_in_arabic_keeps_the_french_beside_it(app, settings, client) -> None:
+    client.post("/language", data={"lang": "ar", "next": "/blocked"})
+    location = report(client, departement="93", language="ar").headers["location"]
+    page = client.get(location)
+    assert "إشعار الاستلام رقم" in page.text and "Accusé de réception n°" in page.text
+    number, key = ACK.search(location).groups()
+    text = text_of(client.get(f"/blocked/{number}.pdf?key={key}").content)
+    assert "Conseil d’État" in text and number in text
+    assert any("\u0600" <= ch <= "\u06ff" for ch in text)
