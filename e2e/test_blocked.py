@@ -210,6 +210,8 @@ def test_a_signed_in_report_made_offline_goes_through_the_outbox(new_device_fact
 def test_no_axe_violations_on_the_new_pages(national, new_device_factory, server: Any, name: str) -> None:
     agent = staff(new_device_factory, server, "admin", "Admin Axe 93")
     _, visitor, _ = new_device_factory(viewport={"width": 320, "height": 640})
+    _, applicant = person(new_device_factory, name)
+    applicant.set_viewport_size({"width": 320, "height": 640})
     agent.set_viewport_size({"width": 320, "height": 640})
     for lang in ("fr", "ar"):
         scan = Scanner(lang)
@@ -227,6 +229,16 @@ def test_no_axe_violations_on_the_new_pages(national, new_device_factory, server
         acknowledgement = re.sub(r"&done=\w+", "", visitor.url)
         visitor.goto("/claim")
         scan(visitor, "/claim")
+        applicant.goto("/blocked")
+        set_language(applicant, lang)
+        applicant.locator("#f-kind-step").check()
+        applicant.locator("form[data-blocked-form] button[type=submit]").click()
+        applicant.wait_for_url(re.compile(r"/blocked/B-\d{4}-\d{6}$"))
+        applicant.goto("/blocked/mine")
+        scan(applicant, "/blocked/mine")
+        assert_no_horizontal_scroll(applicant)
+        applicant.goto("/dashboard")
+        scan(applicant, "/dashboard with the link to the reports")
         visitor.goto("/blocked?kind=nothing")
         visitor.locator("form[data-blocked-form] button[type=submit]").click()  # no kind: the form says so
         scan(visitor, "/blocked with an error")
