@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import re
 
+import pypdfium2
+import zxingcpp
+
 from server.auth import claims
 from server.domain import files
 
@@ -14,6 +17,17 @@ from . import samples
 from .people import Person, ceremony
 from .test_letters import squash, text_of
 from .test_prefecture_review import staff
+
+
+def read_qr(pdf: bytes) -> list[str]:
+    """The QR codes a camera would read on the letter's first page."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=150 / 72).to_pil()
+    finally:
+        document.close()
+    return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+
 
 CODE = re.compile(r"data-claim-code>([0-9A-Z-]{19})<")
 IDENTITY = {
@@ -83,6 +97,7 @@ def test_an_agent_records_a_paper_file_and_prints_a_claim_code(app, settings) ->
     assert pdf.status_code == 200
     text = squash(text_of(pdf.content))
     assert code in text and file.number in text
+    assert read_qr(pdf.content) == [f"{settings.origin}/claim?code={code}"]
     assert (
         agent.post(f"/prefecture/paper/{file_id}/claim.pdf", data={"code": "AAAA-BBBB-CCCC-DDDD"}).status_code
         == 404
