@@ -15,12 +15,16 @@ from server.domain import (
     accounts,
     attestation_commands,
     audit,
+    blockages,
     complement_commands,
     decisions,
     file_commands,
     messages,
+    paper,
     pieces,
+    prefecture_info,
     review,
+    voice,
 )
 from sync import log
 from sync.engine import Handler, apply_batch, apply_command
@@ -38,6 +42,12 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **decisions.HANDLERS,
     # attestations: marked complete, issued and renewed by the server, shown to staff
     **attestation_commands.HANDLERS,
+    # blocked, paper files, claims
+    **blockages.HANDLERS,
+    **paper.HANDLERS,
+    **voice.HANDLERS,
+    # appointments, information, figures
+    **prefecture_info.HANDLERS,
 }
 
 

@@ -34,6 +34,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "prefecture.decide": frozenset({"agent", "admin"}),
     # Administrators of a prefecture: its settings (delay given for complements).
     "prefecture.settings": frozenset({"admin"}),
+    # Agents and administrators of a prefecture: record a file handed in on paper
+    # for a person with no account, and print its claim code.
+    "prefecture.paper": frozenset({"agent", "admin"}),
+    # What people said of the service (anonymised): a prefecture's administrators.
+    "prefecture.voice": frozenset({"admin"}),
 }
 
 

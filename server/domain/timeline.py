@@ -36,6 +36,10 @@ KINDS = (
     "attestation_issued",
     "attestation_renewed",
     "attestation_ended",
+    "blockage_reported",  # file_id None: an "I'm blocked" report (data: report_id, number, blockage)
+    "blockage_answered",
+    "paper_recorded",  # an agent recorded a file handed in on paper
+    "claimed",  # the person claimed the account an agent kept for them
 )
 
 

@@ -584,6 +584,226 @@ def m011_attestations(db: sqlite_utils.Database) -> None:
     db["prefecture_settings"].add_column("provisional_days", int)
 
 
+
+@migrations()
+def m013_blockages_and_paper(db: sqlite_utils.Database) -> None:
+    """ "I'm blocked" reports and their answers, users' voice, paper files and
+    the claim codes of accounts held for people who have no passkey yet.
+
+    - blockages: one report; `account_id` is None for an anonymous person (they
+      reach it by its number and a keyed secret in the link, never stored);
+      `due`: the prefecture's answer date (prefecture_settings.report_days);
+    - blockage_answers: message | appointment | paper, by an agent;
+    - voice: anonymised on purpose: no account, no report id, only the
+      prefecture, the kind of context and the month;
+    - claim_codes: HMAC of a one-time code (as recovery codes), single use,
+      with an expiry; `purpose` names who issued it (paper, later outreach);
+    - accounts.held_since: an account created for someone by an agent; it has
+      no passkey, so nobody can sign in to it until it is claimed.
+    """
+    db["blockages"].create(
+        {
+            "id": str,  # the client-made UUID (the command id too)
+            "number": str,  # readable: B-2026-000042
+            "kind": str,  # account | signin | step | upload | no_answer | other
+            "details": str,
+            "weeks": int,  # for no_answer: how long without an answer
+            "departement": str,
+            "contact": str,  # a way to reach them (phone, e-mail, address), optional
+            "language": str,
+            "account_id": str,  # None: anonymous
+            "created_at": str,
+            "due": str,  # YYYY-MM-DD
+            "status": str,  # open | answered
+            "answered_at": str,
+            "version": int,
+        },
+        pk="id",
+        not_null={"number", "kind", "language", "created_at", "due", "status", "version"},
+    )
+    db["blockages"].create_index(["number"], unique=True)
+    db["blockages"].create_index(["departement", "status", "due"])
+    db["blockages"].create_index(["account_id"])
+    db["blockages"].create_index(["version"])
+    db["blockage_answers"].create(
+        {
+            "id": str,
+            "blockage_id": str,
+            "kind": str,  # message | appointment | paper
+            "body": str,
+            "at": str,
+            "by": str,  # the agent (shown to the person as "the prefecture")
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("blockage_id", "blockages", "id")],
+        not_null={"blockage_id", "kind", "body", "at", "version"},
+    )
+    db["blockage_answers"].create_index(["blockage_id", "at"])
+    db["voice"].create(
+        {
+            "id": int,
+            "departement": str,
+            "context": str,  # blockage | appointment | decision
+            "month": str,  # YYYY-MM
+            "clear": str,  # yes | partly | no | None
+            "text": str,
+            "version": int,
+        },
+        pk="id",
+        not_null={"context", "month", "version"},
+    )
+    db["voice"].create_index(["departement", "month"])
+    db["claim_codes"].create(
+        {
+            "id": int,
+            "account_id": str,
+            "code_hash": str,
+            "purpose": str,  # paper | outreach
+            "created_by": str,
+            "created_at": str,
+            "expires_at": str,
+            "spent_at": str,
+        },
+        pk="id",
+        foreign_keys=[("account_id", "accounts", "id")],
+        not_null={"account_id", "code_hash", "purpose", "created_at", "expires_at"},
+    )
+    db["claim_codes"].create_index(["code_hash"], unique=True)
+    db["claim_codes"].create_index(["account_id"])
+    db["accounts"].add_column("held_since", str)
+    db["accounts"].add_column("claimed_at", str)
+    db["prefecture_settings"].add_column("report_days", int)
+
+
+@migrations()
+def m014_appointments_and_information(db: sqlite_utils.Database) -> None:
+    """Counters and their appointments, cards, and each prefecture's information page.
+
+    - desks: a prefecture's counters (a reception desk, not `counters`, which
+      numbers files), with the kinds of appointment each serves, the length of
+      a slot and how many people a slot takes; `desk_hours` per weekday and
+      `desk_closures` per date. Slots are computed from these, never stored
+      (docs/adr/0017).
+    - appointments: one row per booking; `seat` is its place in the slot
+      (0 ≤ seat < capacity) and a partial UNIQUE index on (desk, start, seat)
+      among live bookings makes an overbooked slot impossible in the database.
+    - cards: a granted file's residence card, ready at the prefecture, then
+      handed over.
+    - prefecture_info: the text of each block of a prefecture's information
+      page, per language, dated.
+    """
+    db["desks"].create(
+        {
+            "id": str,
+            "departement": str,
+            "name": str,
+            "address": str,
+            "kinds": str,  # JSON list: card_pickup | help_desk | substitution
+            "slot_minutes": int,
+            "capacity": int,
+            "horizon_days": int,  # how far ahead slots are open for booking
+            "created_at": str,
+            "updated_at": str,
+            "updated_by": str,
+            "closed_at": str,  # a counter no longer in use (kept: bookings name it)
+            "version": int,
+        },
+        pk="id",
+        not_null={
+            "departement",
+            "name",
+            "address",
+            "kinds",
+            "slot_minutes",
+            "capacity",
+            "horizon_days",
+            "created_at",
+            "updated_at",
+            "version",
+        },
+    )
+    db["desks"].create_index(["departement"])
+    db["desk_hours"].create(
+        {"desk_id": str, "weekday": int, "opens": str, "closes": str},
+        pk=("desk_id", "weekday", "opens"),
+        foreign_keys=[("desk_id", "desks", "id")],
+        not_null={"closes"},
+    )
+    db["desk_closures"].create(
+        {"desk_id": str, "day": str, "reason": str},
+        pk=("desk_id", "day"),
+        foreign_keys=[("desk_id", "desks", "id")],
+    )
+    db["appointments"].create(
+        {
+            "id": str,
+            "file_id": str,
+            "person_id": str,
+            "desk_id": str,
+            "kind": str,
+            "starts_at": str,  # local time at the prefecture (Europe/Paris), YYYY-MM-DDTHH:MM
+            "ends_at": str,
+            "seat": int,
+            "status": str,  # booked | moved | cancelled
+            "booked_at": str,
+            "ended_at": str,  # when it was moved or cancelled
+            "command_id": str,
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("file_id", "files", "id"), ("desk_id", "desks", "id")],
+        not_null={
+            "file_id",
+            "person_id",
+            "desk_id",
+            "kind",
+            "starts_at",
+            "ends_at",
+            "seat",
+            "status",
+            "booked_at",
+            "version",
+        },
+    )
+    db["appointments"].create_index(["file_id", "status"])
+    db["appointments"].create_index(["version"])
+    db.conn.execute(
+        "CREATE UNIQUE INDEX appointments_seat ON appointments (desk_id, starts_at, seat)"
+        " WHERE status = 'booked'"
+    )
+    db["cards"].create(
+        {
+            "file_id": str,
+            "departement": str,
+            "status": str,  # ready | handed_over
+            "ready_at": str,
+            "ready_by": str,
+            "handed_over_at": str,
+            "handed_over_by": str,
+            "version": int,
+        },
+        pk="file_id",
+        foreign_keys=[("file_id", "files", "id")],
+        not_null={"departement", "status", "ready_at", "version"},
+    )
+    db["cards"].create_index(["departement", "status"])
+    db["cards"].create_index(["version"])
+    db["prefecture_info"].create(
+        {
+            "departement": str,
+            "block": str,
+            "lang": str,
+            "body": str,
+            "updated_at": str,
+            "updated_by": str,
+            "version": int,
+        },
+        pk=("departement", "block", "lang"),
+        not_null={"body", "updated_at", "version"},
+    )
+
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:

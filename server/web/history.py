@@ -13,7 +13,17 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from server import clock
-from server.domain import accounts, complements, decisions, files, letters, messages, pieces, timeline
+from server.domain import (
+    accounts,
+    blockages,
+    complements,
+    decisions,
+    files,
+    letters,
+    messages,
+    pieces,
+    timeline,
+)
 from server.store.blobs import BlobStore
 
 from . import letter_content
@@ -58,6 +68,7 @@ def _collect(conn: Any, owner_id: str) -> dict[str, Any]:
             }
             for f in owned
         ],
+        "blockages": blockages.for_account(conn, owner_id),
     }
 
 
@@ -220,5 +231,18 @@ def _as_json(data: dict[str, Any]) -> dict[str, Any]:
                 ],
             }
             for e in data["files"]
+        ],
+        # "I'm blocked" reports and the prefecture's answers.
+        "blockage_reports": [
+            {
+                "number": r.number,
+                "kind": r.kind,
+                "details": r.details,
+                "departement": r.departement,
+                "created_at": r.created_at,
+                "due": r.due,
+                "answers": [{"kind": a.kind, "body": a.body, "at": a.at} for a in r.answers],
+            }
+            for r in data.get("blockages", [])
         ],
     }

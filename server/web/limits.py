@@ -35,6 +35,7 @@ FORM = 64 * KIB  # a page's form, a passkey's answer, an autosave of one step
 PUSH = 2 * MIB  # POST /sync/push: up to 200 commands
 MULTIPART_OVERHEAD = 1 * MIB  # part headers and the form's other fields
 FILES_AT_ONCE = 4  # a form with several files: their total, in files of the largest size
+PAPER_FILES_AT_ONCE = 24  # a whole paper file scanned at the counter: every piece at once
 
 GONE = "client_gone"  # key in scope["state"]: the client hung up during the body
 
@@ -59,6 +60,11 @@ def _rules(settings: Settings) -> list[tuple[str, re.Pattern[str], Cap]]:
         ("POST", re.compile(r"^/files/[^/]+/attachments/[^/]+/replace$"), Cap(one_file, files=True)),
         ("POST", re.compile(r"^/files/[^/]+/pieces/[^/]+$"), Cap(several, files=True)),
         ("POST", re.compile(r"^/files/[^/]+/messages$"), Cap(several, files=True)),
+        (
+            "POST",
+            re.compile(r"^/prefecture/paper$"),
+            Cap(PAPER_FILES_AT_ONCE * settings.max_file_bytes + MULTIPART_OVERHEAD, files=True),
+        ),
     ]
 
 

@@ -31,6 +31,7 @@ PRECACHE_FILES = (
     "outbox-page.js",
     "verify.js",
     "attestation.js",
+    "blocked.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
