@@ -21,7 +21,7 @@ from server.store.blobs import BlobStore, FileBlobStore
 from server.store.db import Database
 from server.store.s3blobs import S3BlobStore, S3Location
 from server.templating import Templates
-from server.web import errors, texts, tus
+from server.web import errors, health, texts, tus
 from server.web.limits import BodyLimit
 from server.web.middleware import Identity, SameOrigin, SecurityHeaders
 from sync.uploads import UploadStore
@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             *proxies,
+            # Counts and times every request (/metrics), whatever answers it.
+            Middleware(health.RequestMetrics),
             # Every answer under /uploads, refusals included, says it speaks tus.
             Middleware(tus.TusHeaders),
             # Pages, styles and scripts travel compressed; photos, PDFs and ZIPs already are.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 
+from server import metrics
 from server.auth import commands as auth_commands
 from server.auth.policy import Actor
 from server.domain import (
@@ -48,6 +49,7 @@ def apply(conn: sqlite3.Connection, command: Command, actor: Actor) -> Result:
     result = apply_command(conn, command, actor=actor, actor_key=actor.key, handlers=HANDLERS)
     if staff:
         audit.record_command(conn, command, actor, result)
+    metrics.commands_seen([command.op], [result])
     return result
 
 
@@ -67,6 +69,7 @@ def apply_pushed(
         # Staff commands go one by one through `apply`, which audits each.
         return [apply(conn, command, actor) for command in batch], current, commit
     results = apply_batch(conn, batch, actor=actor, actor_key=actor.key, handlers=HANDLERS)
+    metrics.commands_seen([c.op for c in batch], results)
     return results, current, commit
 
 

@@ -13,6 +13,7 @@ from server.web import (
     auth_pages,
     decisions,
     files,
+    health,
     history,
     pages,
     pieces,
@@ -45,6 +46,9 @@ routes: list[BaseRoute] = [
     # public
     route("/", pages.home, "public"),
     route("/healthz", pages.healthz, "public"),
+    # operators: readiness for a load balancer; metrics behind a token or networks (health.py)
+    route("/readyz", health.readyz, "public"),
+    route("/metrics", health.metrics_page, "public"),
     route("/manifest.webmanifest", pages.manifest, "public"),
     route("/language", pages.set_language, "public", POST),
     route("/sw.js", sw.worker, "public"),

@@ -13,11 +13,12 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
+import anyio.to_thread
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from server import clock
+from server import clock, metrics
 from server import commands as command_registry
 from server.auth import policy
 from server.domain import catalogue as catalogue_module
@@ -87,11 +88,17 @@ async def receive(request: Request, upload: UploadFile, accepted: set[str] | Non
     """Check an uploaded file, then keep its bytes (refusals raise UploadRefused)."""
     limit = settings(request).max_file_bytes
     uploads.check(upload.file, limit=limit, accepted=accepted)
+    media_type = _media_type(upload)
     try:
-        return uploads.keep(blobs(request), upload.file, _media_type(upload), limit)
+        # In a worker thread: with an object store, keeping is network I/O.
+        received = await anyio.to_thread.run_sync(
+            uploads.keep, blobs(request), upload.file, media_type, limit
+        )
     except OSError as e:  # a full disk: say so, nothing was kept
         log.warning("upload not kept: %s", e)
         raise uploads.UploadRefused("no_room") from None
+    metrics.UPLOAD_BYTES.inc(received.size)
+    return received
 
 
 def _media_type(upload: UploadFile) -> str:
@@ -310,11 +317,11 @@ def blob_response(request: Request, sha256: str, media_type: str, filename: str)
         path = store.path(sha256)
         if not path.exists():
             raise not_found()
-        response = FileResponse(path, media_type=media_type, filename=filename, content_disposition_type="inline")
-    else:  # streamed from the object store through the server (ADR 0019)
-        response = BlobStreamResponse(
-            store, sha256, media_type, {"content-disposition": _inline(filename)}
+        response = FileResponse(
+            path, media_type=media_type, filename=filename, content_disposition_type="inline"
         )
+    else:  # streamed from the object store through the server (ADR 0019)
+        response = BlobStreamResponse(store, sha256, media_type, {"content-disposition": _inline(filename)})
     # An uploaded PDF must not run scripts in our origin.
     response.headers["content-security-policy"] = (
         "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
