@@ -87,13 +87,15 @@ def build(folder: Path, files: int, events: int, seed: int = 7) -> dict[str, Any
             " VALUES (?, ?, ?, 'fr', 'applicant', ?, 1)",
             ((o, uuid.UUID(o).bytes * 2, "P", iso) for o in batch),
         )
-    agents = {
-        dep: [_uuid(rnd) for _ in range(40 if dep == PARIS else 4)] for dep in [PARIS, *others]
-    }
+    agents = {dep: [_uuid(rnd) for _ in range(40 if dep == PARIS else 4)] for dep in [PARIS, *others]}
     conn.executemany(
         "INSERT INTO accounts (id, user_handle, display_name, language, role, prefecture, created_at, version)"
         " VALUES (?, ?, ?, 'fr', 'agent', ?, ?, 1)",
-        ((a, uuid.UUID(a).bytes * 2, f"Agent {i}", dep, iso) for dep, ids in agents.items() for i, a in enumerate(ids)),
+        (
+            (a, uuid.UUID(a).bytes * 2, f"Agent {i}", dep, iso)
+            for dep, ids in agents.items()
+            for i, a in enumerate(ids)
+        ),
     )
     conn.execute("COMMIT")
     print(f"national: {len(owner_ids):,} applicants in {time.perf_counter() - started:.0f} s", flush=True)
@@ -115,15 +117,31 @@ def build(folder: Path, files: int, events: int, seed: int = 7) -> dict[str, Any
             chosen = [rnd.choice(grounds[procedure])] if grounds[procedure] else []
             created = now - timedelta(days=rnd.randint(0, 730), seconds=rnd.randint(0, 86400))
             submitted = None if status == "draft" else clock.iso(created + timedelta(days=rnd.randint(0, 20)))
-            right = (today + timedelta(days=rnd.randint(-60, 400))).isoformat() if rnd.random() < 0.7 else None
+            right = (
+                (today + timedelta(days=rnd.randint(-60, 400))).isoformat() if rnd.random() < 0.7 else None
+            )
             number = f"{created.year}-{n + 1:07d}"
             locked_by = rnd.choice(agents[dep]) if status == "locked" else None
             answered = "answered" if status in ("submitted", "locked") and rnd.random() < 0.02 else None
             family, given = rnd.choice(FAMILY), rnd.choice(GIVEN)
             foreign = f"{rnd.randrange(10**10):010d}"
             file_rows.append(
-                (file_id, number, owner, procedure, json.dumps(chosen), status, dep, clock.iso(created),
-                 submitted or clock.iso(created), submitted, right, locked_by, answered, version)
+                (
+                    file_id,
+                    number,
+                    owner,
+                    procedure,
+                    json.dumps(chosen),
+                    status,
+                    dep,
+                    clock.iso(created),
+                    submitted or clock.iso(created),
+                    submitted,
+                    right,
+                    locked_by,
+                    answered,
+                    version,
+                )
             )
             values = {"family_name": family, "given_names": given, "foreign_number": foreign}
             if right:
