@@ -109,15 +109,43 @@ def _push(database: Database, owner: str) -> dict[str, float]:
     return result
 
 
+def _info(folder: Path, conn: Any) -> dict[str, Any]:
+    """What the build wrote down; for a build stopped part-way (each batch is
+    committed), the same read back from the database."""
+    written = folder / "national.json"
+    if written.exists():
+        return dict(json.loads(written.read_text()))
+    reader = conn.execute(
+        "SELECT id FROM accounts WHERE role = 'agent' AND prefecture = ? ORDER BY rowid LIMIT 1", (PARIS,)
+    ).fetchone()[0]
+    sample = conn.execute(
+        "SELECT f.id, f.number, f.owner_id, v.value FROM files f JOIN file_fields v ON v.file_id = f.id"
+        " AND v.name = 'foreign_number' WHERE f.rowid = (SELECT max(rowid) / 30 FROM files)"
+    ).fetchone()
+    return {
+        "files": conn.execute("SELECT count(*) FROM files").fetchone()[0],
+        "events": conn.execute("SELECT count(*) FROM timeline").fetchone()[0],
+        "build_s": None,
+        "reader": reader,
+        "today": "2026-12-01",
+        "file": sample[0],
+        "number": sample[1],
+        "owner": sample[2],
+        "foreign": sample[3],
+        "partial": True,
+    }
+
+
 def measure(folder: Path, runs: int = 200) -> dict[str, Any]:
-    info = json.loads((folder / "national.json").read_text())
     db_path = folder / "sesame.db"
     database = Database(db_path)
     conn = database.reader()
+    info = _info(folder, conn)
     results: dict[str, Any] = {
         "files": info["files"],
         "events": info["events"],
         "build_s": info["build_s"],
+        "partial_build": bool(info.get("partial")),
         "db_bytes": db_path.stat().st_size,
         "db_gb": round(db_path.stat().st_size / 1e9, 2),
         "paris_files": conn.execute("SELECT count(*) FROM files WHERE departement = ?", (PARIS,)).fetchone()[
