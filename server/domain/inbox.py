@@ -93,7 +93,8 @@ def match_expression(text: str) -> str | None:
     return expression
 
 
-NUMBER = re.compile(r"\d{4}-\d{6}")
+# Six digits, or more past 999,999 files in a year (France files about 1.5 million a year).
+NUMBER = re.compile(r"\d{4}-\d{6,}")
 
 CHANGED = (
     "(v.seen_version IS NULL OR f.version > v.seen_version OR EXISTS (SELECT 1 FROM messages m"

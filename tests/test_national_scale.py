@@ -1,0 +1,36 @@
+"""The national generator (bench/national.py) at a small scale, and what the
+national figures taught (docs/scale.md): file numbers past 999,999 a year
+still go to the unique index, not the full-text search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import national
+from server.domain import inbox
+from server.store.db import Database
+
+
+def test_the_generator_spreads_files_with_paris_holding_a_tenth(tmp_path: Path) -> None:
+    info = national.build(tmp_path / "n", files=2000, events=20_000)
+    database = Database(tmp_path / "n" / "sesame.db")
+    conn = database.reader()
+    assert conn.execute("SELECT count(*) FROM files").fetchone()[0] == 2000
+    assert conn.execute("SELECT count(*) FROM timeline").fetchone()[0] == 20_000
+    assert conn.execute("SELECT count(*) FROM files WHERE departement = '75'").fetchone()[0] == 200
+    assert conn.execute("SELECT count(DISTINCT departement) FROM files").fetchone()[0] > 90
+    assert json.loads((tmp_path / "n" / "national.json").read_text())["reader"] == info["reader"]
+
+    # A seven-digit file number (France files ~1.5 million a year) is found by the index.
+    number = conn.execute(
+        "SELECT number FROM files WHERE departement = '75' AND submitted_at IS NOT NULL LIMIT 1"
+    ).fetchone()[0]
+    assert len(number.split("-")[1]) == 7
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    q = inbox.Query(departement="75", reader=info["reader"], today=info["today"], status="all", search=number)
+    assert [r.number for r in inbox.page(conn, q).rows] == [number]
+    conn.set_trace_callback(None)
+    assert not any("MATCH" in s for s in statements), statements
+    database.close()
