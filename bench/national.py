@@ -147,7 +147,7 @@ def build(folder: Path, files: int, events: int, seed: int = 7) -> dict[str, Any
             if right:
                 values["current_permit_expiry"] = right
             field_rows.extend((file_id, k, v, iso, version) for k, v in values.items())
-            search_rows.append((n + 1, f"{number} {family} {given} {foreign}"))
+            search_rows.append((n + 1, f"{number} {family} {given} {foreign}", f"dep{dep.lower()}"))
             doc_rows.append((file_id, n + 1))
             for e in range(per_file + (1 if n < extra else 0)):
                 version += 1
@@ -167,7 +167,7 @@ def build(folder: Path, files: int, events: int, seed: int = 7) -> dict[str, Any
         conn.executemany(
             "INSERT INTO file_fields (file_id, name, value, at, version) VALUES (?, ?, ?, ?, ?)", field_rows
         )
-        conn.executemany("INSERT INTO file_search (rowid, text) VALUES (?, ?)", search_rows)
+        conn.executemany("INSERT INTO file_search (rowid, text, dep) VALUES (?, ?, ?)", search_rows)
         conn.executemany("INSERT INTO file_search_docs (file_id, doc) VALUES (?, ?)", doc_rows)
         conn.executemany(
             "INSERT INTO timeline (file_id, person_id, at, kind, data, after_submission, version)"

@@ -34,3 +34,33 @@ def test_the_generator_spreads_files_with_paris_holding_a_tenth(tmp_path: Path) 
     conn.set_trace_callback(None)
     assert not any("MATCH" in s for s in statements), statements
     database.close()
+
+
+def test_a_search_reads_only_its_prefectures_hits_and_follows_a_move(tmp_path: Path) -> None:
+    info = national.build(tmp_path / "n", files=1000, events=1000)
+    database = Database(tmp_path / "n" / "sesame.db")
+    file_id, number, family, given = database.read_sync(
+        lambda c: c.execute(
+            "SELECT f.id, f.number, n.value, g.value FROM files f"
+            " JOIN file_fields n ON n.file_id = f.id AND n.name = 'family_name'"
+            " JOIN file_fields g ON g.file_id = f.id AND g.name = 'given_names'"
+            " WHERE f.departement = '75' AND f.status = 'submitted' LIMIT 1"
+        ).fetchone()
+    )
+
+    def found(departement: str) -> bool:
+        q = inbox.Query(
+            departement=departement,
+            reader=info["reader"],
+            today=info["today"],
+            search=f"{family} {given}",
+            status="all",
+            limit=1000,
+        )
+        return number in [r.number for r in database.read_sync(inbox.page, q).rows]
+
+    assert found("75") and not found("93")
+    # The file moves to another prefecture (its postcode changed): the trigger moves its search token.
+    database.write_sync(lambda c: c.execute("UPDATE files SET departement = '93' WHERE id = ?", (file_id,)))
+    assert found("93") and not found("75")
+    database.close()

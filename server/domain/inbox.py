@@ -141,9 +141,11 @@ def _search(conn: sqlite3.Connection, q: Query, where: list[str], params: dict[s
         where.append("f.number = :number")
         params["number"] = text
         return "files f"
-    expression = match_expression(text)
-    if expression is None:
+    found = match_expression(text)
+    if found is None:
         return None
+    # Only this prefecture's hits (m016): the country's would swamp it.
+    expression = f'dep : "dep{q.departement.lower()}" AND text : ({found})'
     hits = conn.execute(
         "SELECT d.file_id FROM file_search s JOIN file_search_docs d ON d.doc = s.rowid"
         " WHERE file_search MATCH ? LIMIT ?",
