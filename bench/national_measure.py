@@ -201,3 +201,35 @@ def measure(folder: Path, runs: int = 200) -> dict[str, Any]:
     print("  push:", results["push (one writer, in process)"], flush=True)
     database.close()
     return results
+
+
+def cpu_per_call(folder: Path, runs: int = 60) -> dict[str, float]:
+    """CPU milliseconds per call (p50, p95) of the slowest cases: on a machine
+    shared with other work, wall time mostly measures the wait for a core."""
+    database = Database(folder / "sesame.db")
+    migrate(database)
+    conn = database.reader()
+    info = _info(folder, conn)
+    q = inbox.Query(departement=PARIS, reader=info["reader"], today=info["today"])
+    cases = {
+        "inbox: complement answered": lambda: inbox.page(conn, inbox.Query(**{**q.__dict__, "answered": True})),
+        "inbox: changed since my visit": lambda: inbox.page(conn, inbox.Query(**{**q.__dict__, "changed": True})),
+        "inbox: search family name": lambda: inbox.page(conn, inbox.Query(**{**q.__dict__, "search": "Benali"})),
+        "inbox: search name + given name": lambda: inbox.page(
+            conn, inbox.Query(**{**q.__dict__, "search": "Benali Aminata"})
+        ),
+    }
+    found: dict[str, float] = {}
+    for label, fn in cases.items():
+        fn()
+        spent = []
+        for _ in range(runs):
+            began = time.process_time()
+            fn()
+            spent.append((time.process_time() - began) * 1000)
+        spent.sort()
+        found[f"{label} cpu p50_ms"] = round(spent[len(spent) // 2], 2)
+        found[f"{label} cpu p95_ms"] = round(spent[int(len(spent) * 0.95) - 1], 2)
+        print(f"  {label:<40} CPU p50 {found[f'{label} cpu p50_ms']} ms, p95 {found[f'{label} cpu p95_ms']} ms")
+    database.close()
+    return found
