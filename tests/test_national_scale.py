@@ -64,3 +64,20 @@ def test_a_search_reads_only_its_prefectures_hits_and_follows_a_move(tmp_path: P
     database.write_sync(lambda c: c.execute("UPDATE files SET departement = '93' WHERE id = ?", (file_id,)))
     assert found("93") and not found("75")
     database.close()
+
+
+def test_answered_files_come_from_their_own_index_all_of_them_in_order(tmp_path: Path) -> None:
+    info = national.build(tmp_path / "n", files=3000, events=3000)
+    database = Database(tmp_path / "n" / "sesame.db")
+    conn = database.reader()
+    expected = [
+        r[0]
+        for r in conn.execute(
+            "SELECT number FROM files WHERE departement = '75' AND submitted_at IS NOT NULL"
+            " AND status IN ('submitted', 'locked') AND complement_state = 'answered'"
+            " ORDER BY coalesce(right_until, '9999-12-31'), submitted_at, id"
+        )
+    ]
+    q = inbox.Query(departement="75", reader=info["reader"], today=info["today"], answered=True, limit=1000)
+    assert expected and [r.number for r in inbox.page(conn, q).rows] == expected
+    database.close()

@@ -169,7 +169,8 @@ def _search(conn: sqlite3.Connection, q: Query, where: list[str], params: dict[s
 def page(conn: sqlite3.Connection, q: Query) -> Page:
     params: dict[str, Any] = {"dep": q.departement, "me": q.reader, "today": q.today, "limit": q.limit + 1}
     where = _where(q, params)
-    source: str | None = "files f INDEXED BY files_inbox"
+    # The same order either way; answered files have their own (partial) index (m016).
+    source: str | None = "files f INDEXED BY " + ("files_answered" if q.answered else "files_inbox")
     if q.search:
         source = _search(conn, q, where, params)
         if source is None:

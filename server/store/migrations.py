@@ -533,7 +533,8 @@ def m016_blob_store(db: sqlite_utils.Database) -> None:
     thousands of its files to fill a page (1.1 s at 1.5 million files). The
     full-text index gets a second column, the file's prefecture as one token
     (`dep75`), kept by a trigger whatever changes the département, so a search
-    only ever reads the hits of its own prefecture."""
+    only ever reads the hits of its own prefecture. And a partial index for the
+    files whose complement was answered."""
     conn = db.conn
     conn.execute(
         "CREATE VIRTUAL TABLE file_search_scoped USING fts5(text, dep,"
@@ -550,6 +551,13 @@ def m016_blob_store(db: sqlite_utils.Database) -> None:
         " WHEN new.departement IS NOT old.departement BEGIN"
         " UPDATE file_search SET dep = 'dep' || lower(new.departement)"
         " WHERE rowid = (SELECT doc FROM file_search_docs WHERE file_id = new.id); END"
+    )
+    # "Complement answered" walked the whole inbox index reading each row's state
+    # (2 % of open files match: 40 ms in Paris). Only those files, in inbox order.
+    conn.execute(
+        "CREATE INDEX files_answered ON files"
+        " (departement, coalesce(right_until, '9999-12-31'), submitted_at, id, status)"
+        " WHERE complement_state = 'answered'"
     )
 
 
