@@ -13,10 +13,13 @@ from __future__ import annotations
 import logging
 
 import anyio.to_thread
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from server.store.blobs import CHUNK, BlobStore
+
+from .errors import render_error
 
 log = logging.getLogger("sesame.blobs")
 
@@ -37,7 +40,7 @@ class BlobStreamResponse(Response):
         except FileNotFoundError:
             # The database names bytes the store lacks: `sesame backup verify` reports it too.
             log.error("blob %s is missing from the store", self.sha256)
-            await Response("Not Found", status_code=404, media_type="text/plain")(scope, receive, send)
+            await render_error(Request(scope, receive), 404)(scope, receive, send)
             return
         reader = stream.read  # type: ignore[attr-defined]
         try:
@@ -45,7 +48,9 @@ class BlobStreamResponse(Response):
                 self.headers["content-length"] = str(size)
             else:
                 del self.headers["content-length"]
-            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            await send(
+                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            )
             if scope.get("method") == "HEAD":
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 return

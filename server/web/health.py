@@ -32,6 +32,7 @@ from server import metrics
 from sync import log as sync_log
 
 from .common import client_ip, db, settings
+from .errors import render_error
 from .sync_api import durability
 
 logger = logging.getLogger("sesame.health")
@@ -96,7 +97,7 @@ def _allowed(request: Request) -> bool:
 
 async def metrics_page(request: Request) -> Response:
     if not _allowed(request):
-        return Response("Not Found", status_code=404, media_type="text/plain")
+        return render_error(request, 404)  # as if there were nothing here
     try:
         committed = await db(request).read(sync_log.current_commit)
         metrics.COMMIT.set(committed)
