@@ -19,10 +19,11 @@ from server.domain import attestations, catalogue, decision_reasons, keys
 from server.routes import routes
 from server.settings import Settings
 from server.store import migrations
-from server.store.blobs import FileBlobStore
+from server.store.blobs import BlobStore, FileBlobStore
 from server.store.db import Database
+from server.store.s3blobs import S3BlobStore, S3Location
 from server.templating import Templates
-from server.web import errors, texts, tus
+from server.web import errors, health, texts, tus
 from server.web.limits import BodyLimit
 from server.web.middleware import Identity, SameOrigin, SecurityHeaders
 from sync.uploads import UploadStore
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             *proxies,
+            # Counts and times every request (/metrics), whatever answers it.
+            Middleware(health.RequestMetrics),
             # Every answer under /uploads, refusals included, says it speaks tus.
             Middleware(tus.TusHeaders),
             # Pages, styles and scripts travel compressed; photos, PDFs and ZIPs already are.
@@ -104,10 +107,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.db = db
     app.state.templates = Templates()
     app.state.templates.env.globals.update(texts.template_globals())
-    app.state.blobs = FileBlobStore(settings.blobs_dir)
+    app.state.blobs = blob_store(settings)
     app.state.uploads = UploadStore(settings.data_dir / "uploads")
     app.state.limiter = RateLimiter()
     return app
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """Where documents are kept, by the settings (ADR 0019)."""
+    if settings.blob_store == "s3":
+        return S3BlobStore(
+            S3Location(
+                bucket=settings.s3_bucket,
+                prefix=settings.s3_prefix,
+                endpoint=settings.s3_endpoint,
+                region=settings.s3_region,
+                access_key=settings.s3_access_key,
+                secret_key=str(settings.s3_secret_key),
+                sse=settings.s3_sse,
+                kms_key_id=settings.s3_kms_key_id,
+            )
+        )
+    return FileBlobStore(settings.blobs_dir)
 
 
 def __getattr__(name: str) -> Starlette:

@@ -10,6 +10,9 @@ sesame keys      list the attestation signing keys, or rotate a prefecture's (AD
 sesame attestations renew
                  issue the automatic provisional attestations and renew those
                  ending within 30 days (for a cron; the server also does it)
+sesame backup verify   check every blob the database refers to is in the blob
+                 store with the right hash; report orphans
+sesame gc        delete what nothing refers to any more, after a grace period
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from server import clock
@@ -29,9 +33,11 @@ from server import settings as settings_module
 from server.auth import invitations
 from server.domain import accounts, geography, keys
 from server.settings import Settings
-from server.store import migrations, replica
+from server.store import inventory, migrations, replica
+from server.store.blobs import BlobStore
 from server.store.db import Database
 from sync import log as sync_log
+from sync.uploads import UploadStore
 
 
 def litestream_binary() -> str:
@@ -97,12 +103,12 @@ def bootstrap_link(settings: Settings, db: Database) -> str | None:
     """While no administrator exists, a fresh one-time link to enrol the first one."""
 
     def make(conn: object) -> str | None:
-        if accounts.any_admin(conn):  # type: ignore[arg-type]
+        if accounts.any_admin(conn):
             return None
         now = clock.now()
-        invitations.retire_bootstrap(conn, now)  # type: ignore[arg-type]
+        invitations.retire_bootstrap(conn, now)
         return invitations.create(
-            conn,  # type: ignore[arg-type]
+            conn,
             role="admin",
             prefecture=None,
             name=None,
@@ -142,6 +148,8 @@ def uvicorn_argv(settings: Settings) -> list[str]:
         "--log-level",
         settings.log_level,
     ]
+
+
 def new_epoch(db: Database) -> str:
     """A restored database starts a new epoch: the replica may lack the last
     second before the loss, so phones push again what they kept (docs/adr/0008)."""
@@ -266,6 +274,69 @@ def cmd_attestations(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _stores(settings: Settings) -> tuple[Database, BlobStore]:
+    from server.app import blob_store  # the one place that picks the store by the settings
+
+    db = Database(settings.db_path)
+    migrations.migrate(db)
+    return db, blob_store(settings)
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.db_path.exists():
+        print(f"no database at {settings.db_path}: restore it first (sesame restore)", file=sys.stderr)
+        return 2
+    if not 0 < args.sample <= 1:
+        print("--sample is a share: more than 0, at most 1", file=sys.stderr)
+        return 2
+    db, store = _stores(settings)
+    started = time.monotonic()
+    found = inventory.verify(db, store, sample=args.sample, seed=args.seed)
+    db.close()
+    where = (
+        f"s3://{settings.s3_bucket}/{settings.s3_prefix}"
+        if settings.blob_store == "s3"
+        else str(settings.blobs_dir)
+    )
+    print(f"blob store: {where}")
+    print(
+        f"blobs in the database: {found.rows}; hashed: {found.checked} ({time.monotonic() - started:.1f} s)"
+    )
+    for label, items in (
+        ("MISSING from the store", found.missing),
+        ("DAMAGED (size or SHA-256 differs)", found.damaged),
+        ("named by an attachment or a message but with no blob row", found.dangling),
+        ("orphans (in the store, named by no row; `sesame gc` removes them)", found.orphans),
+    ):
+        print(f"{label}: {len(items)}")
+        for sha in items[:50]:
+            print(f"  {sha}")
+        if len(items) > 50:
+            print(f"  … and {len(items) - 50} more")
+    print(f"staged bytes never published (swept by `sesame gc`): {found.staged}")
+    print("OK" if found.ok else "FAILED: the database refers to blobs the store cannot give back")
+    return 0 if found.ok else 1
+
+
+def cmd_gc(settings: Settings, args: argparse.Namespace) -> int:
+    db, store = _stores(settings)
+    uploads = UploadStore(settings.data_dir / "uploads")
+    done = inventory.collect(
+        db,
+        store,
+        uploads,
+        grace=timedelta(days=args.grace_days),
+        dry_run=args.dry_run,
+    )
+    db.close()
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"grace period: {args.grace_days:g} days")
+    print(f"{verb}: {len(done.unused)} blobs nothing uses, {len(done.orphans)} orphan objects,")
+    print(f"  {len(done.staged)} staged objects, {len(done.parts)} partial upload files;")
+    print(f"uploads given up (no bytes for 30 days): {len(done.uploads_expired)}")
+    return 0
+
+
 class DataFolderError(Exception):
     """The data folder cannot be written: said in one sentence, no traceback."""
 
@@ -299,6 +370,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="run the server under Litestream")
     sub.add_parser("migrate", help="apply pending migrations")
     sub.add_parser("restore", help="restore the database from its replica")
+    backup = sub.add_parser("backup", help="check the backups (blobs against the database)")
+    backup_sub = backup.add_subparsers(dest="action", required=True)
+    verify = backup_sub.add_parser("verify", help="every blob referred to is in the store, with its hash")
+    verify.add_argument(
+        "--sample", type=float, default=1.0, help="share of blobs to hash, 0 < s ≤ 1 (default 1: all)"
+    )
+    verify.add_argument("--seed", type=int, default=None, help="seed of the sample (to repeat a run)")
+    gc = sub.add_parser("gc", help="delete unreferenced blobs and abandoned uploads")
+    gc.add_argument("--grace-days", type=float, default=30, help="keep anything younger (default 30)")
+    gc.add_argument("--dry-run", action="store_true", help="say what would go, delete nothing")
     invite = sub.add_parser("invite", help="print a one-time enrolment link")
     invite.add_argument("--role", choices=invitations.STAFF_ROLES, default="agent")
     invite.add_argument("--prefecture", help="département code, e.g. 75, 2A, 974")
@@ -315,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         "restore": cmd_restore,
         "keys": cmd_keys,
         "attestations": cmd_attestations,
+        "backup": cmd_backup,
+        "gc": cmd_gc,
     }
     try:
         try:

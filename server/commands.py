@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 
-from server import clock
+from server import clock, metrics
 from server.auth import commands as auth_commands
 from server.auth.policy import Actor
 from server.domain import (
@@ -65,6 +65,7 @@ def apply(conn: sqlite3.Connection, command: Command, actor: Actor) -> Result:
     )
     if staff:
         audit.record_command(conn, command, actor, result)
+    metrics.commands_seen([command.op], [result])
     return result
 
 
@@ -86,6 +87,7 @@ def apply_pushed(
     results = apply_batch(
         conn, batch, actor=actor, actor_key=actor.key, handlers=HANDLERS, received=clock.now()
     )
+    metrics.commands_seen([c.op for c in batch], results)
     return results, current, commit
 
 

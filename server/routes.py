@@ -16,6 +16,7 @@ from server.web import (
     claim,
     decisions,
     files,
+    health,
     history,
     pages,
     pieces,
@@ -52,6 +53,9 @@ routes: list[BaseRoute] = [
     # public
     route("/", pages.home, "public"),
     route("/healthz", pages.healthz, "public"),
+    # operators: readiness for a load balancer; metrics behind a token or networks (health.py)
+    route("/readyz", health.readyz, "public"),
+    route("/metrics", health.metrics_page, "public"),
     route("/manifest.webmanifest", pages.manifest, "public"),
     route("/language", pages.set_language, "public", POST),
     route("/sw.js", sw.worker, "public"),

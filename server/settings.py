@@ -37,6 +37,19 @@ VARIABLES = (
     "SESAME_ATTESTATION_KEYS",
     # attestations issued and renewed on a schedule (issue 9, ADR 0015)
     "SESAME_RENEW_EVERY_MINUTES",
+    # documents on S3, health and metrics (issue 13)
+    "SESAME_BLOB_STORE",
+    "SESAME_S3_BUCKET",
+    "SESAME_S3_PREFIX",
+    "SESAME_S3_ENDPOINT",
+    "SESAME_S3_REGION",
+    "SESAME_S3_SSE",
+    "SESAME_S3_KMS_KEY_ID",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "SESAME_METRICS_TOKEN",
+    "SESAME_METRICS_NETWORKS",
+    "SESAME_READY_MAX_LAG",
 )
 
 
@@ -72,6 +85,21 @@ class Settings:
     # attestations (issue 9, ADR 0015): how often the server process issues and
     # renews attestations; 0: never (a cron runs `sesame attestations renew`).
     renew_every_minutes: int = 60
+    # documents on S3 (issue 13, ADR 0019): "file" (under the data folder) or "s3"
+    blob_store: str = "file"
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: Secret = Secret("")
+    s3_sse: str = "AES256"
+    s3_kms_key_id: str = ""
+    # /metrics: a bearer token, or networks allowed without one; closed when neither
+    metrics_token: Secret = Secret("")
+    metrics_networks: tuple[str, ...] = ()
+    # /readyz fails when the replica lags the database by more than this (seconds)
+    ready_max_lag: float = 60.0
 
     @property
     def db_path(self) -> Path:
@@ -116,9 +144,9 @@ def _secret_key(config: Config, data_dir: Path) -> Secret:
     return Secret(key_file.read_text().strip())
 
 
-def _networks(value: str) -> tuple[str, ...]:
-    """SESAME_TRUSTED_PROXIES: comma-separated addresses or networks, checked
-    now (a typo would otherwise trust nothing, or the wrong host, in silence)."""
+def _networks(value: str, name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or networks, checked now (a typo would
+    otherwise trust nothing, or the wrong host, in silence)."""
     found = []
     for item in (part.strip() for part in value.split(",")):
         if not item:
@@ -126,9 +154,35 @@ def _networks(value: str) -> tuple[str, ...]:
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError:
-            raise ValueError(f"SESAME_TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
+            raise ValueError(f"{name}: {item!r} is not an IP address or network") from None
         found.append(item)
     return tuple(found)
+
+
+def _blob_store(config: Config) -> dict[str, object]:
+    kind = config("SESAME_BLOB_STORE", default="file").strip().lower()
+    if kind not in ("file", "s3"):
+        raise ValueError(f"SESAME_BLOB_STORE: {kind!r} is neither 'file' nor 's3'")
+    bucket = config("SESAME_S3_BUCKET", default="")
+    if kind == "s3" and not bucket:
+        raise ValueError("SESAME_BLOB_STORE=s3 needs SESAME_S3_BUCKET")
+    prefix = config("SESAME_S3_PREFIX", default="").strip("/")
+    sse = config("SESAME_S3_SSE", default="AES256").strip()
+    if sse.lower() in ("", "off", "none"):
+        sse = ""
+    elif sse not in ("AES256", "aws:kms"):
+        raise ValueError(f"SESAME_S3_SSE: {sse!r} is none of AES256, aws:kms, off")
+    return {
+        "blob_store": kind,
+        "s3_bucket": bucket,
+        "s3_prefix": f"{prefix}/" if prefix else "",
+        "s3_endpoint": config("SESAME_S3_ENDPOINT", default="").rstrip("/"),
+        "s3_region": config("SESAME_S3_REGION", default="us-east-1"),
+        "s3_access_key": config("AWS_ACCESS_KEY_ID", default=""),
+        "s3_secret_key": Secret(config("AWS_SECRET_ACCESS_KEY", default="")),
+        "s3_sse": sse,
+        "s3_kms_key_id": config("SESAME_S3_KMS_KEY_ID", default=""),
+    }
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
@@ -151,10 +205,14 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         secure_cookies=config("SESAME_SECURE_COOKIES", cast=bool, default=not local),
         log_level=config("SESAME_LOG_LEVEL", default="info"),
         max_file_bytes=int(config("SESAME_MAX_FILE_MB", cast=float, default=20) * 1024 * 1024),
-        trusted_proxies=_networks(config("SESAME_TRUSTED_PROXIES", default="")),
+        trusted_proxies=_networks(config("SESAME_TRUSTED_PROXIES", default=""), "SESAME_TRUSTED_PROXIES"),
         max_account_bytes=int(config("SESAME_MAX_ACCOUNT_MB", cast=float, default=2000) * 1024 * 1024),
         renew_every_minutes=max(0, config("SESAME_RENEW_EVERY_MINUTES", cast=int, default=60)),
         # signed attestations (issue 9)
         attestation_keys=Path(keys_dir).resolve() if keys_dir else None,
         attestation_keys_generate=not keys_dir,
+        metrics_token=Secret(config("SESAME_METRICS_TOKEN", default="")),
+        metrics_networks=_networks(config("SESAME_METRICS_NETWORKS", default=""), "SESAME_METRICS_NETWORKS"),
+        ready_max_lag=config("SESAME_READY_MAX_LAG", cast=float, default=60.0),
+        **_blob_store(config),  # type: ignore[arg-type]
     )

@@ -32,6 +32,8 @@ class Durability:
         self._pause = pause  # a burst of pushes shares one replication (Litestream ships each second anyway)
         self._retry = retry
         self._mark = 0
+        self._started = time.monotonic()
+        self._behind_since: float | None = None  # first seen behind, since the last success
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -42,6 +44,21 @@ class Durability:
             return committed
         self._start()
         return min(self._mark, committed)
+
+    def lag(self, committed: int) -> float | None:
+        """Seconds the replica has been behind the commit count `committed`
+        (0 when it holds everything); None when there is no replica."""
+        if self._replicate is None:
+            return None
+        self._start()
+        if self._mark >= committed:
+            return 0.0
+        since = self._behind_since if self._behind_since is not None else self._started
+        return max(0.0, time.monotonic() - since)
+
+    @property
+    def durable(self) -> int:
+        return self._mark
 
     def noticed(self) -> None:
         """A push committed: replicate soon."""
@@ -65,8 +82,11 @@ class Durability:
                 target = self._read()
                 if target <= self._mark:
                     continue
+                if self._behind_since is None:
+                    self._behind_since = time.monotonic()
                 if self._replicate():
                     self._mark = target
+                    self._behind_since = None
                 else:
                     time.sleep(self._retry)
             except Exception:  # the mark must keep moving whatever one round does

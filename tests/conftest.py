@@ -12,7 +12,23 @@ from server.settings import Settings, load
 from server.store.db import Database
 from server.store.migrations import migrate
 
+from . import seaweed
 from .people import Applicant, Person
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[seaweed.Seaweed]:
+    """SeaweedFS, started on first use and stopped at the end of the session."""
+    with seaweed.running() as store:
+        yield store
+
+
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for a test parametrised over the blob stores ("file", "s3")."""
+    environ = {"SESAME_DATA": str(tmp_path / "data")}
+    if request.param == "s3":
+        environ.update(request.getfixturevalue("s3").environ())
+    return load(environ)
 
 
 @pytest.fixture

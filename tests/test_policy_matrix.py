@@ -17,6 +17,8 @@ from server.domain import accounts
 EXPECTED = {
     ("/", "GET"): "public",
     ("/healthz", "GET"): "public",
+    ("/readyz", "GET"): "public",
+    ("/metrics", "GET"): "public",  # and a bearer token or an allowed network (tests/test_health.py)
     ("/manifest.webmanifest", "GET"): "public",
     ("/language", "POST"): "public",
     ("/sw.js", "GET"): "public",

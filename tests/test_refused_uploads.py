@@ -8,6 +8,9 @@ import hashlib
 from server.domain import catalogue
 
 from . import samples
+from .stores import FullDisk, blob_bytes, parametrised_settings, stored
+
+settings = parametrised_settings()
 
 
 def piece_of(procedure: str = "change_of_situation") -> str:
@@ -37,8 +40,8 @@ def test_an_attach_to_a_withdrawn_file_keeps_no_bytes_and_no_grant(app, make_per
     sha = hashlib.sha256(data).hexdigest()
     assert count(app, "SELECT count(*) FROM blob_grants") == 0
     assert count(app, "SELECT count(*) FROM blobs") == 0
-    assert not app.state.blobs.path(sha).exists()
-    assert not [f for f in app.state.blobs.root.rglob("*") if f.is_file()]  # nor a staged copy
+    assert not app.state.blobs.exists(sha)
+    assert not stored(app.state.blobs)  # nor a staged copy
 
 
 def test_a_blank_message_with_an_attachment_keeps_nothing(app, make_person) -> None:
@@ -53,7 +56,7 @@ def test_a_blank_message_with_an_attachment_keeps_nothing(app, make_person) -> N
     )
     assert refused.status_code == 400 and "Écrivez votre message" in refused.text
     assert count(app, "SELECT count(*) FROM blob_grants") == 0
-    assert not app.state.blobs.path(hashlib.sha256(data).hexdigest()).exists()
+    assert not app.state.blobs.exists(hashlib.sha256(data).hexdigest())
 
 
 def test_bytes_someone_else_holds_stay(app, make_person) -> None:
@@ -67,7 +70,7 @@ def test_bytes_someone_else_holds_stay(app, make_person) -> None:
     refused = alice.upload(withdrawn_file(alice), piece_of(), ("same.pdf", data, "application/pdf"))
     assert refused.status_code == 400
     assert count(app, "SELECT count(*) FROM blob_grants WHERE sha256 = ?", sha) == 1  # Bob's only
-    assert app.state.blobs.path(sha).read_bytes() == data
+    assert blob_bytes(app.state.blobs, sha) == data
     assert bob.client.get(f"/files/{bobs}/checklist").status_code == 200
 
 
@@ -82,16 +85,14 @@ def test_bytes_the_same_person_already_uses_stay(app, make_person) -> None:
         alice.upload(withdrawn_file(alice), piece_of(), ("a.pdf", data, "application/pdf")).status_code == 400
     )
     assert count(app, "SELECT count(*) FROM blob_grants WHERE sha256 = ?", sha) == 1
-    assert app.state.blobs.path(sha).exists()
+    assert app.state.blobs.exists(sha)
 
 
 def test_a_full_disk_refuses_a_form_upload_with_a_clear_message(app, make_person) -> None:
-    from .test_tus import FullDisk
-
     alice = make_person()
     alice.signup()
     file_id = alice.start_file("change_of_situation")
-    app.state.blobs = FullDisk(app.state.blobs.root)
+    app.state.blobs = FullDisk(app.state.blobs)
     refused = alice.upload(file_id, piece_of(), ("page.pdf", samples.pdf(3000), "application/pdf"))
     assert refused.status_code == 400 and "manque de place" in refused.text
     assert count(app, "SELECT count(*) FROM attachments") == 0

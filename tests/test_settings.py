@@ -11,13 +11,13 @@ ROOT = Path(__file__).parent.parent
 
 
 def test_every_variable_is_documented_in_env_example() -> None:
-    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    documented = set(re.findall(r"^([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert documented == set(VARIABLES)
 
 
 def test_settings_reads_only_the_variables_it_lists() -> None:
     source = Path(settings_module.__file__).read_text()
-    read = set(re.findall(r'config\(\s*"([A-Z_]+)"', source))
+    read = set(re.findall(r'config\(\s*"([A-Z0-9_]+)"', source))
     assert read == set(VARIABLES)
 
 

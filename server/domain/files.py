@@ -180,7 +180,12 @@ def refresh_derived(conn: sqlite3.Connection, file_id: str, number: str) -> None
     if row:
         conn.execute("UPDATE file_search SET text = ? WHERE rowid = ?", (text, row[0]))
     else:
-        doc = conn.execute("INSERT INTO file_search (text) VALUES (?)", (text,)).lastrowid
+        # The prefecture's token (`dep75`) scopes searches; a trigger keeps it (m016).
+        doc = conn.execute(
+            "INSERT INTO file_search (text, dep) VALUES (?, (SELECT 'dep' || lower(departement) FROM files"
+            " WHERE id = ?))",
+            (text, file_id),
+        ).lastrowid
         conn.execute("INSERT INTO file_search_docs (file_id, doc) VALUES (?, ?)", (file_id, doc))
 
 

@@ -93,7 +93,8 @@ def match_expression(text: str) -> str | None:
     return expression
 
 
-NUMBER = re.compile(r"\d{4}-\d{6}")
+# Six digits, or more past 999,999 files in a year (France files about 1.5 million a year).
+NUMBER = re.compile(r"\d{4}-\d{6,}")
 
 CHANGED = (
     "(v.seen_version IS NULL OR f.version > v.seen_version OR EXISTS (SELECT 1 FROM messages m"
@@ -140,9 +141,11 @@ def _search(conn: sqlite3.Connection, q: Query, where: list[str], params: dict[s
         where.append("f.number = :number")
         params["number"] = text
         return "files f"
-    expression = match_expression(text)
-    if expression is None:
+    found = match_expression(text)
+    if found is None:
         return None
+    # Only this prefecture's hits (m016): the country's would swamp it.
+    expression = f'dep : "dep{q.departement.lower()}" AND text : ({found})'
     hits = conn.execute(
         "SELECT d.file_id FROM file_search s JOIN file_search_docs d ON d.doc = s.rowid"
         " WHERE file_search MATCH ? LIMIT ?",
@@ -166,7 +169,8 @@ def _search(conn: sqlite3.Connection, q: Query, where: list[str], params: dict[s
 def page(conn: sqlite3.Connection, q: Query) -> Page:
     params: dict[str, Any] = {"dep": q.departement, "me": q.reader, "today": q.today, "limit": q.limit + 1}
     where = _where(q, params)
-    source: str | None = "files f INDEXED BY files_inbox"
+    # The same order either way; answered files have their own (partial) index (m016).
+    source: str | None = "files f INDEXED BY " + ("files_answered" if q.answered else "files_inbox")
     if q.search:
         source = _search(conn, q, where, params)
         if source is None:

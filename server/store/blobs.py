@@ -1,9 +1,10 @@
 """Blobs: content-addressed files (SHA-256), behind a small interface.
 
-`FileBlobStore` keeps them under `$SESAME_DATA/blobs/ab/cd/<sha256>`; an
-S3-compatible store can implement the same methods. Storing is two steps:
-`stage` writes the bytes to a temporary file (fsynced) and names them by their
-hash; `publish` moves them under their final name. Callers publish inside the
+`FileBlobStore` keeps them under `$SESAME_DATA/blobs/ab/cd/<sha256>`;
+`S3BlobStore` (server/store/s3blobs.py) in an S3-compatible bucket, with the
+same methods (ADR 0019). Storing is two steps: `stage` writes the bytes under a
+temporary name (fsynced) and names them by their hash; `publish` moves them
+under their final name. Callers publish inside the
 database transaction that records the blob, and `remove` a blob inside the
 transaction that forgets it: both run under the one writer's lock, so a blob
 shared by content can never be removed between another upload's staging and
@@ -17,6 +18,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -27,23 +29,51 @@ class TooLarge(Exception):
     """The stream went past the size limit (nothing was kept)."""
 
 
+class Unavailable(OSError):
+    """The store cannot be reached or refused the operation: handled like a full
+    disk (the upload stays open, the person is told to try again later)."""
+
+
 @dataclass(frozen=True)
 class Staged:
-    """Bytes written and fsynced under a temporary name, not yet a blob."""
+    """Bytes written and made durable under a temporary name, not yet a blob.
+    `ref` is that name: a file path, or an object key."""
 
     sha256: str
     size: int
-    path: Path
+    ref: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.ref)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One object found in the store (for `sesame backup verify` and `sesame gc`)."""
+
+    name: str  # a SHA-256 for a blob; the temporary name for staged bytes
+    size: int
+    modified: datetime
 
 
 class BlobStore(Protocol):
     def stage(self, stream: BinaryIO, limit: int) -> Staged: ...
     def publish(self, staged: Staged) -> None: ...
     def discard(self, staged: Staged) -> None: ...
+    def put(self, stream: BinaryIO, limit: int) -> tuple[str, int]: ...
     def remove(self, sha256: str) -> None: ...
     def open(self, sha256: str) -> BinaryIO: ...
     def exists(self, sha256: str) -> bool: ...
-    def path(self, sha256: str) -> Path: ...
+    def size(self, sha256: str) -> int | None: ...
+    def blobs(self) -> Iterator[Stored]: ...
+    def staged(self) -> Iterator[Stored]: ...
+    def discard_name(self, name: str) -> None: ...
+    def check(self) -> None: ...
+
+
+def valid_sha256(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -59,7 +89,7 @@ class FileBlobStore:
         self.root = Path(root)
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        if not valid_sha256(sha256):
             raise ValueError("not a SHA-256")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
@@ -83,7 +113,7 @@ class FileBlobStore:
         except BaseException:
             os.unlink(tmp)
             raise
-        return Staged(digest.hexdigest(), size, Path(tmp))
+        return Staged(digest.hexdigest(), size, tmp)
 
     def publish(self, staged: Staged) -> None:
         """Give staged bytes their final name (identical bytes may already be there)."""
@@ -115,6 +145,40 @@ class FileBlobStore:
             return self.path(sha256).exists()
         except ValueError:
             return False
+
+    def size(self, sha256: str) -> int | None:
+        try:
+            return self.path(sha256).stat().st_size
+        except (ValueError, FileNotFoundError):
+            return None
+
+    @staticmethod
+    def _stored(path: Path) -> Stored:
+        info = path.stat()
+        return Stored(path.name, info.st_size, datetime.fromtimestamp(info.st_mtime, UTC))
+
+    def blobs(self) -> Iterator[Stored]:
+        """Every blob under its final name."""
+        for path in sorted(self.root.glob("??/??/*")):
+            if path.is_file() and valid_sha256(path.name):
+                yield self._stored(path)
+
+    def staged(self) -> Iterator[Stored]:
+        """Bytes staged and never published nor discarded (a crash between the two)."""
+        for path in sorted(self.root.glob(".incoming-*")):
+            if path.is_file():
+                yield self._stored(path)
+
+    def discard_name(self, name: str) -> None:
+        if not name.startswith(".incoming-") or "/" in name:
+            raise ValueError(name)
+        (self.root / name).unlink(missing_ok=True)
+
+    def check(self) -> None:
+        """Raise OSError unless blobs can be written here (for /readyz)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self.root, prefix=".ready-"):
+            pass
 
 
 def iter_file(stream: BinaryIO) -> Iterator[bytes]:

@@ -11,20 +11,23 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any
+from urllib.parse import quote
 
+import anyio.to_thread
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from server import clock
+from server import clock, metrics
 from server import commands as command_registry
 from server.auth import policy
 from server.domain import catalogue as catalogue_module
 from server.domain import complements, content, files, pieces, uploads
 from server.domain.files import File
-from server.store.blobs import BlobStore
+from server.store.blobs import BlobStore, FileBlobStore
 from sync.protocol import Command, Result
 
+from .blobsend import BlobStreamResponse
 from .common import actor, db, not_found, redirect, run_command, settings, templates
 from .files import STEP_ORDER, load_own_file
 from .messages import done, message
@@ -85,11 +88,17 @@ async def receive(request: Request, upload: UploadFile, accepted: set[str] | Non
     """Check an uploaded file, then keep its bytes (refusals raise UploadRefused)."""
     limit = settings(request).max_file_bytes
     uploads.check(upload.file, limit=limit, accepted=accepted)
+    media_type = _media_type(upload)
     try:
-        return uploads.keep(blobs(request), upload.file, _media_type(upload), limit)
+        # In a worker thread: with an object store, keeping is network I/O.
+        received = await anyio.to_thread.run_sync(
+            uploads.keep, blobs(request), upload.file, media_type, limit
+        )
     except OSError as e:  # a full disk: say so, nothing was kept
         log.warning("upload not kept: %s", e)
         raise uploads.UploadRefused("no_room") from None
+    metrics.UPLOAD_BYTES.inc(received.size)
+    return received
 
 
 def _media_type(upload: UploadFile) -> str:
@@ -302,13 +311,28 @@ async def download(request: Request) -> Response:
 
 
 def blob_response(request: Request, sha256: str, media_type: str, filename: str) -> Response:
-    path = blobs(request).path(sha256)
-    if not path.exists():
-        raise not_found()
-    response = FileResponse(path, media_type=media_type, filename=filename, content_disposition_type="inline")
+    store = blobs(request)
+    response: Response
+    if isinstance(store, FileBlobStore):
+        path = store.path(sha256)
+        if not path.exists():
+            raise not_found()
+        response = FileResponse(
+            path, media_type=media_type, filename=filename, content_disposition_type="inline"
+        )
+    else:  # streamed from the object store through the server (ADR 0019)
+        response = BlobStreamResponse(store, sha256, media_type, {"content-disposition": _inline(filename)})
     # An uploaded PDF must not run scripts in our origin.
     response.headers["content-security-policy"] = (
         "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     )
     response.headers["cache-control"] = "private, max-age=3600"
     return response
+
+
+def _inline(filename: str) -> str:
+    """The Content-Disposition Starlette's FileResponse gives (RFC 6266, UTF-8 names)."""
+    quoted = quote(filename)
+    if quoted != filename:
+        return f"inline; filename*=utf-8''{quoted}"
+    return f'inline; filename="{filename}"'

@@ -41,6 +41,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server import metrics
 from server.domain import content
 from server.domain import uploads as domain_uploads
 from sync.uploads import (
@@ -370,6 +371,7 @@ async def _append(request: Request, upload: Upload, appender: Appender, holder: 
     uploads = store(request)
     try:
         whole = await _receive(request, appender, holder)
+        metrics.UPLOAD_BYTES.inc(appender.received)
     except UploadError as e:
         appender.rollback()
         return _error(request, e.code, headers=_state_headers(upload))
