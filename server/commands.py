@@ -12,7 +12,9 @@ from server.auth import commands as auth_commands
 from server.auth.policy import Actor
 from server.domain import (
     accounts,
+    appointment_commands,
     audit,
+    cards,
     complement_commands,
     decisions,
     file_commands,
@@ -37,6 +39,8 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **decisions.HANDLERS,
     # appointments, information, figures
     **prefecture_info.HANDLERS,
+    **appointment_commands.HANDLERS,
+    **cards.HANDLERS,
 }
 
 

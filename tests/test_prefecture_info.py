@@ -31,7 +31,7 @@ def test_only_a_prefectures_administrators_write_its_blocks(app) -> None:
     assert write(app, Actor(role="admin", account_id="n"), "hours", "fr", "x").code == "forbidden"
     assert write(app, ADMIN93, "weather", "fr", "x").code == "block_unknown"
     assert write(app, ADMIN93, "hours", "de", "x").code == "lang_unknown"
-    assert write(app, ADMIN93, "hours", "fr", "x" * 4001).code == "body_too_long"
+    assert write(app, ADMIN93, "hours", "fr", "x" * 4001).code == "info_too_long"
     assert write(app, ADMIN93, "hours", "en", "Open").code == "french_first"
     assert write(app, ADMIN93, "hours", "fr", "Ouvert du lundi au vendredi").applied
     assert write(app, ADMIN93, "hours", "en", "Open Monday to Friday").applied

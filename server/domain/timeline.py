@@ -32,6 +32,12 @@ KINDS = (
     "complement_answered",
     "complement_settled",
     "decision_corrected",
+    # appointments: the card, and the slot booked to fetch it
+    "card_ready",
+    "card_handed_over",
+    "appointment_booked",
+    "appointment_moved",
+    "appointment_cancelled",
 )
 
 

@@ -613,6 +613,12 @@ def m014_appointments_and_information(db: sqlite_utils.Database) -> None:
     )
     db["cards"].create_index(["departement", "status"])
     db["cards"].create_index(["version"])
+    # Service figures (server/domain/figures.py): durations read from covering
+    # indexes over a time window; complements awaited found by state.
+    db.conn.execute("CREATE INDEX files_locked_at_figures ON files (locked_at, submitted_at, departement)")
+    db.conn.execute("CREATE INDEX files_decided_at_figures ON files (decided_at, submitted_at, departement)")
+    db.conn.execute("CREATE INDEX complement_items_open ON complement_items (status, file_id, due)")
+    db.conn.execute("CREATE INDEX cards_handed_over ON cards (handed_over_at)")
     db["prefecture_info"].create(
         {
             "departement": str,

@@ -11,8 +11,18 @@ from starlette.responses import JSONResponse, Response
 
 from server import clock
 from server.auth import policy
+from server.domain import (
+    appointments,
+    cards,
+    complements,
+    decisions,
+    files,
+    geography,
+    messages,
+    pieces,
+    timeline,
+)
 from server.domain import catalogue as catalogue_module
-from server.domain import complements, decisions, files, geography, messages, pieces, timeline
 from server.domain.files import File
 
 from .common import actor, db, form, not_found, redirect, run_command, templates
@@ -130,6 +140,8 @@ def _file_context(conn: Any, file: File) -> dict[str, Any]:
         "asked": complements.open_items(conn, file.id),
         "decisions": decisions.for_file(conn, file.id),
         "today": clock.now().date().isoformat(),
+        "card": cards.get(conn, file.id),
+        "appointment": appointments.current(conn, file.id),
     }
 
 

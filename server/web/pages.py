@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 import i18n
 from server import clock, translation
 from server.auth import credentials, recovery
-from server.domain import catalogue, complements, decisions, files, messages
+from server.domain import appointments, cards, catalogue, complements, decisions, files, messages
 from server.store import migrations
 from server.templating import static
 from server.translation import gettext
@@ -46,6 +46,8 @@ async def dashboard(request: Request) -> Response:
                 conn, [f.id for f in owned if f.status in ("submitted", "locked")]
             ),
             "decided": decisions.in_force_by_file(conn, [f.id for f in owned if f.status == "decided"]),
+            "booked": {a.file_id: a for a in appointments.upcoming_for_person(conn, who.account_id)},
+            "cards": {f.id: c for f in owned if f.status == "decided" and (c := cards.get(conn, f.id))},
         }
 
     data = await db(request).read(load)

@@ -17,6 +17,8 @@ from starlette.responses import Response
 from server import clock, translation
 from server import commands as command_registry
 from server.domain import (
+    appointments,
+    cards,
     catalogue,
     complements,
     decisions,
@@ -79,6 +81,8 @@ def _load(conn: Any, file: File, since: int | None, since_at: str | None) -> dic
         "holder": review.holder(conn, file.id),
         "complement_items": complements.open_items(conn, file.id),
         "decisions": decisions.for_file(conn, file.id),
+        "card": cards.get(conn, file.id),
+        "appointment": appointments.current(conn, file.id),
         "changes": review.changes_since(conn, file.id, since, since_at or "") if since is not None else None,
         "staff_names": dict(
             conn.execute(
