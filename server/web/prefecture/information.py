@@ -57,7 +57,11 @@ async def save(request: Request) -> Response:
     base = values.get("command_id", "")
     for block in prefecture_info.BLOCKS:
         for lang in prefecture_info.LANGS:
-            text = values.get(f"{block}_{lang}", "").replace("\r\n", "\n").strip()
+            key = f"{block}_{lang}"
+            if key not in values:  # a field the form did not send is left as it is
+                wanted[block][lang] = before.get(block, {}).get(lang, "")
+                continue
+            text = values[key].replace("\r\n", "\n").strip()
             wanted[block][lang] = text
             if text == before.get(block, {}).get(lang, ""):
                 continue

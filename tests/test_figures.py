@@ -1,0 +1,73 @@
+"""Service figures: exact for staff, without small counts in public, from Sésame's data."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from server import clock
+from server.domain import figures
+
+from .test_prefecture_review import staff
+
+
+def _files(app, n: int, departement: str, days: int, status: str = "decided") -> None:
+    now = clock.now()
+
+    def make(conn) -> None:
+        owner = conn.execute("SELECT id FROM accounts LIMIT 1").fetchone()
+        for i in range(n):
+            submitted = clock.iso(now - timedelta(days=days + 10))
+            decided = clock.iso(now - timedelta(days=10)) if status == "decided" else None
+            conn.execute(
+                "INSERT INTO files (id, number, owner_id, procedure, grounds, status, departement, created_at,"
+                " updated_at, submitted_at, locked_at, decided_at, version) VALUES (?, ?, ?, 'renewal', '[]', ?, ?,"
+                " ?, ?, ?, ?, ?, 1)",
+                (
+                    str(uuid.uuid4()),
+                    f"2026-{departement}{days:03d}{i:03d}",
+                    owner[0],
+                    status,
+                    departement,
+                    submitted,
+                    submitted,
+                    submitted,
+                    decided,
+                    decided,
+                ),
+            )
+
+    app.state.db.write_sync(make)
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    assert figures.percentile([], 0.5) is None
+    assert figures.percentile([1.0], 0.9) == 1.0
+    values = [float(v) for v in range(1, 11)]
+    assert figures.percentile(values, 0.5) == 5.0 and figures.percentile(values, 0.9) == 9.0
+
+
+def test_staff_see_exact_figures_and_the_public_no_small_counts(app, settings, client) -> None:
+    agent = staff(app, settings)  # makes an account the files can belong to
+    _files(app, 3, "93", days=20)
+    _files(app, 6, "75", days=30)
+    _files(app, 4, "75", days=50)
+    found = app.state.db.read_sync(figures.compute, "75")
+    assert found.backlog["decided"] == 10 and found.to_decision.count == 10
+    assert found.to_decision.median == 30.0 and found.to_decision.p90 == 50.0
+    national = app.state.db.read_sync(figures.compute, None)
+    assert national.backlog["decided"] == 13 and national.to_decision.count == 13
+    small = app.state.db.read_sync(figures.compute, "93")
+    assert small.to_decision.count == 3 and figures.public(small).to_decision.median is None
+    page = agent.get("/prefecture/figures")
+    assert page.status_code == 200 and '<td data-status="decided">3</td>' in page.text
+    public = client.get("/prefectures/93/figures")
+    assert public.status_code == 200 and '<td data-status="decided">&lt; 5</td>' in public.text
+    assert "20.0" not in public.text
+    paris = client.get("/prefectures/75/figures").text
+    assert '<td data-status="decided">10</td>' in paris and "30.0" in paris and "50.0" in paris
+    assert '<td data-status="decided">13</td>' in client.get("/figures").text
+    info = client.get("/prefectures/75").text
+    assert "30.0 jours en médiane" in info
+    assert "Trop peu de décisions" in client.get("/prefectures/93").text
+    assert client.get("/prefectures/99/figures").status_code == 404
