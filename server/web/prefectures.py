@@ -22,9 +22,10 @@ BLOCK_TITLES = {
     "booking": N_("Prendre rendez-vous"),
     "substitution": N_("Déposer son dossier autrement qu’en ligne"),
 }
-# Short public cache: a prefecture's edits show within minutes; offline, the
-# service worker's copy says how old it is.
-PUBLIC_CACHE = {"cache-control": "public, max-age=300"}
+# Stored anywhere but checked each time (no-cache): an edit shows at once, and
+# offline the service worker's copy answers, saying how old it is (a copy the
+# browser deemed fresh would pass for a live page).
+PUBLIC_CACHE = {"cache-control": "public, no-cache"}
 
 
 def block_title(name: str) -> str:
