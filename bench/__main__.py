@@ -15,6 +15,7 @@ free port with a throw-away data folder, and measures over real HTTP:
   photos    a 12-megapixel photo through the phone's preparation (resize, JPEG 0.8)
   memory    peak memory of the server under a chunked 200 MB push and the export
             of a 95 MB account (bench/memory.py)
+  figures   service figures on the inbox data (200,000 files), domain and HTTP
   inbox     the prefecture's inbox on 200,000 files and 2,000,000 events (its own
             throw-away database; domain queries and in-process HTTP)
 
@@ -28,10 +29,10 @@ import json
 import sys
 from pathlib import Path
 
-from . import inbox, loads, memory, pages, photos, server, syncing
+from . import figures, inbox, loads, memory, pages, photos, server, syncing
 
 # Measures that start what they need themselves (their own server or database).
-STANDALONE = {"inbox": inbox.measure, "memory": memory.measure}
+STANDALONE = {"inbox": inbox.measure, "figures": figures.measure, "memory": memory.measure}
 
 
 def main() -> int:

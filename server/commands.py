@@ -14,14 +14,17 @@ from server.domain import (
     accounts,
     appointment_commands,
     audit,
+    blockages,
     cards,
     complement_commands,
     decisions,
     file_commands,
     messages,
+    paper,
     pieces,
     prefecture_info,
     review,
+    voice,
 )
 from sync import log
 from sync.engine import Handler, apply_command
@@ -37,6 +40,10 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     # prefecture: complements and decisions
     **complement_commands.HANDLERS,
     **decisions.HANDLERS,
+    # blocked, paper files, claims
+    **blockages.HANDLERS,
+    **paper.HANDLERS,
+    **voice.HANDLERS,
     # appointments, information, figures
     **prefecture_info.HANDLERS,
     **appointment_commands.HANDLERS,

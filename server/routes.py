@@ -12,6 +12,8 @@ from server.web import (
     admin,
     appointments,
     auth_pages,
+    blocked,
+    claim,
     decisions,
     files,
     history,
@@ -31,7 +33,10 @@ from server.web.prefecture import decisions as prefecture_decisions
 from server.web.prefecture import figures as prefecture_figures
 from server.web.prefecture import inbox as prefecture_inbox
 from server.web.prefecture import information as prefecture_information
+from server.web.prefecture import paper as prefecture_paper
+from server.web.prefecture import reports as prefecture_reports
 from server.web.prefecture import review as prefecture_review
+from server.web.prefecture import voice as prefecture_voice
 from server.web.static import StaticAssets
 
 
@@ -194,6 +199,28 @@ routes: list[BaseRoute] = [
     ),
     route("/prefecture/settings", prefecture_complements.settings_page, "prefecture.settings"),
     route("/prefecture/settings", prefecture_complements.save_settings, "prefecture.settings", POST),
+    # blocked, paper files, claims
+    route("/blocked", blocked.page, "public"),
+    route("/blocked", blocked.send, "public", POST),
+    route("/blocked/send", blocked.send_json, "public", POST),
+    route("/blocked/mine", blocked.mine, "applicant"),
+    route("/blocked/by-id/{report_id}", blocked.by_id, "applicant"),
+    route("/blocked/{number}.pdf", blocked.letter, "public"),
+    route("/blocked/{number}", blocked.acknowledgement, "public"),
+    route("/voice", blocked.give_voice, "public", POST),
+    route("/claim", claim.page, "anonymous"),
+    route("/claim", claim.begin, "anonymous", POST),
+    route("/claim/finish", claim.finish_claim, "anonymous", POST),
+    route("/prefecture/reports", prefecture_reports.page, "prefecture.review"),
+    route("/prefecture/reports/settings", prefecture_reports.save_days, "prefecture.settings", POST),
+    route("/prefecture/reports/{report_id}", prefecture_reports.detail, "prefecture.review"),
+    route("/prefecture/reports/{report_id}/answer", prefecture_reports.answer, "prefecture.review", POST),
+    route("/prefecture/paper", prefecture_paper.index, "prefecture.paper"),
+    route("/prefecture/paper", prefecture_paper.create, "prefecture.paper", POST),
+    route("/prefecture/paper/new", prefecture_paper.new, "prefecture.paper"),
+    route("/prefecture/paper/{file_id}/claim-code", prefecture_paper.new_code, "prefecture.paper", POST),
+    route("/prefecture/paper/{file_id}/claim.pdf", prefecture_paper.claim_pdf, "prefecture.paper", POST),
+    route("/prefecture/voice", prefecture_voice.page, "prefecture.voice"),
     # static files (public, hashed URLs)
     Mount("/static", app=StaticAssets(), name="static"),
 ]

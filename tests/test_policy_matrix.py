@@ -114,6 +114,28 @@ EXPECTED = {
     ("/prefecture/information", "GET"): "prefecture.information",
     ("/prefecture/information", "POST"): "prefecture.information",
     ("/prefecture/figures", "GET"): "prefecture.figures",
+    # blocked, paper files, claims
+    ("/blocked", "GET"): "public",
+    ("/blocked", "POST"): "public",
+    ("/blocked/send", "POST"): "public",
+    ("/blocked/mine", "GET"): "applicant",
+    ("/blocked/by-id/{report_id}", "GET"): "applicant",
+    ("/blocked/{number}.pdf", "GET"): "public",
+    ("/blocked/{number}", "GET"): "public",
+    ("/voice", "POST"): "public",
+    ("/claim", "GET"): "anonymous",
+    ("/claim", "POST"): "anonymous",
+    ("/claim/finish", "POST"): "anonymous",
+    ("/prefecture/reports", "GET"): "prefecture.review",
+    ("/prefecture/reports/settings", "POST"): "prefecture.settings",
+    ("/prefecture/reports/{report_id}", "GET"): "prefecture.review",
+    ("/prefecture/reports/{report_id}/answer", "POST"): "prefecture.review",
+    ("/prefecture/paper", "GET"): "prefecture.paper",
+    ("/prefecture/paper", "POST"): "prefecture.paper",
+    ("/prefecture/paper/new", "GET"): "prefecture.paper",
+    ("/prefecture/paper/{file_id}/claim-code", "POST"): "prefecture.paper",
+    ("/prefecture/paper/{file_id}/claim.pdf", "POST"): "prefecture.paper",
+    ("/prefecture/voice", "GET"): "prefecture.voice",
 }
 
 
@@ -180,6 +202,8 @@ def test_matrix(app, settings, role: str) -> None:
                 item_id="00000000-0000-4000-8000-000000000002",
                 code="75",
                 desk_id="00000000-0000-4000-8000-000000000003",
+                report_id="00000000-0000-4000-8000-000000000003",
+                number="B-2026-000001",
             )
             response = client.request(method, url, follow_redirects=False)
             allowed = role in policy.PERMISSIONS[permission]
@@ -284,6 +308,7 @@ def test_an_applicant_never_reaches_the_back_office(app, settings, make_person) 
                 decision_id="d",
                 item_id="i",
                 desk_id="00000000-0000-4000-8000-000000000003",
+                report_id="r",
             )
             assert person.client.request(method, url, follow_redirects=False).status_code == 403, url
 

@@ -43,6 +43,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "prefecture.information": frozenset({"admin"}),
     # Agents and administrators: their prefecture's service figures (exact counts).
     "prefecture.figures": frozenset({"agent", "admin"}),
+    # Agents and administrators of a prefecture: record a file handed in on paper
+    # for a person with no account, and print its claim code.
+    "prefecture.paper": frozenset({"agent", "admin"}),
+    # What people said of the service (anonymised): a prefecture's administrators.
+    "prefecture.voice": frozenset({"admin"}),
 }
 
 

@@ -31,10 +31,15 @@ LIMITS = {
     "signup": Limit(20, 600),
     "recover": Limit(8, 900),
     "enrol": Limit(10, 900),
+    # "I'm blocked" from one address (a shelter's Wi-Fi), and claims of a held account.
+    "blocked": Limit(30, 600),
+    "claim": Limit(8, 900),
+    "voice": Limit(30, 600),
     # Per target, whatever the address: a person signs in a few times a day at most.
     "signin:account": Limit(10, 300),
     "recover:account": Limit(5, 900),
     "enrol:invitation": Limit(10, 900),
+    "claim:account": Limit(5, 900),
 }
 
 

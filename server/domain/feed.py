@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from server.auth.policy import Actor
+from server.domain import blockages
 from sync.feed import Source
 
 Row = Mapping[str, Any]
@@ -147,7 +148,11 @@ def _sources(files_visible: str, with_account: bool) -> list[Source]:
     return sources
 
 
-APPLICANT = _sources(MINE, with_account=True)
+APPLICANT = [
+    *_sources(MINE, with_account=True),
+    # "I'm blocked" reports and the prefecture's answers to them.
+    Source("blockage", blockages.FEED_QUERY, lambda r: r["id"], blockages.feed_record),
+]
 # Staff pull only their own account for now: files reach agents through the
 # back office, where every access to a person's file is audited.
 STAFF = APPLICANT[:1]

@@ -38,6 +38,10 @@ KINDS = (
     "appointment_booked",
     "appointment_moved",
     "appointment_cancelled",
+    "blockage_reported",  # file_id None: an "I'm blocked" report (data: report_id, number, blockage)
+    "blockage_answered",
+    "paper_recorded",  # an agent recorded a file handed in on paper
+    "claimed",  # the person claimed the account an agent kept for them
 )
 
 

@@ -501,6 +501,97 @@ def m010_complements_and_decisions(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m013_blockages_and_paper(db: sqlite_utils.Database) -> None:
+    """ "I'm blocked" reports and their answers, users' voice, paper files and
+    the claim codes of accounts held for people who have no passkey yet.
+
+    - blockages: one report; `account_id` is None for an anonymous person (they
+      reach it by its number and a keyed secret in the link, never stored);
+      `due`: the prefecture's answer date (prefecture_settings.report_days);
+    - blockage_answers: message | appointment | paper, by an agent;
+    - voice: anonymised on purpose: no account, no report id, only the
+      prefecture, the kind of context and the month;
+    - claim_codes: HMAC of a one-time code (as recovery codes), single use,
+      with an expiry; `purpose` names who issued it (paper, later outreach);
+    - accounts.held_since: an account created for someone by an agent; it has
+      no passkey, so nobody can sign in to it until it is claimed.
+    """
+    db["blockages"].create(
+        {
+            "id": str,  # the client-made UUID (the command id too)
+            "number": str,  # readable: B-2026-000042
+            "kind": str,  # account | signin | step | upload | no_answer | other
+            "details": str,
+            "weeks": int,  # for no_answer: how long without an answer
+            "departement": str,
+            "contact": str,  # a way to reach them (phone, e-mail, address), optional
+            "language": str,
+            "account_id": str,  # None: anonymous
+            "created_at": str,
+            "due": str,  # YYYY-MM-DD
+            "status": str,  # open | answered
+            "answered_at": str,
+            "version": int,
+        },
+        pk="id",
+        not_null={"number", "kind", "language", "created_at", "due", "status", "version"},
+    )
+    db["blockages"].create_index(["number"], unique=True)
+    db["blockages"].create_index(["departement", "status", "due"])
+    db["blockages"].create_index(["account_id"])
+    db["blockages"].create_index(["version"])
+    db["blockage_answers"].create(
+        {
+            "id": str,
+            "blockage_id": str,
+            "kind": str,  # message | appointment | paper
+            "body": str,
+            "at": str,
+            "by": str,  # the agent (shown to the person as "the prefecture")
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("blockage_id", "blockages", "id")],
+        not_null={"blockage_id", "kind", "body", "at", "version"},
+    )
+    db["blockage_answers"].create_index(["blockage_id", "at"])
+    db["voice"].create(
+        {
+            "id": int,
+            "departement": str,
+            "context": str,  # blockage | appointment | decision
+            "month": str,  # YYYY-MM
+            "clear": str,  # yes | partly | no | None
+            "text": str,
+            "version": int,
+        },
+        pk="id",
+        not_null={"context", "month", "version"},
+    )
+    db["voice"].create_index(["departement", "month"])
+    db["claim_codes"].create(
+        {
+            "id": int,
+            "account_id": str,
+            "code_hash": str,
+            "purpose": str,  # paper | outreach
+            "created_by": str,
+            "created_at": str,
+            "expires_at": str,
+            "spent_at": str,
+        },
+        pk="id",
+        foreign_keys=[("account_id", "accounts", "id")],
+        not_null={"account_id", "code_hash", "purpose", "created_at", "expires_at"},
+    )
+    db["claim_codes"].create_index(["code_hash"], unique=True)
+    db["claim_codes"].create_index(["account_id"])
+    db["accounts"].add_column("held_since", str)
+    db["accounts"].add_column("claimed_at", str)
+    db["prefecture_settings"].add_column("report_days", int)
+
+
+@migrations()
 def m014_appointments_and_information(db: sqlite_utils.Database) -> None:
     """Counters and their appointments, cards, and each prefecture's information page.
 

@@ -169,6 +169,30 @@ MESSAGES: dict[str, str] = {
     "info_too_long": N_("Ce texte est trop long (4 000 caractères au plus)."),
     "french_first": N_("Écrivez d’abord le texte en français : les traductions le suivent."),
     "french_needed": N_("Le texte français ne peut pas être retiré tant qu’une traduction existe."),
+    # blocked, paper files, claims
+    "weeks_invalid": N_("Indiquez un nombre de semaines (par exemple 6), ou laissez ce champ vide."),
+    "contact_too_long": N_("Ce texte est trop long (300 caractères au plus)."),
+    "answer_kind_unknown": N_("Choisissez le genre de réponse dans la liste."),
+    "answer_required": N_("Écrivez la réponse : la personne la lira."),
+    "answer_too_long": N_("Cette réponse est trop longue (4 000 caractères au plus)."),
+    "report_days_invalid": N_("Indiquez un nombre de jours entre 1 et 60."),
+    "channel_unknown": N_("Dites comment le dossier a été remis : au guichet ou par courrier."),
+    "received_on_invalid": N_("Indiquez la date de remise du dossier (aujourd’hui ou avant)."),
+    "field_required": N_("Ce champ est obligatoire."),
+    "field_date": N_("Cette date n’est pas valide (exemple : 1990-05-31)."),
+    "field_postcode": N_("Ce code postal n’est pas un code postal français."),
+    "field_foreign_number": N_("Le numéro étranger compte 10 chiffres."),
+    "field_email": N_("Cette adresse électronique ne semble pas valide (exemple : nom@exemple.fr)."),
+    "field_phone": N_("Ce numéro de téléphone ne semble pas valide (exemple : 06 12 34 56 78)."),
+    "field_choice": N_("Choisissez une valeur de la liste."),
+    "claim_invalid": N_(
+        "Ce code n’est pas valide : il a peut-être déjà servi ou expiré. Vérifiez-le, ou demandez un"
+        " nouveau code à la préfecture."
+    ),
+    "context_unknown": N_("Une valeur envoyée n’est pas valide."),
+    "clear_unknown": N_("Une valeur envoyée n’est pas valide."),
+    "voice_empty": N_("Choisissez une réponse ou écrivez quelques mots."),
+    "voice_too_long": N_("Ce texte est trop long (2 000 caractères au plus)."),
 }
 
 # Confirmations shown after a redirect (?done=…).
@@ -219,6 +243,9 @@ DONE: dict[str, str] = {
     "card_handed_over": N_("La carte est indiquée comme remise."),
     "desk_saved": N_("Le guichet est enregistré."),
     "information_saved": N_("Les informations sont enregistrées et publiées."),
+    "report_sent": N_("Votre signalement est reçu. Voici votre accusé de réception écrit."),
+    "answer_sent": N_("La réponse est enregistrée : la personne la voit avec son accusé de réception."),
+    "voice_thanks": N_("Merci : votre avis est enregistré, sans votre nom."),
 }
 
 

@@ -29,6 +29,7 @@ PRECACHE_FILES = (
     "compress.js",
     "autosave.js",
     "outbox-page.js",
+    "blocked.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )

@@ -251,6 +251,20 @@ def describe(event: Event) -> str:
         found = geography.get(d.get("departement"))
         name = f"{found.name} ({found.code})" if found else d.get("departement", "")
         return gettext("Dossier consulté par la préfecture : %(prefecture)s") % {"prefecture": name}
+    if kind == "blockage_reported":
+        return gettext("Signalement « Je suis bloqué·e » n° %(number)s envoyé") % {
+            "number": d.get("number", "")
+        }
+    if kind == "blockage_answered":
+        return gettext("La préfecture a répondu à votre signalement n° %(number)s") % {
+            "number": d.get("number", "")
+        }
+    if kind == "paper_recorded":
+        if d.get("channel") == "post":
+            return gettext("Dossier reçu par courrier et enregistré par la préfecture")
+        return gettext("Dossier remis au guichet et enregistré par la préfecture")
+    if kind == "claimed":
+        return gettext("Vous avez retrouvé votre dossier sur Sésame avec votre clé d’accès")
     if kind == "piece_accepted":
         text = gettext("Pièce acceptée par la préfecture : %(piece)s") % {"piece": piece_label()}
         return f"{text} — {d['note']}" if d.get("note") else text
