@@ -71,3 +71,40 @@ def test_staff_see_exact_figures_and_the_public_no_small_counts(app, settings, c
     assert "30.0 jours en médiane" in info
     assert "Trop peu de décisions" in client.get("/prefectures/93").text
     assert client.get("/prefectures/99/figures").status_code == 404
+
+
+def test_reports_past_due_and_what_people_said_are_counted(app, settings, client) -> None:
+    agent = staff(app, settings)
+    today = clock.now().date()
+
+    def make(conn) -> None:
+        for n, (dep, due, status) in enumerate(
+            [
+                ("93", today - timedelta(days=2), "open"),
+                ("93", today + timedelta(days=5), "open"),
+                ("93", today - timedelta(days=9), "answered"),
+                ("75", today - timedelta(days=1), "open"),
+            ]
+        ):
+            conn.execute(
+                "INSERT INTO blockages (id, number, kind, language, departement, created_at, due, status, version)"
+                " VALUES (?, ?, 'account', 'fr', ?, ?, ?, ?, 1)",
+                (str(uuid.uuid4()), f"B-2026-{n:06d}", dep, clock.iso(clock.now()), due.isoformat(), status),
+            )
+        for clear in ("yes", "yes", "no"):
+            conn.execute(
+                "INSERT INTO voice (departement, context, month, clear, text, version) VALUES ('93', 'appointment',"
+                " '2026-12', ?, '', 1)",
+                (clear,),
+            )
+
+    app.state.db.write_sync(make)
+    found = app.state.db.read_sync(figures.compute, "93")
+    assert (found.reports_open, found.reports_overdue) == (2, 1)
+    assert found.voice["appointment"] == {"total": 3, "yes": 2, "partly": 0, "no": 1}
+    national = app.state.db.read_sync(figures.compute, None)
+    assert (national.reports_open, national.reports_overdue) == (3, 2)
+    page = agent.get("/prefecture/figures").text
+    assert "<strong data-reports-overdue>1</strong>" in page and "Après un rendez-vous" in page
+    public = client.get("/prefectures/93/figures").text
+    assert "<strong data-reports-overdue>&lt; 5</strong>" in public

@@ -2,7 +2,9 @@
 
 Per prefecture (or nationally, `code=None`): files by state, how long files
 take (median and 90th percentile, in days, over the files that reached the
-step in the last `WINDOW_DAYS` days), and complements still awaited.
+step in the last `WINDOW_DAYS` days), complements still awaited, "I'm
+blocked" reports not answered (and past their due date), and what people
+answered to the optional question "Was this clear?".
 
 - "to review" runs from submission to the agent taking the file for review
   (`locked_at`): provisional attestations and a "complete" state are not part
@@ -25,6 +27,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from server import clock
+
+from . import voice
 
 WINDOW_DAYS = 90
 SMALL = 5
@@ -52,6 +56,9 @@ class Figures:
     complements_open: int
     complements_overdue: int
     cards_waiting: int  # ready, not yet handed over
+    reports_open: int  # "I'm blocked" reports not answered yet
+    reports_overdue: int  # of which past the date the prefecture had to answer by
+    voice: dict[str, dict[str, int]]  # per context: answers, and how many said clear / partly / not
     window_days: int = WINDOW_DAYS
     since: str = ""
 
@@ -106,6 +113,11 @@ def compute(conn: sqlite3.Connection, code: str | None) -> Figures:
         f" ON f.id = c.file_id WHERE c.handed_over_at >= ? {card_where.replace('departement', 'c.departement')}",
         card_params,
     ).fetchall()
+    reports = conn.execute(
+        "SELECT count(*) AS n, coalesce(sum(due < ?), 0) AS late FROM blockages WHERE status = 'open'"
+        f" {card_where}",
+        (today, code) if code else (today,),
+    ).fetchone()
     waiting = conn.execute(
         f"SELECT count(*) FROM cards WHERE status = 'ready' {card_where}", (code,) if code else ()
     ).fetchone()[0]
@@ -118,8 +130,27 @@ def compute(conn: sqlite3.Connection, code: str | None) -> Figures:
         complements_open=int(asked["n"]),
         complements_overdue=int(asked["late"]),
         cards_waiting=int(waiting),
+        reports_open=int(reports["n"]),
+        reports_overdue=int(reports["late"]),
+        voice=_voice(conn, code),
         since=since,
     )
+
+
+def _voice(conn: sqlite3.Connection, code: str | None) -> dict[str, dict[str, int]]:
+    """What people answered to "Was this clear?" (server/domain/voice.py), per context."""
+    where = "WHERE departement = ?" if code else ""
+    rows = conn.execute(
+        f"SELECT context, clear, count(*) AS n FROM voice {where} GROUP BY context, clear",
+        (code,) if code else (),
+    ).fetchall()
+    out = {c: {"total": 0, "yes": 0, "partly": 0, "no": 0} for c in voice.CONTEXTS}
+    for r in rows:
+        slot = out.setdefault(r["context"], {"total": 0, "yes": 0, "partly": 0, "no": 0})
+        slot["total"] += r["n"]
+        if r["clear"] in slot:
+            slot[r["clear"]] += r["n"]
+    return out
 
 
 def public(figures: Figures) -> Figures:
@@ -133,6 +164,9 @@ def public(figures: Figures) -> Figures:
         complements_open=figures.complements_open,
         complements_overdue=figures.complements_overdue,
         cards_waiting=figures.cards_waiting,
+        reports_open=figures.reports_open,
+        reports_overdue=figures.reports_overdue,
+        voice=figures.voice,
         since=figures.since,
     )
 
