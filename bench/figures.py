@@ -36,17 +36,21 @@ def _dates(conn: Any) -> None:
         updates.append((clock.iso(locked), clock.iso(decided) if decided else None, file_id))
         if decided and rnd.random() < 0.4:
             handed = min(now, decided + timedelta(days=rnd.randint(5, 60)))
-            cards.append((file_id, departement, clock.iso(decided), clock.iso(handed)))
+            cards.append((file_id, departement, clock.iso(decided), clock.iso(handed), submitted))
     conn.executemany("UPDATE files SET locked_at = ?, decided_at = ? WHERE id = ?", updates)
     conn.executemany(
-        "INSERT INTO cards (file_id, departement, status, ready_at, handed_over_at, version)"
-        " VALUES (?, ?, 'handed_over', ?, ?, 1)",
+        "INSERT INTO cards (file_id, departement, status, ready_at, handed_over_at, submitted_at, version)"
+        " VALUES (?, ?, 'handed_over', ?, ?, ?, 1)",
         cards,
     )
     open_files = conn.execute(
         "SELECT id FROM files WHERE status IN ('submitted', 'locked') LIMIT 5000"
     ).fetchall()
     today = now.date()
+    conn.executemany(
+        "UPDATE files SET complement_state = 'asked', complement_due = ? WHERE id = ?",
+        (((today + timedelta(days=rnd.randint(-30, 60))).isoformat(), f[0]) for f in open_files),
+    )
     conn.executemany(
         "INSERT INTO complement_items (id, request_id, file_id, kind, target, reason, due, status, asked_at,"
         " version) VALUES (?, ?, ?, 'field', 'city', 'Commune ?', ?, 'asked', ?, 1)",

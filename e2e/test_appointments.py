@@ -11,26 +11,57 @@ Then axe-core on every page this adds, in French and in Arabic, at 320 px.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, expect
 
 from server.domain import appointments, decision_reasons
 
-from .helpers import assert_no_horizontal_scroll
+from .helpers import assert_no_horizontal_scroll, continue_after_codes, enrol, invite, new_device
 from .test_accessibility import Scanner, set_language
-from .test_backoffice_flow import staff, submitted_renewal
-from .test_offline import CONTROLLED, person, rows, served, wait_until
+from .test_backoffice_flow import submitted_renewal
+from .test_offline import CONTROLLED, person, ready_for_offline, rows, served, wait_until
+
+
+@pytest.fixture(scope="module")
+def team(browser: Browser, server: Any) -> Iterator[dict[str, Page]]:
+    """The prefecture of Seine-Saint-Denis's administrator and agent, for the whole
+    module (enrolments are rate-limited per address: the tests share them)."""
+    contexts = []
+
+    def device() -> Page:
+        context, page, _ = new_device(browser, server.base_url)
+        contexts.append(context)
+        return page
+
+    national = device()
+    assert server.bootstrap_link
+    enrol(national, server.bootstrap_link, "Admin national")
+    continue_after_codes(national)
+    members = {}
+    for role, name in (("admin", "Admin Seine-Saint-Denis"), ("agent", "Agent Diallo")):
+        page = device()
+        enrol(page, invite(national, role=role, prefecture="93", name=name), name)
+        continue_after_codes(page)
+        members[role] = page
+    yield members
+    for context in contexts:
+        context.close()
+
 
 SUBSTITUTION = "Déposez votre dossier papier au guichet 3, sans rendez-vous, le mardi matin."
 
 
-def define_counter(admin: Page) -> str:
+def define_counter(admin: Page, name: str = "Accueil des étrangers") -> str:
     admin.goto("/prefecture/appointments")
     admin.get_by_role("link", name="Ajouter un guichet").click()
-    admin.locator("#f-name").fill("Accueil des étrangers")
+    admin.wait_for_url(re.compile(r"/prefecture/appointments/[0-9a-f-]{36}/new$"))
+    desk_id = admin.url.rsplit("/", 2)[1]
+    admin.locator("#f-name").fill(name)
     admin.locator("#f-address").fill("1 esplanade Jean Moulin\n93000 Bobigny")
     admin.locator("#f-capacity").fill("2")
     admin.locator("#f-horizon_days").fill("14")
@@ -39,9 +70,8 @@ def define_counter(admin: Page) -> str:
         admin.locator(f"input[name=closes_{day}_0]").fill("18:00")
     admin.get_by_role("button", name="Enregistrer").click()
     admin.wait_for_url("**/prefecture/appointments?done=desk_saved")
-    expect(admin.locator("main")).to_contain_text("Accueil des étrangers")
-    link = admin.locator("main h3 a").first.get_attribute("href") or ""
-    return link.rsplit("/", 1)[1]
+    expect(admin.locator(f"main h3 a[href$='{desk_id}']")).to_have_text(name)
+    return desk_id
 
 
 def grant_and_ready(agent: Page, file_id: str) -> None:
@@ -63,11 +93,10 @@ def booked(server: Any, file_id: str) -> list[dict[str, Any]]:
     return rows(server, "SELECT * FROM appointments WHERE file_id = ? AND status = 'booked'", file_id)
 
 
-def test_a_card_ready_file_books_moves_downloads_and_cancels(new_device_factory, server, name):
+def test_a_card_ready_file_books_moves_downloads_and_cancels(new_device_factory, server, team, name):
     context, applicant = person(new_device_factory, name)
     file_id, _ = submitted_renewal(applicant, server)
-    admin = staff(new_device_factory, server, "admin", "Admin Seine-Saint-Denis")
-    agent = staff(new_device_factory, server, "agent", "Agent Diallo")
+    admin, agent = team["admin"], team["agent"]
 
     desk_id = define_counter(admin)
     admin.goto("/prefecture/information")
@@ -178,3 +207,59 @@ def test_a_card_ready_file_books_moves_downloads_and_cancels(new_device_factory,
         expect(admin.get_by_role("alert")).to_be_visible()
         scan(admin, "counter form with an error")
         scan.check()
+
+
+def test_a_booking_queued_offline_for_a_slot_filled_meanwhile_needs_attention(
+    new_device_factory, server, team, name
+):
+    """The phone books offline; someone else takes the last seat; back online, the
+    booking is refused, and "needs attention" says why and which slots are free."""
+    admin, agent = team["admin"], team["agent"]
+    for page in (admin, agent):  # the test before may have left them in Arabic
+        page.goto("/dashboard")
+        set_language(page, "fr")
+    desk_id = define_counter(admin, "Guichet des cartes")
+    admin.goto(f"/prefecture/appointments/{desk_id}")
+    admin.locator("#f-capacity").fill("1")
+    admin.locator("main form button[type=submit]").click()
+    admin.wait_for_url("**/prefecture/appointments?done=desk_saved")
+    context, first = person(new_device_factory, name)
+    _, second = person(new_device_factory, name + " B")
+    files = {}
+    for page in (first, second):
+        file_id, _ = submitted_renewal(page, server)
+        grant_and_ready(agent, file_id)
+        files[page] = file_id
+    page_url = f"/files/{files[first]}/appointment"
+    first.goto(page_url)
+    slot = first.locator(f"input[name=slot][value^='{desk_id}|']").last
+    value = slot.get_attribute("value") or ""
+    ready_for_offline(first, also=(page_url,))
+
+    context.set_offline(True)
+    first.goto(page_url)
+    served(first, "cache")
+    first.locator(f"input[name=slot][value='{value}']").check()
+    first.get_by_role("button", name="Réserver ce créneau").click()
+    wait_until(
+        first,
+        "async () => (await Sesame.outbox.list()).some((e) => e.command.op === 'appointment.book')",
+        what="the booking waits in the outbox",
+    )
+    # Meanwhile, online, someone else takes the only seat of that slot.
+    second.goto(f"/files/{files[second]}/appointment")
+    second.locator(f"input[name=slot][value='{value}']").check()
+    second.get_by_role("button", name="Réserver ce créneau").click()
+    second.wait_for_url("**/appointment?done=appointment_booked")
+
+    context.set_offline(False)
+    wait_until(
+        first,
+        "async () => (await Sesame.outbox.list()).some((e) => e.state === 'refused')",
+        what="the booking is refused when it reaches the server",
+    )
+    assert booked(server, files[first]) == []
+    first.goto("/outbox")
+    refused = first.locator("[data-outbox-refused]")
+    expect(refused).to_contain_text("vient d’être complet")
+    expect(refused).to_contain_text("Prochains créneaux libres")

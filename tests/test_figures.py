@@ -40,11 +40,16 @@ def _files(app, n: int, departement: str, days: int, status: str = "decided") ->
     app.state.db.write_sync(make)
 
 
-def test_percentiles_are_nearest_rank() -> None:
-    assert figures.percentile([], 0.5) is None
-    assert figures.percentile([1.0], 0.9) == 1.0
-    values = [float(v) for v in range(1, 11)]
-    assert figures.percentile(values, 0.5) == 5.0 and figures.percentile(values, 0.9) == 9.0
+def test_percentiles_are_nearest_rank(app) -> None:
+    def ranked(values: list[int]) -> figures.Duration:
+        rows = " UNION ALL ".join(f"SELECT {v} AS v" for v in values) or "SELECT 1 AS v WHERE 0"
+        return app.state.db.read_sync(lambda c: figures._percentiles(c, "v", f"FROM ({rows})", ()))
+
+    assert ranked([]) == figures.Duration(0, None, None)
+    assert ranked([4]) == figures.Duration(1, 4.0, 4.0)
+    assert ranked(list(range(10, 0, -1))) == figures.Duration(10, 5.0, 9.0)
+    assert ranked([1, 2, 3]) == figures.Duration(3, 2.0, 3.0)
+    assert ranked([-2, 7]) == figures.Duration(1, 7.0, 7.0)  # a negative span (bad clock) is left out
 
 
 def test_staff_see_exact_figures_and_the_public_no_small_counts(app, settings, client) -> None:

@@ -54,9 +54,9 @@ def ready(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         raise Refused("already_ready")
     at = when(ctx)
     ctx.conn.execute(
-        "INSERT INTO cards (file_id, departement, status, ready_at, ready_by, version)"
-        " VALUES (?, ?, 'ready', ?, ?, ?)",
-        (file.id, file.departement, at, ctx.actor.account_id, ctx.version),
+        "INSERT INTO cards (file_id, departement, status, ready_at, ready_by, submitted_at, version)"
+        " VALUES (?, ?, 'ready', ?, ?, ?, ?)",
+        (file.id, file.departement, at, ctx.actor.account_id, file.submitted_at, ctx.version),
     )
     ctx.conn.execute("UPDATE files SET updated_at = ?, version = ? WHERE id = ?", (at, ctx.version, file.id))
     note(ctx, file, "card_ready")

@@ -12,6 +12,9 @@ answered to the optional question "Was this clear?".
 - "to decision" from submission to the decision;
 - "to card" from submission to the card handed over.
 
+Percentiles are nearest-rank (the value at rank ceil(n × p)), ranked inside
+SQLite with a window function: only three numbers leave the database.
+
 Public figures (`public()`) carry no personal data, only counts and
 durations, and counts under `SMALL` are shown as "< 5" (with their durations
 left out) so that nobody can be singled out in a small prefecture.
@@ -61,32 +64,43 @@ class Figures:
     voice: dict[str, dict[str, int]]  # per context: answers, and how many said clear / partly / not
     window_days: int = WINDOW_DAYS
     since: str = ""
+    computed_at: str = ""
 
 
-def percentile(values: list[float], share: float) -> float | None:
-    """Nearest-rank percentile of sorted values (the median is share 0.5)."""
-    if not values:
-        return None
-    rank = max(1, -(-len(values) * share // 1))  # ceil
-    return values[int(rank) - 1]
-
-
-def _duration(rows: list[sqlite3.Row]) -> Duration:
-    days = [float(r[0]) for r in rows if r[0] is not None and r[0] >= 0]
-    days.sort()
-    med, p90 = percentile(days, 0.5), percentile(days, 0.9)
-    return Duration(len(days), None if med is None else round(med, 1), None if p90 is None else round(p90, 1))
+def _percentiles(conn: sqlite3.Connection, days_sql: str, where: str, params: tuple[str, ...]) -> Duration:
+    """Count, median and 90th percentile (nearest rank) of a duration in days,
+    ranked inside SQLite: only three numbers leave the database."""
+    row = conn.execute(
+        f"WITH d AS (SELECT {days_sql} AS days {where}),"
+        " r AS (SELECT days, row_number() OVER (ORDER BY days) AS k, count(*) OVER () AS n FROM d"
+        " WHERE days >= 0)"
+        " SELECT max(n) AS n,"
+        " max(CASE WHEN k = CAST((n * 5 + 9) / 10 AS INTEGER) THEN days END) AS median,"
+        " max(CASE WHEN k = CAST((n * 9 + 9) / 10 AS INTEGER) THEN days END) AS p90 FROM r",
+        params,
+    ).fetchone()
+    count = int(row["n"] or 0)
+    if not count:
+        return Duration(0, None, None)
+    return Duration(count, round(float(row["median"]), 1), round(float(row["p90"]), 1))
 
 
 def _span(conn: sqlite3.Connection, end: str, code: str | None, since: str) -> Duration:
-    where = "AND departement = ?" if code else ""
-    params: tuple[str, ...] = (since, code) if code else (since,)
-    rows = conn.execute(
-        f"SELECT julianday({end}) - julianday(submitted_at) FROM files INDEXED BY files_{end}_figures"
-        f" WHERE {end} >= ? AND submitted_at IS NOT NULL {where}",
-        params,
-    ).fetchall()
-    return _duration(rows)
+    """From submission to `end` (a column of files), for files that reached it since `since`."""
+    days = f"julianday({end}) - julianday(submitted_at)"
+    if code:
+        where = f"FROM files INDEXED BY files_{end}_prefecture WHERE departement = ? AND {end} >= ?"
+        return _percentiles(conn, days, where + " AND submitted_at IS NOT NULL", (code, since))
+    where = f"FROM files INDEXED BY files_{end}_figures WHERE {end} >= ? AND submitted_at IS NOT NULL"
+    return _percentiles(conn, days, where, (since,))
+
+
+def _card(conn: sqlite3.Connection, code: str | None, since: str) -> Duration:
+    days = "julianday(handed_over_at) - julianday(submitted_at)"
+    where = "FROM cards WHERE handed_over_at >= ? AND submitted_at IS NOT NULL"
+    if code:
+        return _percentiles(conn, days, where + " AND departement = ?", (since, code))
+    return _percentiles(conn, days, where, (since,))
 
 
 def compute(conn: sqlite3.Connection, code: str | None) -> Figures:
@@ -99,34 +113,28 @@ def compute(conn: sqlite3.Connection, code: str | None) -> Figures:
         counts = conn.execute("SELECT status, sum(n) AS n FROM inbox_counts GROUP BY status").fetchall()
     backlog = {s: 0 for s in STATUSES}
     backlog.update({r["status"]: int(r["n"]) for r in counts if r["status"] in backlog})
-    where = "AND f.departement = ?" if code else ""
-    params: tuple[str, ...] = (today, code) if code else (today,)
+    # Files awaiting something from the person (`complement_state` is kept by
+    # complements.py), and those past the earliest due date.
+    in_code = "AND departement = ?" if code else ""
     asked = conn.execute(
-        "SELECT count(*) AS n, coalesce(sum(c.due < ?), 0) AS late FROM complement_items c"
-        f" JOIN files f ON f.id = c.file_id WHERE c.status = 'asked' {where}",
-        params,
+        "SELECT count(*) AS n, coalesce(sum(complement_due < ?), 0) AS late FROM files"
+        f" WHERE complement_state = 'asked' {in_code}",
+        (today, code) if code else (today,),
     ).fetchone()
-    card_where = "AND departement = ?" if code else ""
-    card_params: tuple[str, ...] = (since, code) if code else (since,)
-    card_rows = conn.execute(
-        "SELECT julianday(c.handed_over_at) - julianday(f.submitted_at) FROM cards c JOIN files f"
-        f" ON f.id = c.file_id WHERE c.handed_over_at >= ? {card_where.replace('departement', 'c.departement')}",
-        card_params,
-    ).fetchall()
     reports = conn.execute(
         "SELECT count(*) AS n, coalesce(sum(due < ?), 0) AS late FROM blockages WHERE status = 'open'"
-        f" {card_where}",
+        f" {in_code}",
         (today, code) if code else (today,),
     ).fetchone()
     waiting = conn.execute(
-        f"SELECT count(*) FROM cards WHERE status = 'ready' {card_where}", (code,) if code else ()
+        f"SELECT count(*) FROM cards WHERE status = 'ready' {in_code}", (code,) if code else ()
     ).fetchone()[0]
     return Figures(
         code=code,
         backlog=backlog,
         to_review=_span(conn, "locked_at", code, since),
         to_decision=_span(conn, "decided_at", code, since),
-        to_card=_duration(card_rows),
+        to_card=_card(conn, code, since),
         complements_open=int(asked["n"]),
         complements_overdue=int(asked["late"]),
         cards_waiting=int(waiting),
@@ -134,6 +142,7 @@ def compute(conn: sqlite3.Connection, code: str | None) -> Figures:
         reports_overdue=int(reports["late"]),
         voice=_voice(conn, code),
         since=since,
+        computed_at=clock.iso(now),
     )
 
 
@@ -168,15 +177,10 @@ def public(figures: Figures) -> Figures:
         reports_overdue=figures.reports_overdue,
         voice=figures.voice,
         since=figures.since,
+        computed_at=figures.computed_at,
     )
 
 
 def small(count: int) -> bool:
     """Whether a public count is shown as "< 5"."""
     return 0 < count < SMALL
-
-
-def expected_delay(conn: sqlite3.Connection, code: str) -> Duration:
-    """The information page's "expected delay": submission to decision, last 90 days."""
-    since = clock.iso(clock.now() - timedelta(days=WINDOW_DAYS))
-    return _span(conn, "decided_at", code, since).hidden()

@@ -696,6 +696,7 @@ def m014_appointments_and_information(db: sqlite_utils.Database) -> None:
             "ready_by": str,
             "handed_over_at": str,
             "handed_over_by": str,
+            "submitted_at": str,  # the file's, copied: the figures read cards alone
             "version": int,
         },
         pk="file_id",
@@ -706,10 +707,13 @@ def m014_appointments_and_information(db: sqlite_utils.Database) -> None:
     db["cards"].create_index(["version"])
     # Service figures (server/domain/figures.py): durations read from covering
     # indexes over a time window; complements awaited found by state.
-    db.conn.execute("CREATE INDEX files_locked_at_figures ON files (locked_at, submitted_at, departement)")
-    db.conn.execute("CREATE INDEX files_decided_at_figures ON files (decided_at, submitted_at, departement)")
-    db.conn.execute("CREATE INDEX complement_items_open ON complement_items (status, file_id, due)")
-    db.conn.execute("CREATE INDEX cards_handed_over ON cards (handed_over_at)")
+    for step in ("locked_at", "decided_at"):
+        db.conn.execute(f"CREATE INDEX files_{step}_figures ON files ({step}, submitted_at, departement)")
+        db.conn.execute(f"CREATE INDEX files_{step}_prefecture ON files (departement, {step}, submitted_at)")
+    db.conn.execute(
+        "CREATE INDEX files_complements_figures ON files (complement_state, departement, complement_due)"
+    )
+    db.conn.execute("CREATE INDEX cards_figures ON cards (handed_over_at, departement, submitted_at)")
     db["prefecture_info"].create(
         {
             "departement": str,

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from server.domain import appointments, figures, geography, prefecture_info
 from server.translation import N_, gettext
 
+from . import figures as service_figures
 from .common import db, not_found, templates
 from .prefecture.appointments import kind_name, weekday_name
 
@@ -58,10 +59,10 @@ async def page(request: Request) -> Response:
         return {
             "blocks": prefecture_info.blocks(conn, place.code, lang),
             "desks": appointments.desks(conn, place.code),
-            "delay": figures.expected_delay(conn, place.code),
         }
 
     data = await db(request).read(load)
+    data["delay"] = (await service_figures.current(request, place.code)).to_decision.hidden()
     return templates(request).render(
         request,
         "prefectures/show.html",
@@ -81,7 +82,7 @@ async def page(request: Request) -> Response:
 async def public_figures(request: Request) -> Response:
     """One prefecture's figures (`/prefectures/{code}/figures`) or the country's (`/figures`)."""
     place = _departement(request) if "code" in request.path_params else None
-    found = await db(request).read(figures.compute, place.code if place else None)
+    found = await service_figures.current(request, place.code if place else None)
     return templates(request).render(
         request,
         "figures/public.html",

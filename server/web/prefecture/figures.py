@@ -7,12 +7,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.domain import figures
-from server.web.common import actor, db
+from server.web import figures as service_figures
+from server.web.common import actor
 
 from .common import render
 
 
 async def page(request: Request) -> Response:
     code = actor(request).prefecture
-    found = await db(request).read(figures.compute, code) if code else None
+    found = await service_figures.current(request, code) if code else None
     return render(request, "prefecture/figures.html", {"f": found, "limit": figures.SMALL})
