@@ -61,7 +61,7 @@ def test_the_page_is_public_dated_and_falls_back_to_french(app, client, settings
 
     page = client.get("/prefectures/93")
     assert page.status_code == 200 and "pas encore rempli cette rubrique" in page.text
-    assert "public" in page.headers["cache-control"]
+    assert page.headers["cache-control"] == "private, no-cache"  # kept by the service worker, revalidated
     assert client.get("/prefectures/00").status_code == 404
     admin = staff(app, settings, role="admin")
     form = admin.get("/prefecture/information")

@@ -23,10 +23,11 @@ BLOCK_TITLES = {
     "booking": N_("Prendre rendez-vous"),
     "substitution": N_("Déposer son dossier autrement qu’en ligne"),
 }
-# Stored anywhere but checked each time (no-cache): an edit shows at once, and
-# offline the service worker's copy answers, saying how old it is (a copy the
-# browser deemed fresh would pass for a live page).
-PUBLIC_CACHE = {"cache-control": "public, no-cache"}
+# Kept, but checked each time (no-cache): an edit shows at once, and offline the
+# service worker's copy answers, saying how old it is (a copy the browser deemed
+# fresh would pass for a live page). Private: a signed-in reader's page carries
+# their menu, which no shared cache may hand to someone else.
+PUBLIC_CACHE = {"cache-control": "private, no-cache"}
 
 
 def block_title(name: str) -> str:
