@@ -19,6 +19,7 @@ free port with a throw-away data folder, and measures over real HTTP:
             of a 95 MB account (bench/memory.py)
   attestations  bytes and render time of the attestation PDF (fr, fr + ar, with a
             photo), and its QR code read back from the page and verified
+  figures   service figures on the inbox data (200,000 files), domain and HTTP
   inbox     the prefecture's inbox on 200,000 files and 2,000,000 events (its own
             throw-away database; domain queries and in-process HTTP)
   seal      signed attestations: QR payload bytes and version for short, typical
@@ -35,12 +36,13 @@ import json
 import sys
 from pathlib import Path
 
-from . import attestations, drops, inbox, loads, memory, pages, photos, server, syncing
+from . import attestations, drops, figures, inbox, loads, memory, pages, photos, server, syncing
 from . import seal as seal_bench
 
 # Measures that start what they need themselves (their own server or database).
 STANDALONE = {
     "inbox": inbox.measure,
+    "figures": figures.measure,
     "memory": memory.measure,
     "seal": seal_bench.measure,
     "attestations": attestations.measure,

@@ -124,6 +124,20 @@
     if (op === "file.submit") return one({ file_id: file });
     if (op === "file.withdraw") return one({ file_id: file, reason: v.reason || "" });
     if (op === "piece.remove") return one({ file_id: file, attachment_id: form.getAttribute("data-attachment") });
+    if (op === "appointment.book" || op === "appointment.move") {
+      // The slot is "desk|start"; each booking gets its own id (a cached form carries an old one).
+      var slot = (v.slot || "").split("|");
+      var booking = { desk_id: slot[0] || "", starts_at: slot[1] || "" };
+      if (op === "appointment.move") {
+        booking.appointment_id = v.appointment_id_current;
+        booking.new_appointment_id = S.uuid();
+      } else {
+        booking.appointment_id = S.uuid();
+        booking.file_id = file;
+      }
+      return one(booking);
+    }
+    if (op === "appointment.cancel") return one({ appointment_id: v.appointment_id });
     var files = chosenFiles(form);
     if (op === "message.send") {
       return keepFiles(form, files).then(function (kept) {

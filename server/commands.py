@@ -13,9 +13,11 @@ from server.auth import commands as auth_commands
 from server.auth.policy import Actor
 from server.domain import (
     accounts,
+    appointment_commands,
     attestation_commands,
     audit,
     blockages,
+    cards,
     complement_commands,
     decisions,
     file_commands,
@@ -48,6 +50,8 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **voice.HANDLERS,
     # appointments, information, figures
     **prefecture_info.HANDLERS,
+    **appointment_commands.HANDLERS,
+    **cards.HANDLERS,
 }
 
 

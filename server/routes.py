@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from server.web import (
     account,
     admin,
+    appointments,
     attestations,
     auth_pages,
     blocked,
@@ -20,6 +21,7 @@ from server.web import (
     history,
     pages,
     pieces,
+    prefectures,
     sw,
     sync_api,
     thread,
@@ -27,10 +29,13 @@ from server.web import (
     verify,
 )
 from server.web.guard import Endpoint, guarded
+from server.web.prefecture import appointments as prefecture_appointments
 from server.web.prefecture import audit as prefecture_audit
 from server.web.prefecture import complements as prefecture_complements
 from server.web.prefecture import decisions as prefecture_decisions
+from server.web.prefecture import figures as prefecture_figures
 from server.web.prefecture import inbox as prefecture_inbox
+from server.web.prefecture import information as prefecture_information
 from server.web.prefecture import paper as prefecture_paper
 from server.web.prefecture import reports as prefecture_reports
 from server.web.prefecture import review as prefecture_review
@@ -84,6 +89,40 @@ routes: list[BaseRoute] = [
     route("/account/sessions/{session_id}/revoke", account.revoke_session, "signed_in", POST),
     route("/account/recovery-codes", account.recovery_codes_page, "signed_in"),
     route("/account/recovery-codes", account.regenerate_codes, "signed_in", POST),
+    # appointments, information, figures (before /files/{file_id}/{step}, which would match them)
+    route("/prefectures", prefectures.index, "public"),
+    route("/prefectures/{code}", prefectures.page, "public"),
+    route("/prefectures/{code}/figures", prefectures.public_figures, "public"),
+    route("/figures", prefectures.public_figures, "public"),
+    route("/files/{file_id}/appointment", appointments.page, "applicant"),
+    route("/files/{file_id}/appointment", appointments.book, "applicant", POST),
+    route("/files/{file_id}/appointment/cancel", appointments.cancel, "applicant", POST),
+    route("/files/{file_id}/appointment.ics", appointments.calendar, "applicant"),
+    route(
+        "/prefecture/files/{file_id}/card/ready", prefecture_appointments.card_ready, "prefecture.cards", POST
+    ),
+    route(
+        "/prefecture/files/{file_id}/card/handed-over",
+        prefecture_appointments.card_handed_over,
+        "prefecture.cards",
+        POST,
+    ),
+    route("/prefecture/appointments", prefecture_appointments.page, "prefecture.appointments"),
+    route("/prefecture/appointments/{desk_id}", prefecture_appointments.desk_page, "prefecture.appointments"),
+    route(
+        "/prefecture/appointments/{desk_id}",
+        prefecture_appointments.save_desk,
+        "prefecture.appointments",
+        POST,
+    ),
+    route(
+        "/prefecture/appointments/{desk_id}/new",
+        prefecture_appointments.new_desk_page,
+        "prefecture.appointments",
+    ),
+    route("/prefecture/information", prefecture_information.page, "prefecture.information"),
+    route("/prefecture/information", prefecture_information.save, "prefecture.information", POST),
+    route("/prefecture/figures", prefecture_figures.page, "prefecture.figures"),
     # applicants' files
     route("/files/new", files.new_file, "applicant"),
     route("/files/new/grounds", files.new_file_grounds, "applicant"),

@@ -110,6 +110,24 @@ EXPECTED = {
     ("/prefecture/files/{file_id}/decisions/{decision_id}.pdf", "GET"): "prefecture.decide",
     ("/prefecture/settings", "GET"): "prefecture.settings",
     ("/prefecture/settings", "POST"): "prefecture.settings",
+    # appointments, information, figures
+    ("/prefectures", "GET"): "public",
+    ("/prefectures/{code}", "GET"): "public",
+    ("/prefectures/{code}/figures", "GET"): "public",
+    ("/figures", "GET"): "public",
+    ("/files/{file_id}/appointment", "GET"): "applicant",
+    ("/files/{file_id}/appointment", "POST"): "applicant",
+    ("/files/{file_id}/appointment/cancel", "POST"): "applicant",
+    ("/files/{file_id}/appointment.ics", "GET"): "applicant",
+    ("/prefecture/files/{file_id}/card/ready", "POST"): "prefecture.cards",
+    ("/prefecture/files/{file_id}/card/handed-over", "POST"): "prefecture.cards",
+    ("/prefecture/appointments", "GET"): "prefecture.appointments",
+    ("/prefecture/appointments/{desk_id}", "GET"): "prefecture.appointments",
+    ("/prefecture/appointments/{desk_id}", "POST"): "prefecture.appointments",
+    ("/prefecture/appointments/{desk_id}/new", "GET"): "prefecture.appointments",
+    ("/prefecture/information", "GET"): "prefecture.information",
+    ("/prefecture/information", "POST"): "prefecture.information",
+    ("/prefecture/figures", "GET"): "prefecture.figures",
     # blocked, paper files, claims
     ("/blocked", "GET"): "public",
     ("/blocked", "POST"): "public",
@@ -197,7 +215,8 @@ def test_matrix(app, settings, role: str) -> None:
                 decision_id="00000000-0000-4000-8000-000000000001",
                 item_id="00000000-0000-4000-8000-000000000002",
                 attestation_id="ABCDE12345",
-                code="ABCDE12345",
+                code="75",
+                desk_id="00000000-0000-4000-8000-000000000003",
                 report_id="00000000-0000-4000-8000-000000000003",
                 number="B-2026-000001",
             )
@@ -300,7 +319,7 @@ def test_an_applicant_never_reaches_the_back_office(app, settings, make_person) 
 
     person, file_id = submitted_file(make_person)
     for (path, method), _ in EXPECTED.items():
-        if path.startswith("/prefecture"):
+        if path == "/prefecture" or path.startswith("/prefecture/"):  # not the public /prefectures
             url = path.replace("{index:int}", "0").format(
                 file_id=file_id,
                 attachment_id="a",
@@ -309,6 +328,7 @@ def test_an_applicant_never_reaches_the_back_office(app, settings, make_person) 
                 decision_id="d",
                 item_id="i",
                 attestation_id="x",
+                desk_id="00000000-0000-4000-8000-000000000003",
                 report_id="r",
             )
             assert person.client.request(method, url, follow_redirects=False).status_code == 403, url

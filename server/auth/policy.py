@@ -34,6 +34,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "prefecture.decide": frozenset({"agent", "admin"}),
     # Administrators of a prefecture: its settings (delay given for complements).
     "prefecture.settings": frozenset({"admin"}),
+    # Agents and administrators: mark a granted file's card ready, then handed over
+    # (own prefecture's files only, checked per file and by each command).
+    "prefecture.cards": frozenset({"agent", "admin"}),
+    # Administrators of a prefecture: its counters, hours and slots.
+    "prefecture.appointments": frozenset({"admin"}),
+    # Administrators of a prefecture: the text of its public information page.
+    "prefecture.information": frozenset({"admin"}),
+    # Agents and administrators: their prefecture's service figures (exact counts).
+    "prefecture.figures": frozenset({"agent", "admin"}),
     # Agents and administrators of a prefecture: record a file handed in on paper
     # for a person with no account, and print its claim code.
     "prefecture.paper": frozenset({"agent", "admin"}),

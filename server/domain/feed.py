@@ -135,6 +135,19 @@ def _sources(files_visible: str, with_account: bool) -> list[Source]:
             lambda r: r["id"],
             _attestation,
         ),
+        # The card and the slot booked to fetch it, for the phone to show offline.
+        Source(
+            "card",
+            f"SELECT * FROM cards WHERE file_id IN ({files_visible}) {page}",
+            lambda r: r["file_id"],
+            _pick("file_id", "status", "ready_at", "handed_over_at"),
+        ),
+        Source(
+            "appointment",
+            f"SELECT * FROM appointments WHERE file_id IN ({files_visible}) {page}",
+            lambda r: r["id"],
+            _pick("file_id", "desk_id", "kind", "starts_at", "ends_at", "status", "booked_at", "ended_at"),
+        ),
     ]
     if with_account:
         sources.insert(

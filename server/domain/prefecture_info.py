@@ -12,7 +12,7 @@ language a block lacks gets the French text, and the page says so.
     language is left, so a block never has a translation without its source).
 
 Refusal codes (field in brackets): forbidden; block_unknown [block];
-lang_unknown [lang]; body_too_long [body]; french_first [lang] (write the
+lang_unknown [lang]; info_too_long [body]; french_first [lang] (write the
 French text first); french_needed [body] (French cannot be removed while a
 translation exists).
 """
@@ -121,7 +121,7 @@ def update(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         raise Refused("lang_unknown", "lang")
     body = str(args.get("body") or "").replace("\r\n", "\n").strip()
     if len(body) > MAX_BODY:
-        raise Refused("body_too_long", "body")
+        raise Refused("info_too_long", "body")
     have = {
         r["lang"]
         for r in ctx.conn.execute(

@@ -36,6 +36,12 @@ KINDS = (
     "attestation_issued",
     "attestation_renewed",
     "attestation_ended",
+    # appointments: the card, and the slot booked to fetch it
+    "card_ready",
+    "card_handed_over",
+    "appointment_booked",
+    "appointment_moved",
+    "appointment_cancelled",
     "blockage_reported",  # file_id None: an "I'm blocked" report (data: report_id, number, blockage)
     "blockage_answered",
     "paper_recorded",  # an agent recorded a file handed in on paper

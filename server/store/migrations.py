@@ -781,6 +781,7 @@ def m014_appointments_and_information(db: sqlite_utils.Database) -> None:
             "ready_by": str,
             "handed_over_at": str,
             "handed_over_by": str,
+            "submitted_at": str,  # the file's, copied: the figures read cards alone
             "version": int,
         },
         pk="file_id",
@@ -789,6 +790,15 @@ def m014_appointments_and_information(db: sqlite_utils.Database) -> None:
     )
     db["cards"].create_index(["departement", "status"])
     db["cards"].create_index(["version"])
+    # Service figures (server/domain/figures.py): durations read from covering
+    # indexes over a time window; complements awaited found by state.
+    for step in ("locked_at", "decided_at"):
+        db.conn.execute(f"CREATE INDEX files_{step}_figures ON files ({step}, submitted_at, departement)")
+        db.conn.execute(f"CREATE INDEX files_{step}_prefecture ON files (departement, {step}, submitted_at)")
+    db.conn.execute(
+        "CREATE INDEX files_complements_figures ON files (complement_state, departement, complement_due)"
+    )
+    db.conn.execute("CREATE INDEX cards_figures ON cards (handed_over_at, departement, submitted_at)")
     db["prefecture_info"].create(
         {
             "departement": str,

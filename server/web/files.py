@@ -11,7 +11,18 @@ from starlette.responses import JSONResponse, Response
 
 from server import clock
 from server.auth import policy
-from server.domain import attestations, complements, decisions, files, geography, messages, pieces, timeline
+from server.domain import (
+    appointments,
+    attestations,
+    cards,
+    complements,
+    decisions,
+    files,
+    geography,
+    messages,
+    pieces,
+    timeline,
+)
 from server.domain import catalogue as catalogue_module
 from server.domain.files import File
 from sync import bounded_json
@@ -133,6 +144,8 @@ def _file_context(conn: Any, file: File) -> dict[str, Any]:
         "decisions": decisions.for_file(conn, file.id),
         "attestation_list": attestations.for_file(conn, file.id),
         "today": clock.now().date().isoformat(),
+        "card": cards.get(conn, file.id),
+        "appointment": appointments.current(conn, file.id),
     }
 
 

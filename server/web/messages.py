@@ -165,6 +165,37 @@ MESSAGES: dict[str, str] = {
     "complement_pending": N_(
         "Un complément demandé est encore attendu : le dossier ne peut pas être déclaré complet avant."
     ),
+    # appointments, information, figures
+    "card_not_ready": N_(
+        "Votre carte n’est pas encore prête : vous pourrez prendre rendez-vous dès qu’elle le sera."
+    ),
+    "already_booked": N_("Vous avez déjà un rendez-vous pour ce dossier : déplacez-le ou annulez-le."),
+    "not_booked": N_("Ce rendez-vous n’est plus réservé (il a été déplacé ou annulé)."),
+    "slot_unknown": N_("Ce créneau n’est pas ouvert à la réservation. Choisissez-en un dans la liste."),
+    "slot_full": N_("Ce créneau vient d’être complet. Choisissez-en un autre."),
+    "desk_name_required": N_("Indiquez le nom du guichet."),
+    "desk_name_too_long": N_("Ce nom est trop long (120 caractères au plus)."),
+    "address_required": N_("Indiquez l’adresse du guichet."),
+    "address_too_long": N_("Cette adresse est trop longue (400 caractères au plus)."),
+    "kinds_required": N_("Choisissez au moins un type de rendez-vous."),
+    "slot_minutes_invalid": N_("Choisissez une durée de créneau dans la liste."),
+    "capacity_invalid": N_("Le nombre de personnes par créneau va de 1 à 50."),
+    "horizon_invalid": N_("Les réservations s’ouvrent de 1 à 180 jours à l’avance."),
+    "hours_invalid": N_(
+        "Horaires à corriger : heure d’ouverture avant l’heure de fermeture (HH:MM), sans chevauchement."
+    ),
+    "closure_invalid": N_(
+        "Fermetures à corriger : une date par ligne (AAAA-MM-JJ), suivie d’un motif court."
+    ),
+    "not_granted": N_("Aucune décision favorable en vigueur sur ce dossier."),
+    "already_ready": N_("La carte est déjà indiquée comme prête."),
+    "not_ready": N_("La carte n’est pas encore indiquée comme prête."),
+    "already_handed_over": N_("La carte est déjà remise."),
+    "block_unknown": N_("Cette rubrique n’existe pas."),
+    "lang_unknown": N_("Choisissez une langue de la liste."),
+    "info_too_long": N_("Ce texte est trop long (4 000 caractères au plus)."),
+    "french_first": N_("Écrivez d’abord le texte en français : les traductions le suivent."),
+    "french_needed": N_("Le texte français ne peut pas être retiré tant qu’une traduction existe."),
     # blocked, paper files, claims
     "weeks_invalid": N_("Indiquez un nombre de semaines (par exemple 6), ou laissez ce champ vide."),
     "contact_too_long": N_("Ce texte est trop long (300 caractères au plus)."),
@@ -232,6 +263,17 @@ DONE: dict[str, str] = {
         "Le dossier est déclaré complet. Si sa démarche y donne droit, la personne reçoit son attestation"
         " de prolongation d’instruction."
     ),
+    "appointment_booked": N_("Votre rendez-vous est réservé."),
+    "appointment_moved": N_("Votre rendez-vous est déplacé."),
+    "appointment_cancelled": N_(
+        "Votre rendez-vous est annulé : le créneau est libéré pour quelqu’un d’autre."
+    ),
+    "card_ready": N_(
+        "La carte est indiquée comme prête : la personne peut prendre rendez-vous pour la retirer."
+    ),
+    "card_handed_over": N_("La carte est indiquée comme remise."),
+    "desk_saved": N_("Le guichet est enregistré."),
+    "information_saved": N_("Les informations sont enregistrées et publiées."),
     "report_sent": N_("Votre signalement est reçu. Voici votre accusé de réception écrit."),
     "answer_sent": N_("La réponse est enregistrée : la personne la voit avec son accusé de réception."),
     "voice_thanks": N_("Merci : votre avis est enregistré, sans votre nom."),

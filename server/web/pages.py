@@ -11,7 +11,16 @@ from starlette.responses import JSONResponse, Response
 import i18n
 from server import clock, translation
 from server.auth import credentials, recovery
-from server.domain import attestations, catalogue, complements, decisions, files, messages
+from server.domain import (
+    appointments,
+    attestations,
+    cards,
+    catalogue,
+    complements,
+    decisions,
+    files,
+    messages,
+)
 from server.store import migrations
 from server.templating import static
 from server.translation import gettext
@@ -47,6 +56,8 @@ async def dashboard(request: Request) -> Response:
             ),
             "decided": decisions.in_force_by_file(conn, [f.id for f in owned if f.status == "decided"]),
             "attestations_now": attestations.current_for_person(conn, who.account_id),
+            "booked": {a.file_id: a for a in appointments.upcoming_for_person(conn, who.account_id)},
+            "cards": {f.id: c for f in owned if f.status == "decided" and (c := cards.get(conn, f.id))},
         }
 
     data = await db(request).read(load)

@@ -36,6 +36,7 @@ from sync.bounded_json import BadJSON, loads
 from sync.durability import Durability
 from sync.protocol import MAX_SEQ, PROTOCOL_VERSION, Command, ProtocolError, Result
 
+from .appointments import refusal_detail
 from .common import actor, db
 from .messages import message
 from .texts import problem_text
@@ -128,6 +129,10 @@ def _result_json(result: Result) -> dict[str, Any]:
     if not result.applied:
         out["message"] = message(result.code)
         # "Incomplete" says what is missing, so the phone can show it with the refusal.
+        # A booking refused because the slot filled meanwhile says what is free instead.
+        detail = refusal_detail(result.data)
+        if detail:
+            out["message"] += " " + detail
         problems = result.data.get("problems") or []
         if problems:
             out["message"] += " " + " ; ".join(

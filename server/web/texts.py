@@ -277,6 +277,17 @@ def describe(event: Event) -> str:
     if kind == "piece_accepted":
         text = gettext("Pièce acceptée par la préfecture : %(piece)s") % {"piece": piece_label()}
         return f"{text} — {d['note']}" if d.get("note") else text
+    if kind == "card_ready":
+        return gettext("Votre carte est prête : prenez rendez-vous pour la retirer")
+    if kind == "card_handed_over":
+        return gettext("Carte remise")
+    if kind in ("appointment_booked", "appointment_moved"):
+        values = {"when": slot_text(d.get("starts_at", "")), "desk": d.get("desk", "")}
+        if kind == "appointment_moved":
+            return gettext("Rendez-vous déplacé au %(when)s (%(desk)s)") % values
+        return gettext("Rendez-vous pris le %(when)s (%(desk)s)") % values
+    if kind == "appointment_cancelled":
+        return gettext("Rendez-vous du %(when)s annulé") % {"when": slot_text(d.get("starts_at", ""))}
     return kind
 
 
@@ -318,6 +329,12 @@ def attestation_state(att: Any) -> str:
     from server.domain import attestations  # a model module: no cycle, kept local to the helper
 
     return gettext(ATTESTATION_STATES[att.state_on(attestations.today())])
+def slot_text(starts_at: str) -> str:
+    """A slot's local time for people: 12/03/2027 à 09:30 (the prefecture's clock)."""
+    if len(starts_at) < 16:
+        return starts_at
+    day, time = starts_at[:10], starts_at[11:16]
+    return gettext("%(day)s à %(time)s") % {"day": "/".join(reversed(day.split("-"))), "time": time}
 
 
 def complement_target(kind: str, target: str) -> str:
@@ -351,4 +368,5 @@ def template_globals() -> dict[str, Any]:
         "complement_target": complement_target,
         "field_step": field_step,
         "attestation_state": attestation_state,
+        "slot_text": slot_text,
     }

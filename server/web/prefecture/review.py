@@ -17,7 +17,9 @@ from starlette.responses import Response
 from server import clock, translation
 from server import commands as command_registry
 from server.domain import (
+    appointments,
     attestations,
+    cards,
     catalogue,
     complements,
     decisions,
@@ -85,6 +87,8 @@ def _load(conn: Any, file: File, since: int | None, since_at: str | None) -> dic
             0
         ],
         "attestation_days": attestations.after_days(conn, file.departement),
+        "card": cards.get(conn, file.id),
+        "appointment": appointments.current(conn, file.id),
         "changes": review.changes_since(conn, file.id, since, since_at or "") if since is not None else None,
         "staff_names": dict(
             conn.execute(

@@ -43,6 +43,10 @@ ACTIONS: dict[str, str] = {
     "file.decide": N_("a rendu une décision"),
     "decision.letter": N_("a ouvert une lettre de décision"),
     "prefecture.configure": N_("a changé les réglages de la préfecture"),
+    "card.ready": N_("a indiqué que la carte est prête"),
+    "card.handed_over": N_("a indiqué que la carte est remise"),
+    "desk.save": N_("a modifié un guichet et ses horaires"),
+    "prefecture.info_update": N_("a modifié la page d’information de la préfecture"),
 }
 
 
