@@ -231,3 +231,14 @@ def test_recovery_may_keep_the_other_devices(app, settings) -> None:
         )
         assert done.headers["location"] == "/account?done=recovered"
         assert signed_in(new_phone) and signed_in(owner)
+
+
+def test_a_session_seen_an_hour_ago_slides_on_the_next_request(app, settings) -> None:
+    """The sliding end moves on a request (it used to answer 500 once an hour had passed)."""
+    with Person.new(app, settings) as person:
+        person.signup()
+        earlier = clock.iso(clock.now() - sessions.TOUCH_EVERY - timedelta(minutes=1))
+        app.state.db.write_sync(lambda c: c.execute("UPDATE sessions SET last_seen_at = ?", (earlier,)))
+        assert person.client.get("/dashboard").status_code == 200
+        seen = app.state.db.read_sync(lambda c: c.execute("SELECT last_seen_at FROM sessions").fetchone()[0])
+        assert seen > earlier

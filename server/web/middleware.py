@@ -4,6 +4,7 @@ language) reach the endpoint."""
 
 from __future__ import annotations
 
+import functools
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -155,7 +156,7 @@ class Identity:
             )
             if sessions.needs_touch(session, now):
                 lifetime = self.settings.applicant_session_seconds
-                await self.db.write(sessions.touch, session.id, lifetime=lifetime, now=now)
+                await self.db.write(functools.partial(sessions.touch, lifetime=lifetime, now=now), session.id)
                 renew_cookie, cookie_age = True, lifetime
             elif legacy:
                 renew_cookie, cookie_age = True, _seconds_left(session, now)
