@@ -380,10 +380,12 @@ def issue(
         )
     if kind == "provisional":
         files.refresh_right_until(conn, file.id)
+    # Sésame issues it, whoever's act led to it (a submission, an agent's "complete").
+    by_sesame = Act(version=act.version, at=act.at, command_id=act.command_id, actor_role="system")
     _tell(
         conn,
         file,
-        act,
+        by_sesame,
         "attestation_renewed" if replaces else "attestation_issued",
         attestation=code,
         type=kind,
