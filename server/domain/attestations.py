@@ -407,7 +407,8 @@ def _tell(conn: sqlite3.Connection, file: File, act: Act, kind: str, **data: Any
         actor_id=act.actor_id,
         actor_role=act.actor_role,
         version=act.version,
-        after_submission=True,
+        # Not a change to what was sent (that mark is for the person's own changes).
+        after_submission=False,
         command_id=act.command_id,
         at=act.at,
         **data,
