@@ -97,7 +97,12 @@ def test_the_attestation_is_issued_downloaded_and_shown_offline(new_device_facto
     card.locator(".attestation-close").click()
     expect(card.locator(".attestation-close")).to_be_hidden()
 
-    # The phone's clock past the validity date: the copy says it may be out of date.
+    # Eight days later, still offline: the copy says it may be out of date.
+    applicant.clock.set_system_time(datetime.now() + timedelta(days=8))
+    applicant.reload()
+    expect(applicant.locator("[data-attestation-warning]")).to_contain_text("il y a 8 jours")
+
+    # The phone's clock past the validity date: the copy says so.
     after = datetime.fromisoformat(provisional["valid_until"]) + timedelta(days=2)
     applicant.clock.set_system_time(after)
     applicant.reload()

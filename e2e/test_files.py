@@ -398,7 +398,9 @@ def test_renewal_and_change_of_address_submitted_then_amended(applicant, tmp_pat
     assert max(small_added) < min(big_added), items  # the big ones came first
     assert big_added == sorted(big_added, reverse=True), items  # newest first
     assert created == len(items) - 1
-    assert len(items) == 1 + len(others) + 3 + 1 + 1 + 1, "\n".join(items)
+    # … and the proof of submission Sésame issued when the file was sent (ADR 0015).
+    assert any("Preuve de dépôt délivrée" in i for i in items), items
+    assert len(items) == 1 + len(others) + 3 + 1 + 1 + 1 + 1, "\n".join(items)
     expect(page.locator("ol.timeline > li.after-submission")).to_have_count(2)
 
     # … and in the person's whole history, with the other file.

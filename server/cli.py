@@ -260,7 +260,7 @@ def add_keys_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def cmd_attestations(settings: Settings, args: argparse.Namespace) -> int:
     from server import renewals  # imports every command handler: only when asked
-    from server.domain import attestations, keys
+    from server.domain import attestations
 
     attestations.use_keys(keys.keyring(settings))
     db = Database(settings.db_path)

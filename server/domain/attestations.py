@@ -380,10 +380,12 @@ def issue(
         )
     if kind == "provisional":
         files.refresh_right_until(conn, file.id)
+    # Sésame issues it, whoever's act led to it (a submission, an agent's "complete").
+    by_sesame = Act(version=act.version, at=act.at, command_id=act.command_id, actor_role="system")
     _tell(
         conn,
         file,
-        act,
+        by_sesame,
         "attestation_renewed" if replaces else "attestation_issued",
         attestation=code,
         type=kind,
@@ -405,7 +407,8 @@ def _tell(conn: sqlite3.Connection, file: File, act: Act, kind: str, **data: Any
         actor_id=act.actor_id,
         actor_role=act.actor_role,
         version=act.version,
-        after_submission=True,
+        # Not a change to what was sent (that mark is for the person's own changes).
+        after_submission=False,
         command_id=act.command_id,
         at=act.at,
         **data,

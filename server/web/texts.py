@@ -13,8 +13,8 @@ from typing import Any
 from babel.dates import format_date
 
 from server import translation
+from server.domain import attestations, decision_reasons, geography
 from server.domain import catalogue as catalogue_module
-from server.domain import decision_reasons, geography
 from server.domain.files import FIELDS, File
 from server.domain.timeline import Event
 from server.translation import N_, gettext
@@ -326,8 +326,6 @@ ATTESTATION_STATES = {
 
 def attestation_state(att: Any) -> str:
     """One or two words for an attestation's state today (the histories)."""
-    from server.domain import attestations  # a model module: no cycle, kept local to the helper
-
     return gettext(ATTESTATION_STATES[att.state_on(attestations.today())])
 def slot_text(starts_at: str) -> str:
     """A slot's local time for people: 12/03/2027 à 09:30 (the prefecture's clock)."""
