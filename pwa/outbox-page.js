@@ -182,7 +182,7 @@
     bar.parentNode.hidden = done >= all;
   });
 
-  ["sent", "refused", "queued", "idle"].forEach(function (type) {
+  ["sent", "refused", "removed", "queued", "idle"].forEach(function (type) {
     document.addEventListener("outbox:" + type, render);
   });
   render();

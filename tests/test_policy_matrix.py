@@ -59,6 +59,8 @@ EXPECTED = {
     ("/files/{file_id}/attachments/{attachment_id}/remove", "POST"): "applicant",
     ("/files/{file_id}/review", "GET"): "applicant",
     ("/files/{file_id}/submit", "POST"): "applicant",
+    ("/files/{file_id}/confirmation", "GET"): "applicant",
+    ("/files/{file_id}/receipt", "GET"): "applicant",
     ("/files/{file_id}/withdraw", "GET"): "applicant",
     ("/files/{file_id}/withdraw", "POST"): "applicant",
     ("/files/{file_id}/messages", "GET"): "applicant",

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from server import clock
 from server.auth import policy
 from server.domain import catalogue as catalogue_module
-from server.domain import complements, decisions, files, geography, messages, pieces, timeline
+from server.domain import complements, decisions, files, geography, messages, opened, pieces, timeline
 from server.domain.files import File
 from sync import bounded_json
 from sync.protocol import ProtocolError, parse_at
@@ -132,6 +132,7 @@ def _file_context(conn: Any, file: File) -> dict[str, Any]:
         "asked": complements.open_items(conn, file.id),
         "decisions": decisions.for_file(conn, file.id),
         "today": clock.now().date().isoformat(),
+        "opened": bool(opened.opened_files(conn, [file.id])),
     }
 
 
@@ -159,7 +160,7 @@ async def show_file(request: Request) -> Response:
         request,
         "files/show.html",
         lambda file, data: {
-            "status": status_info(file),
+            "status": status_info(file, data["opened"]),
             "unread": sum(1 for m in data["thread"] if m.from_prefecture and not m.read_at),
             "done": done(request.query_params.get("done")),
         },
@@ -354,6 +355,8 @@ async def review(request: Request) -> Response:
         "files/review.html",
         lambda file, data: {
             "fields_by_step": {s: _step_fields(file, s) for s in files.STEPS},
+            "prefecture": geography.get(file.departement or files.competent_departement(data["values"])),
+            "departements": geography.departements(),
             "label": field_label,
             "problem_text": problem_text,
             "steps": STEP_ORDER,
@@ -366,10 +369,12 @@ async def review(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     file = await load_own_file(request)
     values = await form(request)
+    if file.status == "draft" and values.get("declaration") != "yes":
+        return redirect(f"/files/{file.id}/review?refused=declaration#f-declaration")
     result = await run_command(request, "file.submit", {"file_id": file.id}, values.get("command_id"))
     if not result.applied:
         return redirect(f"/files/{file.id}/review?refused={result.code}")
-    return redirect(f"/files/{file.id}?done=submitted")
+    return redirect(f"/files/{file.id}/confirmation")
 
 
 async def grounds_page(request: Request) -> Response:

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 import i18n
 from server import clock, translation
 from server.auth import credentials, recovery
-from server.domain import catalogue, complements, decisions, files, messages
+from server.domain import catalogue, complements, decisions, files, messages, opened
 from server.store import migrations
 from server.templating import static
 from server.translation import gettext
@@ -46,6 +46,7 @@ async def dashboard(request: Request) -> Response:
                 conn, [f.id for f in owned if f.status in ("submitted", "locked")]
             ),
             "decided": decisions.in_force_by_file(conn, [f.id for f in owned if f.status == "decided"]),
+            "opened": opened.opened_files(conn, [f.id for f in owned if f.status == "submitted"]),
         }
 
     data = await db(request).read(load)
