@@ -342,3 +342,27 @@ def test_the_way_through_at_360_px(lang, new_device_factory, server, name):
     expect(page.locator("#status-title .badge")).to_have_text(applicant_status("submitted", False, lang))
     axe(page, "file sent", failures)
     assert not failures, "\n".join(failures)
+
+
+# -- 3. passkeys explained, recovery codes ---------------------------------------------------------
+
+
+def test_recovery_codes_are_eight_short_codes_and_save_as_an_image(new_device_factory, name, tmp_path):
+    _, page, _ = new_device_factory(viewport=PHONE)
+    page.goto("/signup")
+    page.locator("#f-display_name").fill(name)
+    page.locator("form[action='/signup'] button[type=submit]").click()
+    expect(page.locator("#passkey-screen-lock")).to_be_visible()  # said before the ceremony
+    page.locator("[data-passkey-start]").click()
+    expect(page.locator("ol.codes code")).to_have_count(8)
+    codes = [c.strip() for c in page.locator("ol.codes code").all_inner_texts()]
+    assert len(set(codes)) == 8 and all(
+        re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}", c) for c in codes
+    )
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Enregistrer comme image").click()
+    saved = tmp_path / downloading.value.suggested_filename
+    downloading.value.save_as(saved)
+    assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and saved.stat().st_size > 2000
+    page.goto("/recover")
+    expect(page.locator("main")).not_to_contain_text("association")
