@@ -126,14 +126,17 @@
           if (limit && p.data.byteLength > limit) {
             throw Object.assign(new Error("size"), { user: format(gettext("%(name)s dépasse %(size)s : réduisez-le ou envoyez chaque page séparément."), { name: file.name, size: mb(limit) }) });
           }
-          if ((p.blurry || p.dark) && !window.confirm(format(
+          if (!p.blurry && !p.dark) return p;
+          return ask(form, format(
             p.blurry
-              ? gettext("La photo « %(name)s » semble floue : la préfecture pourrait la refuser. OK pour la garder quand même, Annuler pour la reprendre.")
-              : gettext("La photo « %(name)s » semble trop sombre : la préfecture pourrait la refuser. OK pour la garder quand même, Annuler pour la reprendre."),
-            { name: file.name }
-          ))) {
-            throw Object.assign(new Error("retake"), { user: gettext("Reprenez la photo, puis ajoutez-la de nouveau.") });
-          }
+              ? gettext("La photo « %(name)s » semble floue : la préfecture pourrait la refuser.")
+              : gettext("La photo « %(name)s » semble trop sombre : la préfecture pourrait la refuser."),
+            { name: "\u2068" + file.name + "\u2069" }
+          )).then(function (keepIt) {
+            if (keepIt) return p;
+            throw Object.assign(new Error("retake"), { user: gettext("Reprenez la photo, puis ajoutez-la de nouveau."), retake: true });
+          });
+        }).then(function (p) {
           report.push(p.after < p.before
             ? format(gettext("%(name)s : %(before)s → %(after)s"), { name: p.name, before: mb(p.before), after: mb(p.after) })
             : format(gettext("%(name)s : %(size)s"), { name: p.name, size: mb(p.after) }));
@@ -145,6 +148,47 @@
         });
       });
     }, Promise.resolve([]));
+  }
+
+  /* A question inside the page, in the page's language (a native confirm()
+     would answer OK/Cancel in the browser's): resolves true to keep the photo. */
+  function ask(form, text) {
+    return new Promise(function (resolve) {
+      var box = document.createElement("div");
+      box.className = "alert alert--warning";
+      box.setAttribute("role", "alertdialog");
+      box.setAttribute("aria-live", "assertive");
+      var p = document.createElement("p");
+      p.id = "ask-" + Date.now();
+      p.textContent = text;
+      box.setAttribute("aria-labelledby", p.id);
+      box.appendChild(p);
+      var actions = document.createElement("div");
+      actions.className = "actions";
+      [[gettext("Reprendre la photo"), false, "button button--small"], [gettext("Garder cette photo"), true, "button button--small button--secondary"]].forEach(function (choice) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = choice[2];
+        b.textContent = choice[0];
+        b.setAttribute("data-photo-choice", choice[1] ? "keep" : "retake");
+        b.addEventListener("click", function () {
+          box.remove();
+          if (!choice[1]) {
+            // Open the camera or the gallery again, from this tap.
+            var input = form.querySelector("input[type=file]");
+            if (input) {
+              input.value = "";
+              input.click();
+            }
+          }
+          resolve(choice[1]);
+        });
+        actions.appendChild(b);
+      });
+      box.appendChild(actions);
+      form.insertBefore(box, form.firstChild);
+      actions.firstChild.focus();
+    });
   }
 
   function commands(form, submitter) {

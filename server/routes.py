@@ -46,6 +46,8 @@ routes: list[BaseRoute] = [
     # public
     route("/", pages.home, "public"),
     route("/healthz", pages.healthz, "public"),
+    route("/privacy", pages.privacy, "public"),
+    route("/legal", pages.legal, "public"),
     route("/manifest.webmanifest", pages.manifest, "public"),
     route("/language", pages.set_language, "public", POST),
     route("/sw.js", sw.worker, "public"),

@@ -17,6 +17,8 @@ from server.domain import accounts
 EXPECTED = {
     ("/", "GET"): "public",
     ("/healthz", "GET"): "public",
+    ("/privacy", "GET"): "public",
+    ("/legal", "GET"): "public",
     ("/manifest.webmanifest", "GET"): "public",
     ("/language", "POST"): "public",
     ("/sw.js", "GET"): "public",

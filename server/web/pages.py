@@ -23,7 +23,18 @@ from .messages import done
 
 
 async def home(request: Request) -> Response:
+    # A signed-in person comes for their files, not for "Créer un compte".
+    if actor(request).account_id is not None:
+        return redirect("/dashboard")
     return templates(request).render(request, "pages/home.html")
+
+
+async def privacy(request: Request) -> Response:
+    return templates(request).render(request, "pages/privacy.html")
+
+
+async def legal(request: Request) -> Response:
+    return templates(request).render(request, "pages/legal.html", {"origin": settings(request).origin})
 
 
 async def dashboard(request: Request) -> Response:
