@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_time, get_timezone
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.requests import Request
@@ -56,6 +57,12 @@ def datetime_(value: str | datetime | None) -> str:
     }
 
 
+def number(value: float, digits: int = 0) -> str:
+    """A number as the reader's language writes it ("8,0" in French, "8.0" in English)."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=translation.current.get())
+
+
 def bidi(value: object) -> Markup:
     """A number, name or file name kept whole in a sentence of the other direction
     ("2026-000001" read as such in Arabic): wrapped in <bdi>."""
@@ -74,7 +81,7 @@ def make_environment() -> Environment:
         translation.gettext, translation.ngettext, newstyle=True
     )
     env.globals.update(static=static, languages=i18n.LANGUAGES, new_id=lambda: str(uuid.uuid4()))
-    env.filters.update(date=date, datetime=datetime_, bidi=bidi)
+    env.filters.update(date=date, datetime=datetime_, bidi=bidi, number=number)
     return env
 
 

@@ -220,7 +220,7 @@ def test_files_over_the_limit_are_refused(tmp_path) -> None:
         file_id = p.start_file("change_of_situation")
         piece = cat().checklist("change_of_situation", [])[0].piece.id
         response = p.upload(file_id, piece, ("big.pdf", samples.pdf(20_000), "application/pdf"))
-        assert response.status_code == 400 and "dépasse 0.01 Mo" in response.text
+        assert response.status_code == 400 and "dépasse 0,01 Mo" in response.text
     application.state.db.close()
 
 
