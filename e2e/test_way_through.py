@@ -269,6 +269,7 @@ def test_the_way_through_at_360_px(lang, new_device_factory, server, name):
     _, page = person(new_device_factory, f"{name} {lang}", lang)
     page.goto("/files/new")
     axe(page, "files/new", failures)
+    expect(page.locator("input[name=procedure]:checked")).to_have_count(0)  # no answer chosen for the person
     page.locator("#p-change_of_situation").check()
     page.locator("form[action='/files/new/grounds'] button[type=submit]").click()
     page.wait_for_url("**/files/new/grounds?procedure=change_of_situation")
