@@ -59,7 +59,7 @@ def test_footer_switcher_for_a_visitor(new_plain_context):
 
     # The choice is remembered (a cookie) on every page.
     for path, heading in [
-        ("/", "Vos démarches de titre de séjour, pas à pas"),
+        ("/", "Demander ou renouveler un titre de séjour"),
         ("/signup", "Créer un compte"),
         ("/recover", "Utiliser un code de secours"),
         ("/no-such-page", error_title(404)),
