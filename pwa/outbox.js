@@ -154,7 +154,8 @@
   function dropMoot(entry) {
     return idb.all("outbox").then(function (all) {
       var moot = all.filter(function (o) {
-        return o.state === "refused" && o.account === entry.account && o.key !== entry.key && answers(entry.command, o.command);
+        // Only what came before: a later entry refused in the same batch is not answered by this one.
+        return o.state === "refused" && o.account === entry.account && o.key < entry.key && answers(entry.command, o.command);
       });
       return Promise.all(moot.map(remove));
     });
