@@ -14,7 +14,7 @@ free port with a throw-away data folder, and measures over real HTTP:
   drops     bytes re-sent per dropped connection through a cutting proxy (bench/drops.py),
             at 256 KiB chunks and at the uploader's chunk size
   push      commands applied per second through POST /sync/push
-  photos    a 12-megapixel photo through the phone's preparation (resize, JPEG 0.8)
+  photos    12-megapixel photos (smooth, textured and noisy) through the phone's preparation
   memory    peak memory of the server under a chunked 200 MB push and the export
             of a 95 MB account (bench/memory.py)
   attestations  bytes and render time of the attestation PDF (fr, fr + ar, with a

@@ -28,8 +28,12 @@ def measure(app: App) -> dict[str, dict[str, int]]:
         "file: identity step": f"/files/{app.file_id}/identity",
         "file: checklist": f"/files/{app.file_id}/checklist",
         "file: messages": f"/files/{app.file_id}/messages",
+        "file: check answers": f"/files/{app.file_id}/review",
+        "file: page": f"/files/{app.file_id}",
         "account": "/account",
         "outbox": "/outbox",
+        "privacy notice": "/privacy",
+        "legal notice": "/legal",
     }
     print("\nPage weight, gzip (budget: HTML+CSS+JS < 50 KB, JS < 30 KB)")
     print(f"  {'page':24} {'HTML':>7} {'CSS':>7} {'JS':>7} {'total':>7}")

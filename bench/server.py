@@ -94,7 +94,7 @@ def running() -> Iterator[App]:
     process = subprocess.Popen(["sesame", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://localhost:{port}"
     try:
-        for _ in range(200):
+        for _ in range(1200):  # a busy machine may take a while to start the server
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=1)
                 break

@@ -118,7 +118,7 @@ def history_line(kind: str, **data: Any) -> str:
 
 def status_name(status: str) -> str:
     with translation.language("fr"):
-        return texts.status_name(status)
+        return texts.applicant_status_name(status, False)  # the applicant side, not yet opened
 
 
 def field_label(name: str) -> str:
@@ -351,13 +351,15 @@ def test_renewal_and_change_of_address_submitted_then_amended(applicant, tmp_pat
     page.wait_for_url(f"**/files/{renewal}/review")
     expect(page.locator("h1")).to_have_text("Vérifier vos réponses")
     expect(page.locator("main .alert--warning")).to_have_count(0)  # nothing left to do
-    foreign_number = page.locator("dl.answers dt", has_text=field_label("foreign_number"))
+    foreign_number = page.locator(".summary-list dt", has_text=field_label("foreign_number"))
     expect(foreign_number.locator("xpath=following-sibling::dd[1]")).to_have_text(
         "—"
     )  # none, and that is fine
+    page.get_by_label(re.compile("^Je déclare que les informations")).check()
     page.get_by_role("button", name="Envoyer mon dossier à la préfecture").click()
-    expect(page).to_have_url(re.compile(rf"/files/{renewal}\?done=submitted$"))
-    expect(page.locator(".alert--success[role=status]")).to_have_text(said("done", "submitted"))
+    expect(page).to_have_url(re.compile(rf"/files/{renewal}/confirmation$"))
+    expect(page.locator("h1")).to_have_text("Dossier envoyé")
+    page.get_by_role("link", name="Aller à la page du dossier").click()
     expect(page.locator("#status-title .badge")).to_have_text(status_name("submitted"))
 
     # Amend after submission: a new phone number, and one more file.
@@ -686,6 +688,7 @@ def test_file_pages_are_accessible_and_fit_a_small_phone(lang, new_device_factor
     page.goto(f"/files/{file_id}/review")
     expect(page.locator("main .alert--warning li").first).to_be_visible()
     check(page, "review with problems")
+    page.locator("#f-declaration").check()
     page.locator(f"form[action='/files/{file_id}/submit'] button").click()
     expect(page.get_by_role("alert").first).to_be_visible()
     check(page, "review, refused")

@@ -61,8 +61,9 @@ def send_a_file(page: Page, family_name: str) -> str:
         else:
             upload(page, file_id, piece, [payload(f"{piece}.pdf", pdf(tag=piece))])
     page.goto(f"/files/{file_id}/review")
+    page.get_by_label(re.compile("^Je déclare que les informations")).check()
     page.get_by_role("button", name="Envoyer mon dossier à la préfecture").click()
-    expect(page).to_have_url(re.compile(rf"/files/{file_id}\?done=submitted$"))
+    expect(page).to_have_url(re.compile(rf"/files/{file_id}/confirmation$"))
     return file_id
 
 

@@ -34,7 +34,12 @@
         return S.flush().then(S.outbox.list).then(function (all) {
           var mine = all.filter(function (e) { return e.key === entry.key; })[0];
           if (!mine) return "sent";
-          if (mine.state === "refused") throw { status: "refused", message: mine.reason && mine.reason.message };
+          // Refused while online: said next to the form (the value is still in it), not kept "à revoir".
+          if (mine.state === "refused") {
+            return S.outbox.remove(mine).then(function () {
+              throw { status: "refused", message: mine.reason && mine.reason.message };
+            });
+          }
           return "kept";
         });
       });

@@ -43,6 +43,59 @@
     return box;
   }
 
+  /* The GOV.UK error summary: at the top, focused, each refusal a link to its field. */
+  function summary(form, refused) {
+    form.querySelectorAll("[data-form-summary], [data-js-error]").forEach(function (el) { el.remove(); });
+    form.querySelectorAll(".field--error[data-js-marked]").forEach(function (el) {
+      el.classList.remove("field--error");
+      el.removeAttribute("data-js-marked");
+    });
+    var box = document.createElement("div");
+    box.className = "alert alert--error error-summary";
+    box.setAttribute("role", "alert");
+    box.setAttribute("tabindex", "-1");
+    box.setAttribute("data-form-summary", "");
+    var title = document.createElement("h2");
+    title.className = "h3";
+    title.textContent = gettext("Il y a un problème");
+    box.appendChild(title);
+    var list = document.createElement("ul");
+    refused.forEach(function (e) {
+      var reason = e.reason || {};
+      // With several files chosen, the person must know which one was refused.
+      var text = (refused.length > 1 || e.blobs.length ? e.label + gettext(" : ") : "") + (reason.message || gettext("Refusé par le serveur."));
+      var li = document.createElement("li");
+      var input = reason.field && form.querySelector("#f-" + CSS.escape(reason.field));
+      if (input) {
+        var a = document.createElement("a");
+        a.href = "#f-" + reason.field;
+        a.textContent = text;
+        li.appendChild(a);
+        var wrap = input.closest(".field");
+        if (wrap && !wrap.classList.contains("field--error")) {
+          wrap.classList.add("field--error");
+          wrap.setAttribute("data-js-marked", "");
+          var p = document.createElement("p");
+          p.className = "error-text";
+          p.setAttribute("data-js-error", "");
+          p.id = "f-" + reason.field + "-jserror";
+          p.textContent = reason.message || "";
+          wrap.insertBefore(p, input);
+          input.setAttribute("aria-invalid", "true");
+          input.setAttribute("aria-describedby", ((input.getAttribute("aria-describedby") || "") + " " + p.id).trim());
+        }
+      } else {
+        li.textContent = text;
+      }
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    var old = form.querySelector("[data-form-status]");
+    if (old) old.remove();
+    form.insertBefore(box, form.firstChild);
+    box.focus();
+  }
+
   /* -- what a form asks, as commands ---------------------------------------- */
   function values(form) {
     var out = {};
@@ -73,14 +126,17 @@
           if (limit && p.data.byteLength > limit) {
             throw Object.assign(new Error("size"), { user: format(gettext("%(name)s dépasse %(size)s : réduisez-le ou envoyez chaque page séparément."), { name: file.name, size: mb(limit) }) });
           }
-          if ((p.blurry || p.dark) && !window.confirm(format(
+          if (!p.blurry && !p.dark) return p;
+          return ask(form, format(
             p.blurry
-              ? gettext("La photo « %(name)s » semble floue : la préfecture pourrait la refuser. OK pour la garder quand même, Annuler pour la reprendre.")
-              : gettext("La photo « %(name)s » semble trop sombre : la préfecture pourrait la refuser. OK pour la garder quand même, Annuler pour la reprendre."),
-            { name: file.name }
-          ))) {
-            throw Object.assign(new Error("retake"), { user: gettext("Reprenez la photo, puis ajoutez-la de nouveau.") });
-          }
+              ? gettext("La photo « %(name)s » semble floue : la préfecture pourrait la refuser.")
+              : gettext("La photo « %(name)s » semble trop sombre : la préfecture pourrait la refuser."),
+            { name: "\u2068" + file.name + "\u2069" }
+          )).then(function (keepIt) {
+            if (keepIt) return p;
+            throw Object.assign(new Error("retake"), { user: gettext("Reprenez la photo, puis ajoutez-la de nouveau."), retake: true });
+          });
+        }).then(function (p) {
           report.push(p.after < p.before
             ? format(gettext("%(name)s : %(before)s → %(after)s"), { name: p.name, before: mb(p.before), after: mb(p.after) })
             : format(gettext("%(name)s : %(size)s"), { name: p.name, size: mb(p.after) }));
@@ -92,6 +148,47 @@
         });
       });
     }, Promise.resolve([]));
+  }
+
+  /* A question inside the page, in the page's language (a native confirm()
+     would answer OK/Cancel in the browser's): resolves true to keep the photo. */
+  function ask(form, text) {
+    return new Promise(function (resolve) {
+      var box = document.createElement("div");
+      box.className = "alert alert--warning";
+      box.setAttribute("role", "alertdialog");
+      box.setAttribute("aria-live", "assertive");
+      var p = document.createElement("p");
+      p.id = "ask-" + Date.now();
+      p.textContent = text;
+      box.setAttribute("aria-labelledby", p.id);
+      box.appendChild(p);
+      var actions = document.createElement("div");
+      actions.className = "actions";
+      [[gettext("Reprendre la photo"), false, "button button--small"], [gettext("Garder cette photo"), true, "button button--small button--secondary"]].forEach(function (choice) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = choice[2];
+        b.textContent = choice[0];
+        b.setAttribute("data-photo-choice", choice[1] ? "keep" : "retake");
+        b.addEventListener("click", function () {
+          box.remove();
+          if (!choice[1]) {
+            // Open the camera or the gallery again, from this tap.
+            var input = form.querySelector("input[type=file]");
+            if (input) {
+              input.value = "";
+              input.click();
+            }
+          }
+          resolve(choice[1]);
+        });
+        actions.appendChild(b);
+      });
+      box.appendChild(actions);
+      form.insertBefore(box, form.firstChild);
+      actions.firstChild.focus();
+    });
   }
 
   function commands(form, submitter) {
@@ -174,8 +271,11 @@
   /* Go where the server would have redirected. When only the #fragment differs
      (a second upload on the same checklist), the browser would just scroll:
      reload, so what was just sent is listed. */
-  function go(next) {
+  function go(next, reached) {
     var target = new URL(next, location.href);
+    // A confirmation (?done=…) only for what the server has: a page kept on the
+    // device would otherwise say "sent" for what still waits here.
+    if (!reached) target.searchParams.delete("done");
     if (target.pathname + target.search === location.pathname + location.search) {
       if (target.hash !== location.hash) history.replaceState(null, "", target.href);
       location.reload();
@@ -224,23 +324,32 @@
             progress[id] = bar;
           });
         });
-        return S.flush().then(function () {
+        var keys = entries.map(function (e) { return e.key; });
+        function settled(all) {
+          return !all.some(function (e) { return keys.indexOf(e.key) !== -1 && e.state === "pending"; });
+        }
+        // A send already under way may have started before these were queued: once more then.
+        return S.flush().then(function (result) {
+          return outbox.list().then(function (all) {
+            return result && result.ok && !settled(all) ? S.flush() : null;
+          });
+        }).then(function () {
           return outbox.list();
         }).then(function (all) {
-          var keys = entries.map(function (e) { return e.key; });
           var mine = all.filter(function (e) { return keys.indexOf(e.key) !== -1; });
           var refused = mine.filter(function (e) { return e.state === "refused"; });
           if (refused.length) {
             form.removeAttribute("aria-busy");
-            // Name what was refused: with several files chosen, the person must know which.
-            var text = refused.map(function (e) {
-              return (refused.length > 1 || e.blobs.length ? e.label + " : " : "") + ((e.reason && e.reason.message) || "");
-            }).join(" ");
-            say(form, text + " " + gettext("Ce que vous avez saisi est gardé dans « À revoir »."), "error");
-            return;
+            status.remove();
+            // Online, a refusal belongs on the form (what was typed is still in
+            // it), not in the outbox: the entries leave, the summary names each.
+            return Promise.all(refused.map(function (e) { return outbox.remove(e); })).then(function () {
+              summary(form, refused);
+            });
           }
           if (mine.length) say(form, gettext("Pas de connexion : c’est gardé sur cet appareil et partira au retour du réseau."));
-          go(built.next);
+          // Not yet on the server: where the form says to wait (never its confirmation page).
+          go(mine.length ? form.getAttribute("data-next-offline") || built.next : built.next, !mine.length);
         });
       });
     }).catch(function (error) {
@@ -278,15 +387,26 @@
     });
   }
 
+  /* What waits, one line each; what was refused, one line to /outbox (the details live there). */
   function listPending(entries) {
     var panel = document.querySelector("[data-pending]");
     if (!panel || !entries.length) return;
     var list = panel.querySelector("ul");
+    var refused = entries.filter(function (e) { return e.state === "refused"; }).length;
     entries.forEach(function (e) {
+      if (e.state === "refused") return;
       var li = document.createElement("li");
-      li.textContent = e.label + (e.state === "refused" ? " — " + gettext("à revoir") + " : " + ((e.reason && e.reason.message) || "") : " — " + gettext("en attente d’envoi"));
+      li.textContent = e.label + " — " + gettext("en attente d’envoi");
       list.appendChild(li);
     });
+    if (refused) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = "/outbox";
+      a.textContent = format(gettext("Refusé par le serveur, à revoir : %(n)s"), { n: S.number(refused) });
+      li.appendChild(a);
+      list.appendChild(li);
+    }
     panel.hidden = false;
   }
 
@@ -307,7 +427,8 @@
       var box = document.querySelector("[data-pending-files]");
       if (!box) return;
       entriesFor(null).then(function (entries) {
-        entries.filter(function (e) { return e.command.op === "file.create"; }).forEach(function (e) {
+        // Only what still waits: a refused start is on /outbox, not a phantom file here.
+        entries.filter(function (e) { return e.command.op === "file.create" && e.state === "pending"; }).forEach(function (e) {
           var li = document.createElement("li");
           li.className = "card file-card";
           var a = document.createElement("a");
@@ -315,7 +436,7 @@
           a.textContent = e.label;
           var note = document.createElement("p");
           note.className = "small";
-          note.textContent = e.state === "refused" ? gettext("à revoir") : gettext("Commencé sur cet appareil, en attente d’envoi");
+          note.textContent = gettext("Commencé sur cet appareil, en attente d’envoi");
           li.appendChild(a);
           li.appendChild(note);
           box.appendChild(li);
@@ -382,6 +503,11 @@
       fill(form, a.fields || a, true);
       if (entry.reason) say(form, entry.reason.message || "", "error");
     });
+  }
+
+  /* A page kept on the device is not a fresh answer: its confirmation may be old. */
+  if (html.getAttribute("data-served") !== "network") {
+    document.querySelectorAll("[data-done]").forEach(function (el) { el.remove(); });
   }
 
   overlay();

@@ -46,7 +46,7 @@
   function card(entry) {
     var li = el("li", null, "card");
     li.appendChild(el("h3", entry.label, "h3"));
-    li.appendChild(el("p", new Date(entry.command.at).toLocaleString(document.documentElement.lang), "small"));
+    li.appendChild(el("p", new Date(entry.command.at).toLocaleString(document.documentElement.lang, { dateStyle: "long", timeStyle: "short" }), "small"));
     var lines = typed(entry.command.args);
     if (lines.length) {
       var ul = el("ul", null, "small");
@@ -182,7 +182,7 @@
     bar.parentNode.hidden = done >= all;
   });
 
-  ["sent", "refused", "queued", "idle"].forEach(function (type) {
+  ["sent", "refused", "removed", "queued", "idle"].forEach(function (type) {
     document.addEventListener("outbox:" + type, render);
   });
   render();

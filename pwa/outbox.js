@@ -19,7 +19,7 @@
  * files uploaded again, and the change feed is read again from the start.
  *
  * Events (listen with Sesame.outbox.on(fn)): {type: "queued" | "sent" |
- * "refused" | "progress" | "signed-out" | "other-account" | "offline" | "idle", …}.
+ * "refused" | "removed" | "progress" | "signed-out" | "other-account" | "offline" | "idle", …}.
  */
 (function (self) {
   "use strict";
@@ -85,7 +85,7 @@
     return idb.tx(["outbox", "blobs"], "readwrite", function (outbox, blobs) {
       outbox.delete(entry.key);
       entry.blobs.forEach(function (id) { blobs.delete(id); });
-    });
+    }).then(function () { emit({ type: "removed", entry: entry }); });
   }
 
   function push(account, entries, epoch) {
@@ -122,7 +122,8 @@
         return idb.tx(["outbox", "sent"], "readwrite", function (outbox, sent) {
           outbox.delete(entry.key);
           sent.put(entry);
-        }).then(function () { emit({ type: "sent", entry: entry, result: result }); });
+        }).then(function () { return dropMoot(entry); })
+          .then(function () { emit({ type: "sent", entry: entry, result: result }); });
       }
       entry.state = "refused";
       entry.reason = { code: result.code, field: result.field, message: result.message };
@@ -132,6 +133,32 @@
         outbox.put(entry);
       }).then(function () { emit({ type: "refused", entry: entry, result: result }); });
     })).then(function () { return observe(ownerOf(entries), body.epoch, body.durable); });
+  }
+
+  /* Does `done` (just applied) make the refused `old` pointless? The same file
+   * sent after all, the same fields saved again, the same piece given again. */
+  function answers(done, old) {
+    var a = done.args || {}, b = old.args || {};
+    if (!a.file_id || a.file_id !== b.file_id) return false;
+    if (done.op === "file.submit" || done.op === "file.withdraw") return old.op === "file.submit";
+    if (done.op === "file.update" && old.op === "file.update") {
+      return Object.keys(b.fields || {}).every(function (k) { return Object.prototype.hasOwnProperty.call(a.fields || {}, k); });
+    }
+    if (done.op === "file.set_grounds") return old.op === "file.set_grounds";
+    if (done.op === "piece.attach" && old.op === "piece.attach") return a.piece === b.piece;
+    return false;
+  }
+
+  /* A refused entry that a later success makes moot leaves "à revoir" by itself
+   * (with its files: what it carried was given again). */
+  function dropMoot(entry) {
+    return idb.all("outbox").then(function (all) {
+      var moot = all.filter(function (o) {
+        // Only what came before: a later entry refused in the same batch is not answered by this one.
+        return o.state === "refused" && o.account === entry.account && o.key < entry.key && answers(entry.command, o.command);
+      });
+      return Promise.all(moot.map(remove));
+    });
   }
 
   function ownerOf(entries) {

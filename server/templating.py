@@ -10,8 +10,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_timezone
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -43,10 +45,28 @@ def date(value: str | datetime | None) -> str:
 
 
 def datetime_(value: str | datetime | None) -> str:
+    """A date written out and the time to the minute (no seconds), in Paris time."""
     moment = _moment(value)
     if moment is None:
         return ""
-    return format_datetime(moment, format="medium", tzinfo="Europe/Paris", locale=translation.current.get())
+    lang = translation.current.get()
+    local = moment.astimezone(get_timezone("Europe/Paris")) if moment.tzinfo else moment
+    return translation.gettext("%(date)s à %(time)s") % {
+        "date": format_date(local, format="long", locale=lang),
+        "time": format_time(local, format="short", locale=lang),
+    }
+
+
+def number(value: float, digits: int = 0) -> str:
+    """A number as the reader's language writes it ("8,0" in French, "8.0" in English)."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=translation.current.get())
+
+
+def bidi(value: object) -> Markup:
+    """A number, name or file name kept whole in a sentence of the other direction
+    ("2026-000001" read as such in Arabic): wrapped in <bdi>."""
+    return Markup("<bdi>%s</bdi>") % str(value)
 
 
 def make_environment() -> Environment:
@@ -61,7 +81,7 @@ def make_environment() -> Environment:
         translation.gettext, translation.ngettext, newstyle=True
     )
     env.globals.update(static=static, languages=i18n.LANGUAGES, new_id=lambda: str(uuid.uuid4()))
-    env.filters.update(date=date, datetime=datetime_)
+    env.filters.update(date=date, datetime=datetime_, bidi=bidi, number=number)
     return env
 
 

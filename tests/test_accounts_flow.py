@@ -19,7 +19,7 @@ def events(app: Starlette, kind: str) -> list[sqlite3.Row]:
 
 def test_signup_needs_only_a_name_and_a_language(person: Person) -> None:
     codes = person.signup("Amina", "fr")
-    assert len(set(codes)) == 10
+    assert len(set(codes)) == 8
     dashboard = person.client.get("/dashboard")
     assert dashboard.status_code == 200
     assert "Bonjour, Amina" in dashboard.text
@@ -174,7 +174,7 @@ def test_new_codes_replace_the_old_set(make_person) -> None:
     from .people import codes_in
 
     new = codes_in(page.text)
-    assert len(new) == 10 and not set(new) & set(old)
+    assert len(new) == 8 and not set(new) & set(old)
     assert page.headers["cache-control"] == "no-store"
     assert make_person().recover(old[2]).status_code == 400
     assert make_person().recover(new[0]).status_code == 303

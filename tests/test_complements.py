@@ -18,7 +18,12 @@ def submitted_renewal(app, make_person, lock: bool = True) -> tuple[object, str]
     ground = renewal_ground()
     file_id = p.start_file("renewal", [ground])
     complete(p, file_id, "renewal", [ground])
-    assert p.client.post(f"/files/{file_id}/submit", follow_redirects=False).status_code == 303
+    assert (
+        p.client.post(
+            f"/files/{file_id}/submit", data={"declaration": "yes"}, follow_redirects=False
+        ).status_code
+        == 303
+    )
     if lock:
         assert agent_command(app, "file.lock", {"file_id": file_id}).applied
     return p, file_id

@@ -117,7 +117,7 @@ def test_fill_upload_submit_amend_and_find_it_all_in_the_timeline(app, make_pers
     p.signup()
     ground = renewal_ground()
     file_id = p.start_file("renewal", [ground])
-    early = p.client.post(f"/files/{file_id}/submit", follow_redirects=False)
+    early = p.client.post(f"/files/{file_id}/submit", data={"declaration": "yes"}, follow_redirects=False)
     assert early.headers["location"].endswith("refused=incomplete")
     review = p.client.get(early.headers["location"])
     assert review.status_code == 400 and "Pièce à ajouter" in review.text
@@ -129,8 +129,8 @@ def test_fill_upload_submit_amend_and_find_it_all_in_the_timeline(app, make_pers
     page = p.client.get(f"/files/{file_id}/checklist").text
     assert "page-0" in page and "page-2" in page
 
-    sent = p.client.post(f"/files/{file_id}/submit", follow_redirects=False)
-    assert sent.headers["location"] == f"/files/{file_id}?done=submitted"
+    sent = p.client.post(f"/files/{file_id}/submit", data={"declaration": "yes"}, follow_redirects=False)
+    assert sent.headers["location"] == f"/files/{file_id}/confirmation"
     assert file_row(app, file_id)["status"] == "submitted"
 
     # Amend after submission: a field and a piece.
@@ -220,7 +220,7 @@ def test_files_over_the_limit_are_refused(tmp_path) -> None:
         file_id = p.start_file("change_of_situation")
         piece = cat().checklist("change_of_situation", [])[0].piece.id
         response = p.upload(file_id, piece, ("big.pdf", samples.pdf(20_000), "application/pdf"))
-        assert response.status_code == 400 and "dépasse 0.01 Mo" in response.text
+        assert response.status_code == 400 and "dépasse 0,01 Mo" in response.text
     application.state.db.close()
 
 
@@ -230,7 +230,7 @@ def test_a_locked_file_refuses_changes_but_takes_messages(app, make_person) -> N
     ground = renewal_ground()
     file_id = p.start_file("renewal", [ground])
     complete(p, file_id, "renewal", [ground])
-    p.client.post(f"/files/{file_id}/submit")
+    p.client.post(f"/files/{file_id}/submit", data={"declaration": "yes"})
     assert agent_command(app, "file.lock", {"file_id": file_id}).applied
     refused = p.fill(file_id, "address", **ADDRESS | {"city": "Paris"})
     assert refused.status_code == 400 and "en cours d’examen" in refused.text
@@ -247,7 +247,7 @@ def test_messages_both_ways_with_read_state(app, make_person) -> None:
     p.signup()
     file_id = p.start_file("change_of_situation")
     complete(p, file_id, "change_of_situation", [])
-    p.client.post(f"/files/{file_id}/submit")
+    p.client.post(f"/files/{file_id}/submit", data={"declaration": "yes"})
     sent = p.client.post(
         f"/files/{file_id}/messages",
         data={"body": "Voici mon attestation."},
@@ -276,7 +276,7 @@ def test_an_agent_of_another_prefecture_cannot_write(app, make_person) -> None:
     p.signup()
     file_id = p.start_file("change_of_situation")
     complete(p, file_id, "change_of_situation", [])
-    p.client.post(f"/files/{file_id}/submit")
+    p.client.post(f"/files/{file_id}/submit", data={"declaration": "yes"})
     result = agent_command(
         app, "message.send", {"file_id": file_id, "message_id": str(uuid.uuid4()), "body": "x"}, "75"
     )
@@ -364,7 +364,7 @@ def test_agents_reach_no_file_outside_the_audited_back_office(app, settings, mak
     p.signup()
     file_id = p.start_file("change_of_situation")
     complete(p, file_id, "change_of_situation", [])
-    p.client.post(f"/files/{file_id}/submit")
+    p.client.post(f"/files/{file_id}/submit", data={"declaration": "yes"})
     attachment = re.search(
         r"/attachments/([0-9a-f-]{36})", p.client.get(f"/files/{file_id}/checklist").text
     ).group(1)
@@ -428,7 +428,7 @@ def test_replace_and_remove_files_until_locked(app, make_person) -> None:
     assert "first.pdf, remplacé par second.pdf" in history and "Fichier retiré" in history
     # Once an agent locks the file, nothing changes any more.
     complete(p, file_id, "change_of_situation", [])
-    p.client.post(f"/files/{file_id}/submit")
+    p.client.post(f"/files/{file_id}/submit", data={"declaration": "yes"})
     assert agent_command(app, "file.lock", {"file_id": file_id}).applied
     kept = re.search(
         r"/attachments/([0-9a-f-]{36})\"", p.client.get(f"/files/{file_id}/checklist").text

@@ -29,7 +29,7 @@ def read_qr(pdf: bytes) -> list[str]:
     return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
 
 
-CODE = re.compile(r"data-claim-code>([0-9A-Z-]{19})<")
+CODE = re.compile(r"data-claim-code>([0-9A-Z-]{15,19})<")
 IDENTITY = {
     "family_name": "Diallo",
     "given_names": "Aminata",

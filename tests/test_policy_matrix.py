@@ -19,6 +19,8 @@ EXPECTED = {
     ("/healthz", "GET"): "public",
     ("/readyz", "GET"): "public",
     ("/metrics", "GET"): "public",  # and a bearer token or an allowed network (tests/test_health.py)
+    ("/privacy", "GET"): "public",
+    ("/legal", "GET"): "public",
     ("/manifest.webmanifest", "GET"): "public",
     ("/language", "POST"): "public",
     ("/sw.js", "GET"): "public",
@@ -66,6 +68,8 @@ EXPECTED = {
     ("/files/{file_id}/attachments/{attachment_id}/remove", "POST"): "applicant",
     ("/files/{file_id}/review", "GET"): "applicant",
     ("/files/{file_id}/submit", "POST"): "applicant",
+    ("/files/{file_id}/confirmation", "GET"): "applicant",
+    ("/files/{file_id}/receipt", "GET"): "applicant",
     ("/files/{file_id}/withdraw", "GET"): "applicant",
     ("/files/{file_id}/withdraw", "POST"): "applicant",
     ("/files/{file_id}/messages", "GET"): "applicant",

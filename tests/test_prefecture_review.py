@@ -62,7 +62,10 @@ def submitted_file(
             person.fill(file_id, "situation", **{**default_situation(procedure), **situation}).status_code
             == 303
         )
-    assert person.client.post(f"/files/{file_id}/submit").status_code in (200, 303)
+    assert person.client.post(f"/files/{file_id}/submit", data={"declaration": "yes"}).status_code in (
+        200,
+        303,
+    )
     return person, file_id
 
 

@@ -20,7 +20,7 @@ def thread(app, make_person):
     p.signup("A", "fr")
     file_id = p.start_file("change_of_situation")
     complete(p, file_id, "change_of_situation", [])
-    p.client.post(f"/files/{file_id}/submit")
+    p.client.post(f"/files/{file_id}/submit", data={"declaration": "yes"})
     reply = agent_command(
         app, "message.send", {"file_id": file_id, "message_id": str(uuid.uuid4()), "body": "Merci."}
     )

@@ -199,12 +199,12 @@ def test_storage_cap_per_person(tmp_path) -> None:
         url = create(p.client, first).headers["location"]
         assert patch(p.client, url, 0, first).headers["sesame-blob"] == hashlib.sha256(first).hexdigest()
         refused = create(p.client, samples.pdf(60_000))
-        assert refused.status_code == 413 and "0.1 Mo" in refused.json()["message"]
+        assert refused.status_code == 413 and "0,1 Mo" in refused.json()["message"]
         # The same cap holds for plain forms.
         file_id = p.start_file("change_of_situation")
         piece = catalogue.load().checklist("change_of_situation", [])[0].piece.id
         form = p.upload(file_id, piece, ("second.pdf", samples.pdf(61_000), "application/pdf"))
-        assert form.status_code == 400 and "0.1 Mo" in form.text
+        assert form.status_code == 400 and "0,1 Mo" in form.text
     application.state.db.close()
 
 

@@ -1,9 +1,12 @@
-"""Recovery codes: ten one-time codes, shown once, stored as keyed hashes.
+"""Recovery codes: eight one-time codes, shown once, stored as keyed hashes.
 
-A code is 16 characters of Crockford's base32 (80 bits), shown in groups of
-four. With that much entropy a keyed hash (HMAC under the server's secret key)
-is enough and lets a code be found without knowing whose it is: recovery starts
-from the code alone, on a phone that knows nothing of the person.
+A code is 13 characters of Crockford's base32 (65 bits, at least the 64 bits a
+code must hold), shown as 4-4-5: fewer and shorter codes are copied by hand
+with fewer mistakes than ten of 16 characters. With that much entropy a keyed
+hash (HMAC under the server's secret key) is enough and lets a code be found
+without knowing whose it is: recovery starts from the code alone, on a phone
+that knows nothing of the person. Codes of the older sets (16 characters) keep
+working until spent or replaced.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from server import clock
 
 from . import tokens
 
-COUNT = 10
+COUNT = 8
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
-LENGTH = 16
+LENGTH = 13  # 13 × 5 bits = 65 bits
+GROUPS = (4, 4, 5)
+LEGACY_LENGTH = 16  # codes of the sets made before
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,11 @@ class FoundCode:
 
 def _new_code() -> str:
     raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
-    return "-".join(raw[i : i + 4] for i in range(0, LENGTH, 4))
+    parts, at = [], 0
+    for size in GROUPS:
+        parts.append(raw[at : at + size])
+        at += size
+    return "-".join(parts)
 
 
 def normalise(code: str) -> str:
@@ -59,7 +68,7 @@ def generate(conn: sqlite3.Connection, secret_key: str, account_id: str, now: da
 
 def find(conn: sqlite3.Connection, secret_key: str, code: str) -> FoundCode | None:
     """The unspent code matching what was typed, or None."""
-    if len(normalise(code)) != LENGTH:
+    if len(normalise(code)) not in (LENGTH, LEGACY_LENGTH):
         return None
     h = code_hash(secret_key, code)
     row = conn.execute(

@@ -48,7 +48,7 @@ class Attachment:
 
 def current(conn: sqlite3.Connection, file_id: str) -> list[Attachment]:
     rows = conn.execute(
-        "SELECT * FROM attachments WHERE file_id = ? AND removed_at IS NULL ORDER BY added_at, id", (file_id,)
+        "SELECT * FROM attachments WHERE file_id = ? AND removed_at IS NULL ORDER BY added_at, rowid", (file_id,)
     )
     return [Attachment.from_row(r) for r in rows]
 

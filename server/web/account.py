@@ -150,7 +150,9 @@ async def revoke_session(request: Request) -> Response:
 async def recovery_codes_page(request: Request) -> Response:
     who = actor(request)
     left = await db(request).read(recovery.remaining, who.account_id)
-    return templates(request).render(request, "account/recovery_codes.html", {"codes_left": left})
+    return templates(request).render(
+        request, "account/recovery_codes.html", {"codes_left": left, "count": recovery.COUNT}
+    )
 
 
 async def regenerate_codes(request: Request) -> Response:

@@ -20,6 +20,7 @@ from server.domain import (
     files,
     geography,
     messages,
+    opened,
     pieces,
     timeline,
 )
@@ -146,6 +147,7 @@ def _file_context(conn: Any, file: File) -> dict[str, Any]:
         "today": clock.now().date().isoformat(),
         "card": cards.get(conn, file.id),
         "appointment": appointments.current(conn, file.id),
+        "opened": bool(opened.opened_files(conn, [file.id])),
     }
 
 
@@ -173,7 +175,7 @@ async def show_file(request: Request) -> Response:
         request,
         "files/show.html",
         lambda file, data: {
-            "status": status_info(file),
+            "status": status_info(file, data["opened"]),
             "unread": sum(1 for m in data["thread"] if m.from_prefecture and not m.read_at),
             "done": done(request.query_params.get("done")),
         },
@@ -368,6 +370,8 @@ async def review(request: Request) -> Response:
         "files/review.html",
         lambda file, data: {
             "fields_by_step": {s: _step_fields(file, s) for s in files.STEPS},
+            "prefecture": geography.get(file.departement or files.competent_departement(data["values"])),
+            "departements": geography.departements(),
             "label": field_label,
             "problem_text": problem_text,
             "steps": STEP_ORDER,
@@ -380,10 +384,12 @@ async def review(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     file = await load_own_file(request)
     values = await form(request)
+    if file.status == "draft" and values.get("declaration") != "yes":
+        return redirect(f"/files/{file.id}/review?refused=declaration#f-declaration")
     result = await run_command(request, "file.submit", {"file_id": file.id}, values.get("command_id"))
     if not result.applied:
         return redirect(f"/files/{file.id}/review?refused={result.code}")
-    return redirect(f"/files/{file.id}?done=submitted")
+    return redirect(f"/files/{file.id}/confirmation")
 
 
 async def grounds_page(request: Request) -> Response:

@@ -20,6 +20,7 @@ from server.domain import (
     decisions,
     files,
     messages,
+    opened,
 )
 from server.store import migrations
 from server.templating import static
@@ -32,7 +33,18 @@ from .messages import done
 
 
 async def home(request: Request) -> Response:
+    # A signed-in person comes for their files, not for "Créer un compte".
+    if actor(request).account_id is not None:
+        return redirect("/dashboard")
     return templates(request).render(request, "pages/home.html")
+
+
+async def privacy(request: Request) -> Response:
+    return templates(request).render(request, "pages/privacy.html")
+
+
+async def legal(request: Request) -> Response:
+    return templates(request).render(request, "pages/legal.html", {"origin": settings(request).origin})
 
 
 async def dashboard(request: Request) -> Response:
@@ -58,6 +70,7 @@ async def dashboard(request: Request) -> Response:
             "attestations_now": attestations.current_for_person(conn, who.account_id),
             "booked": {a.file_id: a for a in appointments.upcoming_for_person(conn, who.account_id)},
             "cards": {f.id: c for f in owned if f.status == "decided" and (c := cards.get(conn, f.id))},
+            "opened": opened.opened_files(conn, [f.id for f in owned if f.status == "submitted"]),
         }
 
     data = await db(request).read(load)

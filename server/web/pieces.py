@@ -25,6 +25,7 @@ from server.domain import catalogue as catalogue_module
 from server.domain import complements, content, files, pieces, uploads
 from server.domain.files import File
 from server.store.blobs import BlobStore, FileBlobStore
+from server.templating import number
 from sync.protocol import Command, Result
 
 from .blobsend import BlobStreamResponse
@@ -36,7 +37,9 @@ log = logging.getLogger("sesame.uploads")
 
 
 def megabytes(size: int) -> str:
-    return f"{round(size / (1024 * 1024), 2):g}"
+    """A size in MB as the reader's language writes it ("20" or "2,5")."""
+    value = round(size / (1024 * 1024), 2)
+    return number(value, 0 if value == int(value) else (1 if value * 10 == int(value * 10) else 2))
 
 
 def blobs(request: Request) -> BlobStore:

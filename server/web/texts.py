@@ -117,7 +117,9 @@ class StatusInfo:
     next_step: str
 
 
-def status_info(file: File) -> StatusInfo:
+def status_info(file: File, opened: bool = False) -> StatusInfo:
+    """Where the file stands, as its applicant reads it: "received" only once the
+    prefecture opened it (a `viewed` event or an agent holding it)."""
     texts = {
         "draft": (
             N_("Brouillon"),
@@ -128,9 +130,19 @@ def status_info(file: File) -> StatusInfo:
             N_("Complétez les étapes, ajoutez les pièces, puis vérifiez et envoyez."),
         ),
         "submitted": (
-            N_("Reçu par la préfecture"),
+            N_("Envoyé — en attente de traitement"),
             N_(
-                "La préfecture vérifie que le dossier est complet ; cela prend en général quelques semaines."
+                "Votre dossier est arrivé à la préfecture, mais personne ne l’a encore ouvert."
+                " Vous pouvez encore le corriger ou le compléter : chaque changement lui est signalé."
+            ),
+            N_(
+                "Vous n’avez rien à faire pour l’instant. Vous verrez ici quand la préfecture ouvrira le dossier."
+            ),
+        ),
+        "opened": (
+            N_("Ouvert par la préfecture"),
+            N_(
+                "La préfecture a ouvert votre dossier et vérifie qu’il est complet."
                 " Vous pouvez encore le corriger ou le compléter : chaque changement lui est signalé."
             ),
             N_("Attendez l’examen. Si la préfecture a besoin de quelque chose, elle vous écrira ici."),
@@ -154,7 +166,8 @@ def status_info(file: File) -> StatusInfo:
             N_("Vous pouvez commencer une nouvelle démarche à tout moment."),
         ),
     }
-    name, explanation, next_step = texts[file.status]
+    key = "opened" if file.status == "submitted" and opened else file.status
+    name, explanation, next_step = texts[key]
     return StatusInfo(gettext(name), gettext(explanation), gettext(next_step))
 
 
@@ -166,6 +179,13 @@ def status_name(status: str) -> str:
         "decided": gettext("Décision rendue"),
         "withdrawn": gettext("Retiré"),
     }[status]
+
+
+def applicant_status_name(status: str, opened: bool) -> str:
+    """The status word the applicant reads (the prefecture keeps `status_name`)."""
+    if status == "submitted":
+        return gettext("Ouvert par la préfecture") if opened else gettext("Envoyé — en attente de traitement")
+    return status_name(status)
 
 
 def actor_text(event: Event, owner_id: str) -> str:
@@ -361,6 +381,7 @@ def template_globals() -> dict[str, Any]:
         "choice_label": choice_label,
         "problem_text": problem_text,
         "status_name": status_name,
+        "applicant_status_name": applicant_status_name,
         "describe": describe,
         "actor_text": actor_text,
         "complement_target": complement_target,
