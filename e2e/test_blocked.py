@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
+from server.auth import recovery
 from tests import samples
 
 from .helpers import assert_no_horizontal_scroll, continue_after_codes, enrol, new_device
@@ -39,7 +40,7 @@ def national(browser: Browser, server: Any) -> Any:
 
 
 NUMBER = re.compile(r"B-\d{4}-\d{6}")
-CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
+CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}")  # a claim code has the recovery codes' form
 
 
 def report_blocked(page: Page, details: str) -> str:
@@ -108,7 +109,7 @@ def claim(page: Page, code: str) -> None:
     start = page.locator("[data-passkey-start]")
     expect(start).to_be_visible()
     start.click()
-    expect(page.locator("ol.codes code")).to_have_count(10)
+    expect(page.locator("ol.codes code")).to_have_count(recovery.COUNT)
     continue_after_codes(page)
 
 
@@ -152,7 +153,7 @@ def test_blocked_then_paper_file_then_claimed_with_a_passkey(
     # The person claims it with the printed code and a new passkey, on their phone.
     claim(visitor, code)
     visitor.goto(f"/files/{file_id}")
-    expect(visitor.locator("main")).to_contain_text("Reçu par la préfecture")
+    expect(visitor.locator("main")).to_contain_text("Ouvert par la préfecture")  # an agent recorded it
     visitor.goto(f"/files/{file_id}/checklist")
     expect(visitor.locator("main")).to_contain_text("titre-recto.pdf")
     expect(visitor.locator("main")).to_contain_text("titre-verso.png")
