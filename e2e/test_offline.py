@@ -225,6 +225,8 @@ def ready_for_offline(page: Page, also: tuple[str, ...] = (), timeout: float = S
 
 
 def outbox(page: Page) -> list[dict[str, Any]]:
+    # Right after a navigation the page's deferred scripts may not have run yet.
+    page.wait_for_function("() => window.Sesame && window.Sesame.outbox", timeout=SAFETY_NET * 1000)
     return list(page.evaluate(OUTBOX))
 
 
