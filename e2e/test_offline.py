@@ -58,7 +58,14 @@ FILE_URL = re.compile(r"/files/([0-9a-f-]{36})(?:/|\?|$)")
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
 
 # What the device's outbox holds (pages of applicants have window.Sesame.outbox).
-OUTBOX = """async () => (await Sesame.outbox.list()).map((e) => ({
+# Read from IndexedDB itself: a page served offline may be one without the app's scripts.
+OUTBOX = """async () => (await new Promise((resolve, reject) => {
+  const r = indexedDB.open("sesame"); r.onerror = () => reject(r.error);
+  r.onsuccess = () => {
+    const t = r.result.transaction(["outbox"], "readonly").objectStore("outbox").getAll();
+    t.onsuccess = () => resolve(t.result); t.onerror = () => reject(t.error);
+  };
+})).map((e) => ({
   key: e.key, id: e.command.id, client: e.command.client, op: e.command.op,
   args: e.command.args, state: e.state, reason: e.reason, label: e.label }))"""
 QUEUED_MESSAGE = """async () => !!(window.Sesame && Sesame.outbox)
@@ -225,8 +232,6 @@ def ready_for_offline(page: Page, also: tuple[str, ...] = (), timeout: float = S
 
 
 def outbox(page: Page) -> list[dict[str, Any]]:
-    # Right after a navigation the page's deferred scripts may not have run yet.
-    page.wait_for_function("() => window.Sesame && window.Sesame.outbox", timeout=SAFETY_NET * 1000)
     return list(page.evaluate(OUTBOX))
 
 
