@@ -180,12 +180,18 @@ class S3UploadStore(UploadStore):
         # sent again (after a rollback) may be listed twice by some stores
         # (SeaweedFS keeps both until completion): this says which one is ours.
         self.sent: dict[str, dict[int, str]] = {}
+        # upload id → the S3 id of its multipart upload (saves a listing per part).
+        self.multiparts: dict[str, str] = {}
 
     def put_part(self, upload_id: str, number: int, stream: BinaryIO, size: int, md5: Any) -> None:
         multipart = self.multipart(upload_id, create=True)
         assert multipart is not None
-        with PART_UPLOADS:
-            self.blobs.put_part(upload_id, multipart, number, stream, size, md5.digest())
+        try:
+            with PART_UPLOADS:
+                self.blobs.put_part(upload_id, multipart, number, stream, size, md5.digest())
+        except OSError:
+            self.multiparts.pop(upload_id, None)  # aborted meanwhile, perhaps: look again next time
+            raise
         self.sent.setdefault(upload_id, {})[number] = md5.hexdigest()
 
     def spill(self, upload_id: str, base: int) -> Path:
@@ -199,7 +205,12 @@ class S3UploadStore(UploadStore):
         return sorted(self.root.glob(f"{uuid.UUID(upload_id)}.*.part"))
 
     def multipart(self, upload_id: str, *, create: bool) -> str | None:
-        return self.blobs.multipart(upload_id, create=create)
+        if upload_id not in self.multiparts:
+            found = self.blobs.multipart(upload_id, create=create)
+            if found is None:
+                return None
+            self.multiparts[upload_id] = found
+        return self.multiparts[upload_id]
 
     def tidy(self, upload: Upload) -> None:
         """Spills of other bases than the recorded offset's are leftovers of a
@@ -264,8 +275,10 @@ class S3UploadStore(UploadStore):
                 # by a process that is gone): start this upload again from zero.
                 self.blobs.abort_parts(upload.id)
                 self.sent.pop(upload.id, None)
+                self.multiparts.pop(upload.id, None)
                 raise UploadError("offset_mismatch", "the stored parts do not add up")
             self.blobs.complete_parts(upload.id, multipart, parts)
+            self.multiparts.pop(upload.id, None)
         cached = self.digests.get(upload.id)
         if cached and cached[0] == upload.length:
             sha256 = cached[1].hexdigest()
@@ -303,6 +316,7 @@ class S3UploadStore(UploadStore):
         """Everything an ended upload held: spills, parts, an assembled object left unpublished."""
         self.digests.pop(upload.id, None)
         self.sent.pop(upload.id, None)
+        self.multiparts.pop(upload.id, None)
         for path in self.spills(upload.id):
             path.unlink(missing_ok=True)
         self.blobs.abort_parts(upload.id)
@@ -313,6 +327,7 @@ class S3UploadStore(UploadStore):
         for upload_id in ended:
             self.digests.pop(upload_id, None)
             self.sent.pop(upload_id, None)
+            self.multiparts.pop(upload_id, None)
             for path in self.spills(upload_id):
                 path.unlink(missing_ok=True)
             self.blobs.abort_parts(upload_id)
