@@ -194,3 +194,36 @@ def test_gc_aborts_the_multipart_uploads_nothing_will_finish(app, person) -> Non
     # The open upload finishes as if nothing happened.
     done_live = plain_patch(person.client, live_url, 5 * MB + 1, live[5 * MB + 1 :])
     assert done_live.headers["sesame-blob"] == hashlib.sha256(live).hexdigest()
+
+
+def test_a_part_sent_twice_with_different_bytes_completes_with_the_last(app, settings, person) -> None:
+    """Damaged bytes that fail their chunk's checksum were already sent on as part 1;
+    the good bytes are sent again. Some stores (SeaweedFS) list both versions of the
+    part until completion: the one sent last is chosen. After a restart nothing
+    says which is which: the upload starts again from zero (the phone has the file)."""
+    person.signup()
+    for restart in (False, True):
+        data = samples.pdf(7 * MB + restart)
+        url = create(person.client, data).headers["location"]
+        assert patch(person.client, url, 0, data[: 4 * MB]).status_code == 204
+        chunk = data[4 * MB : 6 * MB]
+        damaged = chunk[:100] + bytes(b ^ 0xFF for b in chunk[100:200]) + chunk[200:]
+        bad = patch(person.client, url, 4 * MB, damaged, checksum=hashlib.sha256(chunk).digest())
+        assert bad.status_code == 460
+        assert patch(person.client, url, 4 * MB, chunk).headers["upload-offset"] == str(6 * MB)
+        client, again = person.client, None
+        if restart:
+            again, client = restarted(app, settings, person)
+            client.__enter__()
+        try:
+            done = patch(client, url, 6 * MB, data[6 * MB :])
+            sha = hashlib.sha256(data).hexdigest()
+            if done.status_code == 409:  # only where the store kept both versions of part 1
+                assert restart and done.headers["upload-offset"] == "0"
+                done = patch(client, url, 0, data)
+            assert done.headers["sesame-blob"] == sha
+            assert blob_bytes(app.state.blobs, sha) == data
+        finally:
+            if again is not None:
+                client.__exit__(None, None, None)
+                again.state.db.close()
