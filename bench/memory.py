@@ -63,7 +63,10 @@ def peak_rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def serving(data: Path | None = None, cwd: Path = ROOT, log_level: str = "warning") -> Iterator[Running]:
+def serving(
+    data: Path | None = None, cwd: Path = ROOT, log_level: str = "warning", extra: dict[str, str] | None = None
+) -> Iterator[Running]:
+    """The server on its own port; `extra` settings (a blob store, caps) on top."""
     made_here = data is None
     data = data or Path(tempfile.mkdtemp(prefix="sesame-memory-"))
     port = _free_port()
@@ -74,9 +77,10 @@ def serving(data: Path | None = None, cwd: Path = ROOT, log_level: str = "warnin
         "PORT": str(port),
         "SESAME_LOG_LEVEL": log_level,
         "PYTHONPATH": str(cwd),
+        **(extra or {}),
     }
     argv = cli.uvicorn_argv(
-        load({"SESAME_DATA": str(data), "PORT": str(port), "SESAME_LOG_LEVEL": log_level})
+        load({"SESAME_DATA": str(data), "PORT": str(port), "SESAME_LOG_LEVEL": log_level, **(extra or {})})
     )
     log = (data / "server.log").open("w")
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)

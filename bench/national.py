@@ -181,7 +181,7 @@ def build(folder: Path, files: int, events: int, seed: int = 7) -> dict[str, Any
         )
         conn.execute("COMMIT")
         done = min(files, start + BATCH)
-        if done % 500_000 == 0 or done == files:
+        if done % 100_000 == 0 or done == files:
             print(f"national: {done:,} files, {time.perf_counter() - started:.0f} s", flush=True)
     reader = agents[PARIS][0]
     visited = conn.execute(

@@ -22,6 +22,7 @@ from server.store import migrations
 from server.store.blobs import BlobStore, FileBlobStore
 from server.store.db import Database
 from server.store.s3blobs import S3BlobStore, S3Location
+from server.store.s3uploads import S3UploadStore
 from server.templating import Templates
 from server.web import errors, health, texts, tus
 from server.web.limits import BodyLimit
@@ -108,9 +109,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.templates = Templates()
     app.state.templates.env.globals.update(texts.template_globals())
     app.state.blobs = blob_store(settings)
-    app.state.uploads = UploadStore(settings.data_dir / "uploads")
+    app.state.uploads = upload_store(settings, app.state.blobs)
     app.state.limiter = RateLimiter()
     return app
+
+
+def upload_store(settings: Settings, blobs: BlobStore) -> UploadStore:
+    """Where unfinished tus uploads are put together: in the object store's
+    multipart uploads when documents go to S3 (ADR 0027), else in local files."""
+    if isinstance(blobs, S3BlobStore):
+        return S3UploadStore(settings.data_dir / "uploads", blobs)
+    return UploadStore(settings.data_dir / "uploads")
 
 
 def blob_store(settings: Settings) -> BlobStore:

@@ -37,7 +37,6 @@ from server.store import inventory, migrations, replica
 from server.store.blobs import BlobStore
 from server.store.db import Database
 from sync import log as sync_log
-from sync.uploads import UploadStore
 
 
 def litestream_binary() -> str:
@@ -319,8 +318,10 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_gc(settings: Settings, args: argparse.Namespace) -> int:
+    from server.app import upload_store
+
     db, store = _stores(settings)
-    uploads = UploadStore(settings.data_dir / "uploads")
+    uploads = upload_store(settings, store)
     done = inventory.collect(
         db,
         store,
@@ -332,7 +333,8 @@ def cmd_gc(settings: Settings, args: argparse.Namespace) -> int:
     verb = "would delete" if args.dry_run else "deleted"
     print(f"grace period: {args.grace_days:g} days")
     print(f"{verb}: {len(done.unused)} blobs nothing uses, {len(done.orphans)} orphan objects,")
-    print(f"  {len(done.staged)} staged objects, {len(done.parts)} partial upload files;")
+    print(f"  {len(done.staged)} staged objects, {len(done.parts)} partial upload files,")
+    print(f"  {len(done.multiparts)} abandoned multipart uploads;")
     print(f"uploads given up (no bytes for 30 days): {len(done.uploads_expired)}")
     return 0
 

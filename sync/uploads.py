@@ -78,6 +78,16 @@ class UploadError(Exception):
 
 
 @dataclass(frozen=True)
+class Assembled:
+    """All of an upload's bytes, put together where the blob store stages bytes
+    (an object store's multipart upload): `ref` is the staged name."""
+
+    sha256: str
+    size: int
+    ref: str
+
+
+@dataclass(frozen=True)
 class Checksum:
     algorithm: str
     digest: bytes
@@ -250,6 +260,14 @@ class Appender:
         self.file.close()
         return self.offset
 
+    @property
+    def part_ready(self) -> bool:
+        """Whether `push_part` must run (in a thread) before more bytes are written."""
+        return False
+
+    def push_part(self) -> None:
+        """Send a full part on to where the upload is assembled (see server/store/s3uploads.py)."""
+
     def rollback(self) -> None:
         """Forget this PATCH's bytes (a chunk that fails or cannot pass its checksum)."""
         try:
@@ -316,6 +334,10 @@ class UploadStore:
 
     def appender(self, upload: Upload, *, offset: int, checksum: Checksum | None) -> Appender:
         """Where a PATCH at `offset` writes its bytes; refuses what cannot be appended."""
+        self.appendable(upload, offset)
+        return Appender(self.part(upload.id), upload, checksum)
+
+    def appendable(self, upload: Upload, offset: int) -> None:
         if upload.refusal:
             raise UploadError("gone")
         if upload.complete:
@@ -323,7 +345,6 @@ class UploadStore:
         if offset != upload.offset:
             raise UploadError("offset_mismatch", f"expected {upload.offset}")
         self.root.mkdir(parents=True, exist_ok=True)
-        return Appender(self.part(upload.id), upload, checksum)
 
     def advance(self, conn: sqlite3.Connection, upload: Upload, offset: int) -> Upload:
         """Record bytes made durable (never the last ones: see `complete`)."""
@@ -361,6 +382,24 @@ class UploadStore:
             return self.part(upload.id).stat().st_size
         except FileNotFoundError:
             return 0
+
+    def cut_back(self, upload: Upload) -> None:
+        """Drop bytes past the recorded offset (they free room on a full disk)."""
+        try:
+            with self.part(upload.id).open("r+b") as f:
+                f.truncate(upload.offset)
+        except OSError:
+            pass
+
+    def assembled(self, upload: Upload) -> bool:
+        """Whether all the bytes were already put together by a last PATCH that a
+        crash interrupted before its record (never here: the file stays a `.part`)."""
+        return False
+
+    def assemble(self, upload: Upload) -> Assembled | None:
+        """Put all the bytes together where blobs are staged; None when the blob
+        store stages them itself from `open` (the file store)."""
+        return None
 
     def open(self, upload: Upload) -> BinaryIO:
         return self.part(upload.id).open("rb")

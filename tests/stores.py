@@ -30,8 +30,27 @@ class FullDisk:
     def stage(self, stream, limit):
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    def put_part(self, *args, **kwargs):  # S3: the store refuses the parts of a tus upload
+        raise OSError(errno.ENOSPC, "No space left on device")
+
     def __getattr__(self, name: str):
         return getattr(self.store, name)
+
+
+def fill_up(app) -> object:
+    """Make the app's blob store refuse writes (tus assembly in S3 included);
+    returns what `make_room` needs to undo it."""
+    roomy = app.state.blobs
+    app.state.blobs = FullDisk(roomy)
+    if hasattr(app.state.uploads, "blobs"):
+        app.state.uploads.blobs = app.state.blobs
+    return roomy
+
+
+def make_room(app, roomy) -> None:
+    app.state.blobs = roomy
+    if hasattr(app.state.uploads, "blobs"):
+        app.state.uploads.blobs = roomy
 
 
 def parametrised_settings():

@@ -12,7 +12,7 @@ from server.domain import catalogue
 from sync.uploads import Appender
 
 from . import samples
-from .stores import FullDisk, blob_bytes, parametrised_settings
+from .stores import blob_bytes, fill_up, make_room, parametrised_settings
 
 settings = parametrised_settings()
 
@@ -377,8 +377,7 @@ def test_a_full_disk_at_the_last_patch_keeps_the_upload_open(app, person) -> Non
     data = samples.pdf(120_000)
     url = create(person.client, data).headers["location"]
     patch(person.client, url, 0, data[:60_000])
-    roomy = app.state.blobs
-    app.state.blobs = FullDisk(roomy)
+    roomy = fill_up(app)
     full = patch(person.client, url, 60_000, data[60_000:])
     assert full.status_code == 507 and "plus tard" in full.json()["message"]
     head = person.client.head(url, headers=TUS)
@@ -386,7 +385,7 @@ def test_a_full_disk_at_the_last_patch_keeps_the_upload_open(app, person) -> Non
         head.headers["upload-offset"] == "60000" and "sesame-blob" not in head.headers
     )  # the phone keeps it
     assert app.state.db.read_sync(lambda c: c.execute("SELECT count(*) FROM blobs").fetchone()[0]) == 0
-    app.state.blobs = roomy  # room again: the phone sends the rest once more
+    make_room(app, roomy)  # room again: the phone sends the rest once more
     done = patch(person.client, url, 60_000, data[60_000:])
     sha = hashlib.sha256(data).hexdigest()
     assert done.headers["sesame-blob"] == sha and blob_bytes(roomy, sha) == data

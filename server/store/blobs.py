@@ -69,6 +69,8 @@ class BlobStore(Protocol):
     def blobs(self) -> Iterator[Stored]: ...
     def staged(self) -> Iterator[Stored]: ...
     def discard_name(self, name: str) -> None: ...
+    def unfinished(self) -> Iterator[Stored]: ...
+    def abort_parts(self, name: str) -> None: ...
     def check(self) -> None: ...
 
 
@@ -173,6 +175,13 @@ class FileBlobStore:
         if not name.startswith(".incoming-") or "/" in name:
             raise ValueError(name)
         (self.root / name).unlink(missing_ok=True)
+
+    def unfinished(self) -> Iterator[Stored]:
+        """Uploads assembled in parts: none here (tus uploads stay `.part` files)."""
+        return iter(())
+
+    def abort_parts(self, name: str) -> None:
+        return None
 
     def check(self) -> None:
         """Raise OSError unless blobs can be written here (for /readyz)."""

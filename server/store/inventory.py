@@ -10,7 +10,8 @@ gc      after a grace period: blobs in the store no row names (orphans),
         blob rows nothing uses any more (not an attachment — removed ones
         included, the timeline shows them —, not a message's, not granted
         within the grace period), and tus uploads nobody added to for
-        EXPIRE_AFTER (their partial bytes too). Each deletion of a blob is
+        EXPIRE_AFTER (their partial bytes too), and the multipart uploads of
+        ended ones (S3, ADR 0027). Each deletion of a blob is
         decided inside the writer's transaction (the one lock under which
         blobs are published), so a blob published meanwhile is never taken.
 
@@ -101,6 +102,7 @@ class Collection:
     unused: list[str] = field(default_factory=list)
     staged: list[str] = field(default_factory=list)
     uploads_expired: list[str] = field(default_factory=list)
+    multiparts: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
 
 
@@ -164,7 +166,8 @@ def collect(
     if uploads.root.exists():
         for part in sorted(uploads.root.glob("*.part")):
             modified = datetime.fromtimestamp(part.stat().st_mtime, UTC)
-            if part.stem not in open_ids and modified < cutoff:
+            # `<id>.part`, or `<id>.<offset>.part` for the spill of an upload assembled in S3.
+            if part.name.split(".")[0] not in open_ids and modified < cutoff:
                 done.parts.append(part.name)
                 if not dry_run:
                     Path(part).unlink(missing_ok=True)
@@ -204,9 +207,19 @@ def collect(
         if item.modified < cutoff and item.name not in done.unused and db.write_sync(drop_orphan, item.name):
             done.orphans.append(item.name)
 
+    # An open upload's bytes assembled by a last PATCH a crash cut off wait for its
+    # next request (ADR 0027); anything else staged past the grace period is a leftover.
     for item in list(store.staged()):
-        if item.modified < cutoff:
+        if item.modified < cutoff and item.name not in open_ids:
             done.staged.append(item.name)
             if not dry_run:
                 store.discard_name(item.name)
+
+    # Multipart uploads of tus uploads that ended (or never were recorded): their
+    # parts cost storage until aborted. Open uploads keep theirs until they expire.
+    for item in list(store.unfinished()):
+        if item.modified < cutoff and item.name not in open_ids and item.name not in done.multiparts:
+            done.multiparts.append(item.name)
+            if not dry_run:
+                store.abort_parts(item.name)
     return done

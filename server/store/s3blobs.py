@@ -20,6 +20,7 @@ default, or aws:kms with a key). Errors from the store surface as
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from collections.abc import Iterator
@@ -256,6 +257,116 @@ class S3BlobStore:
     def discard_name(self, name: str) -> None:
         uuid.UUID(name)  # staged names are UUIDs: nothing else is ever deleted this way
         self._forget(self._incoming(name))
+
+    # Resumable uploads assembled in the store (server/store/s3uploads.py) ----
+    # A tus upload's parts go to a multipart upload whose key is the staged name
+    # `<prefix>incoming/<upload id>`: once completed it is staged bytes like any
+    # other, published by the same server-side copy.
+
+    def staged_key(self, name: str) -> str:
+        return self._incoming(str(uuid.UUID(name)))
+
+    def multipart(self, name: str, *, create: bool) -> str | None:
+        """The S3 id of the multipart upload assembling `name` (None if there is
+        none and `create` is false). S3 itself is the record: nothing to keep here."""
+        key = self.staged_key(name)
+        try:
+            answer = self.s3.list_multipart_uploads(Bucket=self.bucket, Prefix=key)
+            found = sorted(
+                (u for u in answer.get("Uploads", []) if u["Key"] == key), key=lambda u: u["Initiated"]
+            )
+            if found:
+                return str(found[0]["UploadId"])
+            if not create:
+                return None
+            made = self.s3.create_multipart_upload(Bucket=self.bucket, Key=key, **self._encryption())
+            return str(made["UploadId"])
+        except (BotoCoreError, ClientError) as error:
+            raise Unavailable(f"S3: {error}") from error
+
+    def put_part(self, name: str, multipart: str, number: int, stream: BinaryIO, size: int, md5: bytes) -> None:
+        """One part, streamed from `stream`; the store checks it against its MD5."""
+        try:
+            self.s3.upload_part(
+                Bucket=self.bucket,
+                Key=self.staged_key(name),
+                UploadId=multipart,
+                PartNumber=number,
+                Body=stream,
+                ContentLength=size,
+                ContentMD5=base64.b64encode(md5).decode(),
+            )
+        except (BotoCoreError, ClientError) as error:
+            raise Unavailable(f"S3: {error}") from error
+
+    def parts(self, name: str, multipart: str) -> list[tuple[int, int, str]]:
+        """(number, size, ETag) of the parts stored so far, in order."""
+        found: list[tuple[int, int, str]] = []
+        try:
+            pages = self.s3.get_paginator("list_parts").paginate(
+                Bucket=self.bucket, Key=self.staged_key(name), UploadId=multipart
+            )
+            for page in pages:
+                found += [(int(p["PartNumber"]), int(p["Size"]), str(p["ETag"])) for p in page.get("Parts", [])]
+        except ClientError as error:
+            if str(error.response.get("Error", {}).get("Code", "")) == "NoSuchUpload":
+                return []
+            raise Unavailable(f"S3: {error}") from error
+        except BotoCoreError as error:
+            raise Unavailable(f"S3: {error}") from error
+        return sorted(found)
+
+    def complete_parts(self, name: str, multipart: str, parts: list[tuple[int, int, str]]) -> None:
+        try:
+            self.s3.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self.staged_key(name),
+                UploadId=multipart,
+                MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, _, etag in parts]},
+            )
+        except (BotoCoreError, ClientError) as error:
+            raise Unavailable(f"S3: {error}") from error
+
+    def abort_parts(self, name: str) -> None:
+        """Abort every multipart upload assembling `name` (its parts are freed)."""
+        while (multipart := self.multipart(name, create=False)) is not None:
+            try:
+                self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.staged_key(name), UploadId=multipart)
+            except (BotoCoreError, ClientError) as error:
+                raise Unavailable(f"S3: {error}") from error
+
+    def unfinished(self) -> Iterator[Stored]:
+        """Multipart uploads never completed nor aborted (for `sesame gc`)."""
+        start = len(self._incoming(""))
+        try:
+            pages = self.s3.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=self._incoming("")
+            )
+            for page in pages:
+                for item in page.get("Uploads", []):
+                    yield Stored(item["Key"][start:], 0, item["Initiated"])
+        except (BotoCoreError, ClientError) as error:
+            raise Unavailable(f"S3: {error}") from error
+
+    def staged_size(self, name: str) -> int | None:
+        try:
+            answer = self.s3.head_object(Bucket=self.bucket, Key=self.staged_key(name))
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise Unavailable(f"S3: {error}") from error
+        except BotoCoreError as error:
+            raise Unavailable(f"S3: {error}") from error
+        return int(answer["ContentLength"])
+
+    def read_staged(self, name: str, start: int = 0, end: int | None = None) -> BinaryIO:
+        """A stream of staged bytes [start, end) (all of them by default)."""
+        extra = {} if end is None and not start else {"Range": f"bytes={start}-{'' if end is None else end - 1}"}
+        try:
+            answer = self.s3.get_object(Bucket=self.bucket, Key=self.staged_key(name), **extra)
+        except (BotoCoreError, ClientError) as error:
+            raise Unavailable(f"S3: {error}") from error
+        return answer["Body"]  # type: ignore[no-any-return]
 
     def check(self) -> None:
         """Raise Unavailable unless the bucket answers (for /readyz)."""

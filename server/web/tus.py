@@ -44,6 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server import metrics
 from server.domain import content
 from server.domain import uploads as domain_uploads
+from server.store.blobs import Staged
 from sync.uploads import (
     CHECKSUM_ALGORITHMS,
     EXTENSIONS,
@@ -322,18 +323,20 @@ async def _settle(request: Request, upload: Upload) -> Upload:
         return upload
     if upload.expires and upload.expires < datetime.now(UTC):
         refused = await db(request).write(lambda conn: uploads.refuse(conn, upload, "upload_expired"))
-        uploads.discard(upload)
+        await _discard(uploads, upload)
         return refused
-    if upload.complete and not upload.blob and uploads.durable_size(upload) >= upload.length:
+    if upload.blob:
+        await _discard(uploads, upload)  # a crash between the record and this cleanup
+        return upload
+    size = await anyio.to_thread.run_sync(uploads.durable_size, upload)
+    # Every byte kept but no result: left by an older version (offset = length), or
+    # assembled in the object store by a last PATCH that a crash cut before its record.
+    if (upload.complete and size >= upload.length) or await anyio.to_thread.run_sync(uploads.assembled, upload):
         _cut_back(uploads, upload)  # exactly its bytes, nothing a crash left after them
         outcome = await _finish(request, upload)
         if isinstance(outcome, Upload):
             return outcome
         return await _load(request)
-    if upload.blob:
-        uploads.discard(upload)  # a crash between the record and this cleanup
-        return upload
-    size = uploads.durable_size(upload)
     if size < upload.offset:  # the disk lost bytes it had confirmed: ask for them again
         return await db(request).write(lambda conn: uploads.advance(conn, upload, size))
     return upload
@@ -402,6 +405,7 @@ async def _append(request: Request, upload: Upload, appender: Appender, holder: 
     if reached < upload.length:
         if reached != upload.offset:
             upload = await db(request).write(lambda conn: uploads.advance(conn, upload, reached))
+            _cut_back(uploads, upload)  # S3: the spill of the previous offset is not needed any more
         return Response(status_code=204, headers=_headers(_state_headers(upload)))
     outcome = await _finish(request, upload)
     if isinstance(outcome, Response):
@@ -429,6 +433,8 @@ async def _receive(request: Request, appender: Appender, holder: Holder) -> bool
                     judged = True
                     if content.sniff(appender.head(HEAD_BYTES)) is None:
                         raise domain_uploads.UploadRefused("file_type_unknown")
+                if appender.part_ready:  # a full part goes on to the object store (a network call)
+                    await anyio.to_thread.run_sync(appender.push_part)
             if not message.get("more_body", False):
                 return True
     return False  # taken over
@@ -436,8 +442,15 @@ async def _receive(request: Request, appender: Appender, holder: Holder) -> bool
 
 def _cut_back(uploads: UploadStore, upload: Upload) -> None:
     """Drop bytes past the recorded offset now (they free room on a full disk)."""
-    with contextlib.suppress(OSError), uploads.part(upload.id).open("r+b") as f:
-        f.truncate(upload.offset)
+    uploads.cut_back(upload)
+
+
+async def _discard(uploads: UploadStore, upload: Upload) -> None:
+    """Free what an ended upload still holds; what fails here `sesame gc` sweeps."""
+    try:
+        await anyio.to_thread.run_sync(uploads.discard, upload)
+    except OSError as e:
+        log.warning("upload %s: leftovers not freed yet (%s)", upload.id, e)
 
 
 async def _finish(request: Request, upload: Upload) -> Upload | Response:
@@ -447,14 +460,25 @@ async def _finish(request: Request, upload: Upload) -> Upload | Response:
     owner = upload.owner
 
     def prepare() -> domain_uploads.Received:
+        # In an object store the parts become staged bytes where they are (ADR 0027);
+        # on disk the `.part` file is staged by the blob store.
+        assembled = uploads.assemble(upload)
         with uploads.open(upload) as stream:
             found = domain_uploads.check(stream, limit=limits.max_file_bytes, accepted=None)
-            return domain_uploads.keep(blob_store, stream, found.media_type or "", limits.max_file_bytes)
+            if assembled is None:
+                return domain_uploads.keep(blob_store, stream, found.media_type or "", limits.max_file_bytes)
+        staged = Staged(assembled.sha256, assembled.size, assembled.ref)
+        return domain_uploads.Received(staged.sha256, staged.size, found.media_type or "", staged)
 
     try:
         received = await anyio.to_thread.run_sync(prepare)
     except domain_uploads.UploadRefused as refused:
         return await _refuse(request, upload, refused.code)
+    except UploadError as e:  # the object store's parts cannot be put together: from zero again
+        log.warning("upload %s: %s", upload.id, e)
+        again = await db(request).write(lambda conn: uploads.advance(conn, upload, 0))
+        _cut_back(uploads, again)
+        return _error(request, "offset_mismatch", headers=_state_headers(again))
     except OSError as e:
         log.warning("upload %s: cannot keep the blob (%s)", upload.id, e)
         _cut_back(uploads, upload)
@@ -486,12 +510,12 @@ async def _finish(request: Request, upload: Upload) -> Upload | Response:
         log.warning("upload %s: not recorded (%s)", upload.id, e)
         _cut_back(uploads, upload)
         return _error(request, "server_full")
-    uploads.discard(upload)
+    await _discard(uploads, upload)
     return done
 
 
 async def _refuse(request: Request, upload: Upload, code: str) -> Response:
     uploads = store(request)
     await db(request).write(lambda conn: uploads.refuse(conn, upload, code))
-    uploads.discard(upload)
+    await _discard(uploads, upload)
     return _error(request, code)
