@@ -115,7 +115,9 @@ class Flow:
 
 
 def _grounds_of(cat: Catalogue, procedure: str, reason: str) -> list[Ground]:
-    return [cat.grounds[g] for g in REASONS[reason] if g in cat.grounds and procedure in cat.grounds[g].procedures]
+    return [
+        cat.grounds[g] for g in REASONS[reason] if g in cat.grounds and procedure in cat.grounds[g].procedures
+    ]
 
 
 def build(cat: Catalogue) -> Flow:
@@ -154,9 +156,7 @@ def build(cat: Catalogue) -> Flow:
             return reason_question(procedure)
         return outcome(procedure, None)
 
-    what = tuple(
-        Option(p, procedure_start(p), procedure=p) for p in HOLDER_PROCEDURES if p in cat.procedures
-    )
+    what = tuple(Option(p, procedure_start(p), procedure=p) for p in HOLDER_PROCEDURES if p in cat.procedures)
     questions["what"] = Question("what", "what", None, None, what)
     questions[START] = Question(
         START,

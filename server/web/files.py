@@ -22,6 +22,7 @@ from server.domain import (
     messages,
     opened,
     pieces,
+    tasks,
     timeline,
 )
 from server.domain import catalogue as catalogue_module
@@ -148,6 +149,13 @@ async def show_file(request: Request) -> Response:
         request,
         "files/show.html",
         lambda file, data: {
+            "tasks": tasks.build(
+                file,
+                catalogue(),
+                data["values"],
+                {a.piece for a in data["attachments"]},
+                data["problems"],
+            ),
             "status": status_info(file, data["opened"]),
             "unread": sum(1 for m in data["thread"] if m.from_prefecture and not m.read_at),
             "done": done(request.query_params.get("done")),

@@ -27,8 +27,8 @@ from server.templating import static
 from server.translation import gettext
 from server.web.middleware import language_cookie
 
-from .common import actor, db, form, redirect, run_command, safe_next, settings, templates
 from . import questions
+from .common import actor, db, form, redirect, run_command, safe_next, settings, templates
 from .files import SHELL_STEPS
 from .messages import done
 

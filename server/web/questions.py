@@ -33,11 +33,15 @@ QUESTION_TEXTS: dict[str, tuple[str, str]] = {  # kind or id: (question, hint)
     "what": (N_("Que voulez-vous faire ?"), ""),
     "first_application.reason": (
         N_("Pour quelle raison demandez-vous un titre de séjour ?"),
-        N_("Si plusieurs raisons vous concernent, choisissez la principale : vous pourrez en ajouter une autre dans votre dossier."),
+        N_(
+            "Si plusieurs raisons vous concernent, choisissez la principale : vous pourrez en ajouter une autre dans votre dossier."
+        ),
     ),
     "renewal.reason": (
         N_("Pour quelle raison demandez-vous le renouvellement ?"),
-        N_("En général, c’est la raison de votre titre actuel. Vous pourrez en ajouter une autre dans votre dossier."),
+        N_(
+            "En général, c’est la raison de votre titre actuel. Vous pourrez en ajouter une autre dans votre dossier."
+        ),
     ),
     "change_of_status.reason": (
         N_("Quelle est votre nouvelle situation ?"),
@@ -52,9 +56,14 @@ ANSWER_TEXTS = {
 REASON_TEXTS = {
     "family": (
         N_("Ma famille en France"),
-        N_("Enfant ou conjoint français, famille d’un réfugié, liens personnels et familiaux, violences conjugales, jeune confié à l’aide sociale à l’enfance."),
+        N_(
+            "Enfant ou conjoint français, famille d’un réfugié, liens personnels et familiaux, violences conjugales, jeune confié à l’aide sociale à l’enfance."
+        ),
     ),
-    "protection": (N_("Une protection"), N_("Réfugié, protection subsidiaire, apatride, demande d’asile en cours.")),
+    "protection": (
+        N_("Une protection"),
+        N_("Réfugié, protection subsidiaire, apatride, demande d’asile en cours."),
+    ),
     "study": (N_("Mes études"), N_("Université, école ou formation supérieure en France.")),
     "work": (N_("Mon travail"), N_("Un contrat de travail en France (CDI ou CDD).")),
     "health": (N_("Ma santé"), N_("Des soins dont vous avez besoin en France.")),
@@ -109,7 +118,9 @@ def _options(question: questions.Question) -> list[dict[str, Any]]:
             label, hint = (gettext(t) if t else "" for t in REASON_TEXTS[option.reason])
         else:
             label, hint = (gettext(t) if t else "" for t in ANSWER_TEXTS[option.value])
-        out.append({"value": option.value, "label": label, "hint": hint, "next": question_url(option.leads_to)})
+        out.append(
+            {"value": option.value, "label": label, "hint": hint, "next": question_url(option.leads_to)}
+        )
     return out
 
 
@@ -125,7 +136,9 @@ def _legal(question: questions.Question) -> list[catalogue_module.Ground]:
     return found
 
 
-def _render_question(request: Request, question: questions.Question, error: str = "", status: int = 200) -> Response:
+def _render_question(
+    request: Request, question: questions.Question, error: str = "", status: int = 200
+) -> Response:
     title, hint = _texts(question)
     back = flow().before(question.id)
     return templates(request).render(
@@ -190,7 +203,7 @@ async def answer(request: Request) -> Response:
 
 
 async def help_page(request: Request) -> Response:
-    """"Je ne sais pas": who can help, and how to go on."""
+    """ "Je ne sais pas": who can help, and how to go on."""
     origin = request.query_params.get("from", "")
     back = question_url(origin) if origin in flow().questions else question_url(questions.START)
     return templates(request).render(request, "questions/help.html", {"back": back})
