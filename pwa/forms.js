@@ -25,7 +25,7 @@
     compose: function (form, name) {
       function box(part) {
         var el = form.elements[name + "-" + part];
-        return el ? (el.value || "").trim().replace(/[-~]/g, "") : "";
+        return el ? (el.value || "").replace(/[\s\-~]/g, "") : "";
       }
       function pad(v) { return /^\d$/.test(v) ? "0" + v : v; }
       var parts = [box("year"), pad(box("month")), pad(box("day"))];

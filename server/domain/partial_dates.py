@@ -41,7 +41,7 @@ class PartialDate:
 
 def _clean(part: str) -> str:
     # The separators of the stored form cannot be part of what is kept.
-    return part.strip().replace("-", "").replace(APPROXIMATE, "")
+    return re.sub(r"[\s\-~]", "", part)
 
 
 def _pad(part: str) -> str:
