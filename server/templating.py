@@ -42,7 +42,11 @@ def _moment(value: str | datetime | None) -> datetime | None:
 
 
 def date(value: str | datetime | None) -> str:
-    moment = _moment(value)
+    try:
+        moment = _moment(value)
+    except ValueError:
+        # A date a person knows only in part ("2019", "2019-03~"): written out as such.
+        return partial_date(value) if isinstance(value, str) else ""
     return format_date(moment, format="long", locale=translation.current.get()) if moment else ""
 
 

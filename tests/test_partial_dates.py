@@ -127,3 +127,14 @@ def test_a_partial_date_through_the_form_and_on_check_answers(make_person) -> No
     )
     review = p.client.get(f"/files/{file_id}/review")
     assert "mars 2019" in review.text
+
+
+def test_the_date_filter_writes_out_a_partial_date_instead_of_failing() -> None:
+    from server.templating import date as date_filter
+
+    token = translation.current.set("fr")
+    try:
+        assert date_filter("2019-03~") == "vers mars 2019"
+        assert date_filter("2019-03-14") == "14 mars 2019"
+    finally:
+        translation.current.reset(token)
