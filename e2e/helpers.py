@@ -371,3 +371,63 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def fill_field(page: Page, name: str, value: str) -> None:
+    """Type a file's field as a person would: a date in its three boxes (day,
+    month, year: ADR 0025), anything else in its one box."""
+    from server.domain import files, partial_dates
+
+    field = files.FIELDS.get(name)
+    if field is None or field.kind != "date":
+        page.locator(f"#f-{name}").fill(value)
+        return
+    day, month, year, approximate = partial_dates.split(value)
+    page.locator(f"#f-{name}").fill(day)
+    page.locator(f"#f-{name}-month").fill(month)
+    page.locator(f"#f-{name}-year").fill(year)
+    if field.approximate:
+        page.locator(f"#f-{name}-approx").set_checked(approximate)
+
+
+def expect_field(page: Page, name: str, value: str) -> None:
+    """A file's field shows `value` (a date in its three boxes)."""
+    from server.domain import files, partial_dates
+
+    field = files.FIELDS.get(name)
+    if field is None or field.kind != "date":
+        expect(page.locator(f"#f-{name}")).to_have_value(value)
+        return
+    day, month, year, _ = partial_dates.split(value)
+    expect(page.locator(f"#f-{name}")).to_have_value(day)
+    expect(page.locator(f"#f-{name}-month")).to_have_value(month)
+    expect(page.locator(f"#f-{name}-year")).to_have_value(year)
+
+
+def answer_questions(page: Page, procedure: str, ground: str | None = None) -> None:
+    """From the start page of the way in, answer the questions that lead to a
+    procedure (and ground), with a click on each page; ends on "Voici ce qu'il
+    vous faudra" (server/domain/questions.py tells which answer leads where)."""
+    from server.domain import catalogue, questions
+
+    flow = questions.flow_for(catalogue.load())
+    target = questions.outcome_id(procedure, ground)
+    # The answers, walked back from the outcome to the first question.
+    answers: list[tuple[str, str]] = []
+    at = target
+    while at != questions.START:
+        before = flow.before(at)
+        assert before is not None, at
+        option = next(o for o in flow.questions[before].options if o.leads_to == at)
+        answers.insert(0, (before, option.value))
+        at = before
+    page.get_by_role("link", name=tr(page_lang(page), "Commencer"), exact=True).click()
+    for question, value in answers:
+        page.wait_for_url(f"**/files/new/q/{question}")
+        page.locator(f"input[name=answer][value='{value}']").check()
+        page.locator("form[data-question] button[type=submit]").click()
+    page.wait_for_url(f"**/files/new/for/{target}")
+
+
+def page_lang(page: Page) -> str:
+    return page.locator("html").get_attribute("lang") or "fr"

@@ -113,6 +113,17 @@ def test_no_axe_violations_on_any_page(lang, admin, new_device_factory, new_plai
         ("/offline", "offline"),
         ("/files/shell/renewal/checklist", "checklist shell"),
         ("/files/shell/change_of_situation/situation", "situation shell"),
+        ("/files/shell/duplicate/situation", "situation shell (a date in part, approximate)"),
+        # The way in (ADR 0025): start page, questions, help, the pieces before the file.
+        ("/files/new", "way in: start page"),
+        ("/files/new/q/permit", "way in: first question"),
+        ("/files/new/q/what", "way in: what to do"),
+        ("/files/new/q/renewal.reason", "way in: the reason"),
+        ("/files/new/q/first_application.protection", "way in: a situation"),
+        ("/files/new/next?q=permit", "way in: a question left unanswered"),
+        ("/files/new/help?from=what", "way in: je ne sais pas"),
+        ("/files/new/for/renewal.student", "way in: the pieces before the file"),
+        ("/files/new/for/duplicate", "way in: the pieces (no ground)"),
     ]:
         page.goto(path)
         scan(page, label)

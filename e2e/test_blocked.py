@@ -21,7 +21,7 @@ from playwright.sync_api import Error as PlaywrightError
 from server.auth import recovery
 from tests import samples
 
-from .helpers import assert_no_horizontal_scroll, continue_after_codes, enrol, new_device
+from .helpers import assert_no_horizontal_scroll, continue_after_codes, enrol, fill_field, new_device
 from .test_accessibility import Scanner, set_language
 from .test_backoffice_flow import pdf_text, staff
 from .test_offline import person
@@ -79,7 +79,7 @@ def record_paper_file(agent: Page, person_name: str) -> tuple[str, str]:
         "city": "Saint-Denis",
         "change_details": "Nouvelle adresse depuis mars.",
     }.items():
-        agent.locator(f"#f-{field}").fill(value)
+        fill_field(agent, field, value)
     agent.locator("#f-change_kind").select_option("address")
     agent.locator("#f-files-residence_card").set_input_files(
         [

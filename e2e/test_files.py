@@ -43,11 +43,15 @@ from tests import samples
 from .helpers import (
     SAFETY_NET,
     SesameServer,
+    answer_questions,
     assert_no_horizontal_scroll,
     continue_after_codes,
+    expect_field,
+    fill_field,
     new_device,
     said,
     signup,
+    tr,
 )
 
 MB = 1024 * 1024
@@ -138,25 +142,28 @@ def required_pieces(procedure: str, grounds: tuple[str, ...]) -> list[str]:
 
 
 def start_file(page: Page, procedure: str, grounds: tuple[str, ...] = (), title: str = "") -> str:
-    """From the dashboard's button: choose the procedure (and grounds); returns the file's id.
-
-    Ends on the file's first step (situation).
-    """
+    """From the dashboard's button: the start page, the questions (one per page),
+    the pieces, "Créer mon dossier"; more grounds and a card on the file's grounds
+    page. Returns the file's id; ends on the file's first step (situation)."""
     page.goto("/dashboard")
     page.get_by_role("link", name="Commencer une démarche", exact=True).click()
     page.wait_for_url("**/files/new")
-    page.locator(f"#p-{procedure}").check()
-    page.get_by_role("button", name="Continuer", exact=True).click()
-    page.wait_for_url(f"**/files/new/grounds?procedure={procedure}")
-    for ground in grounds:
-        page.locator(f"#g-{ground}").check()
-    if title:
-        page.locator(f"#t-{title}").check()
-    page.get_by_role("button", name="Commencer cette démarche", exact=True).click()
-    page.wait_for_url(re.compile(r"/files/[0-9a-f-]{36}/situation$"))
+    answer_questions(page, procedure, grounds[0] if grounds else None)
+    page.get_by_role("button", name="Créer mon dossier", exact=True).click()
+    page.wait_for_url(re.compile(r"/files/[0-9a-f-]{36}$"))
     found = FILE_URL.search(page.url)
     assert found, page.url
-    return found.group(1)
+    file_id = found.group(1)
+    if grounds[1:] or title:
+        page.goto(f"/files/{file_id}/grounds")
+        for ground in grounds[1:]:
+            page.locator(f"#g-{ground}").check()
+        if title:
+            page.locator(f"#t-{title}").check()
+        page.get_by_role("button", name="Enregistrer", exact=True).click()
+        page.wait_for_url(f"**/files/{file_id}/checklist")
+    page.goto(f"/files/{file_id}/situation")
+    return file_id
 
 
 def file_number(page: Page) -> str:
@@ -272,7 +279,7 @@ def test_renewal_and_change_of_address_submitted_then_amended(applicant, tmp_pat
 
     # The renewal, step by step. Situation:
     page.goto(f"/files/{renewal}/situation")
-    page.locator("#f-current_permit_expiry").fill("2026-12-31")
+    fill_field(page, "current_permit_expiry", "2026-12-31")
     next_button(page).click()
     page.wait_for_url(f"**/files/{renewal}/identity")
 
@@ -290,7 +297,7 @@ def test_renewal_and_change_of_address_submitted_then_amended(applicant, tmp_pat
         "nationality": "sénégalaise",
     }
     for name, value in identity.items():
-        page.locator(f"#f-{name}").fill(value)
+        fill_field(page, name, value)
     expect(page.locator("[data-autosave-status]")).to_have_text(re.compile(r"^Enregistré à \d{1,2}:\d{2}\.$"))
     page.wait_for_function(
         "(names) => names.every((n) => window.e2eSaved.includes(n))",
@@ -299,7 +306,7 @@ def test_renewal_and_change_of_address_submitted_then_amended(applicant, tmp_pat
     )
     page.reload()
     for name, value in identity.items():
-        expect(page.locator(f"#f-{name}")).to_have_value(value)
+        expect_field(page, name, value)
     expect(page.locator("#f-foreign_number")).to_have_value("")  # this person has none
     next_button(page).click()
     page.wait_for_url(f"**/files/{renewal}/address")
@@ -649,23 +656,32 @@ def test_file_pages_are_accessible_and_fit_a_small_phone(lang, new_device_factor
     signup(page, f"Axe Dossiers {lang}", lang)
 
     page.goto("/files/new")
-    check(page, "files/new")
-    page.locator("#p-renewal").check()
-    page.locator("form[action='/files/new/grounds'] button[type=submit]").click()
-    page.wait_for_url("**/files/new/grounds?procedure=renewal")
-    check(page, "grounds (renewal)")
-    page.locator("form[action='/files'] button[type=submit]").click()  # no ground chosen
+    check(page, "files/new (start page)")
+    page.goto("/files/new/q/permit")
+    check(page, "question: permit")
+    page.locator("form[data-question] button[type=submit]").click()  # no answer chosen
     expect(page.get_by_role("alert").first).to_be_visible()
-    check(page, "grounds with an error")
-    page.locator("#g-parent_of_french_child").check()
-    page.locator("#t-multi_year_card").check()
-    page.locator("form[action='/files'] button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/files/[0-9a-f-]{36}/situation$"))
+    check(page, "question with an error")
+    page.goto("/files/new/q/renewal.family")
+    check(page, "question: a ground")
+    page.goto("/files/new/help?from=permit")
+    check(page, "help (je ne sais pas)")
+    page.goto("/files/new/for/renewal.parent_of_french_child")
+    check(page, "the pieces before the file")
+    page.get_by_role("button", name=tr(lang, "Créer mon dossier"), exact=True).click()
+    page.wait_for_url(re.compile(r"/files/[0-9a-f-]{36}$"))
+    check(page, "file page: task list")
     found = FILE_URL.search(page.url)
     assert found
     file_id = found.group(1)
+    page.goto(f"/files/{file_id}/grounds")
+    check(page, "grounds of an existing file")
+    page.locator("#t-multi_year_card").check()
+    page.locator(f"form[action='/files/{file_id}/grounds'] button[type=submit]").click()
+    page.wait_for_url(f"**/files/{file_id}/checklist")
+    page.goto(f"/files/{file_id}/situation")
 
-    page.locator("#f-current_permit_expiry").fill("2026-12-31")
+    fill_field(page, "current_permit_expiry", "2026-12-31")
     expect(page.locator("[data-autosave-status]")).not_to_be_empty()
     check(page, "step: situation (autosaved)")
     page.goto(f"/files/{file_id}/identity")

@@ -51,7 +51,17 @@ from server.store.db import Database
 from sync.protocol import Command
 from tests import samples
 
-from .helpers import ROOT, SAFETY_NET, SesameServer, continue_after_codes, said, signup
+from .helpers import (
+    ROOT,
+    SAFETY_NET,
+    SesameServer,
+    answer_questions,
+    continue_after_codes,
+    expect_field,
+    fill_field,
+    said,
+    signup,
+)
 
 MB = 1024 * 1024
 FILE_URL = re.compile(r"/files/([0-9a-f-]{36})(?:/|\?|$)")
@@ -316,16 +326,25 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
     ready_for_offline(page)
     context.set_offline(True)
 
-    # New file: procedure, grounds, "Commencer cette démarche": an editor shell opens.
+    # New file: the start page, the questions one per page (a "je ne sais pas" on
+    # the way, and back), the pieces, "Créer mon dossier": an editor shell opens.
     page.goto("/files/new")
     served(page, "cache")
-    page.locator("#p-renewal").check()
-    page.get_by_role("button", name="Continuer", exact=True).click()
-    page.wait_for_url("**/files/new/grounds?procedure=renewal")
+    page.get_by_role("link", name="Commencer", exact=True).click()
+    page.wait_for_url("**/files/new/q/permit")
     served(page, "cache")
-    page.locator("#g-parent_of_french_child").check()
-    page.get_by_role("button", name="Commencer cette démarche", exact=True).click()
-    page.wait_for_url(re.compile(r"/files/[0-9a-f-]{36}/situation$"))
+    page.locator("input[name=answer][value=dont_know]").check()
+    page.locator("form[data-question] button[type=submit]").click()
+    page.wait_for_url("**/files/new/help?from=permit")
+    served(page, "cache")
+    page.get_by_role("link", name="Revenir à la question", exact=True).click()
+    page.wait_for_url("**/files/new/q/permit")
+    page.goto("/files/new")
+    served(page, "cache")
+    answer_questions(page, "renewal", "parent_of_french_child")
+    served(page, "cache")
+    page.get_by_role("button", name="Créer mon dossier", exact=True).click()
+    page.wait_for_url(re.compile(r"/files/[0-9a-f-]{36}$"))
     file_id = file_id_of(page)
     served(page, "shell")
     expect(page.locator("[data-file-number]")).to_have_text(
@@ -334,7 +353,7 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
     expect(page.locator("#offline-banner")).to_be_visible()
 
     # Situation: saved as typed (on the device), then "Enregistrer et continuer".
-    page.locator("#f-current_permit_expiry").fill("2026-12-31")
+    fill_field(page, "current_permit_expiry", "2026-12-31")
     expect(page.locator("[data-autosave-status]")).to_have_text(
         js_pattern("autosave.js", "Gardé sur cet appareil", time=r"\d{1,2}:\d{2}")
     )
@@ -342,11 +361,11 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
     page.wait_for_url(f"**/files/{file_id}/identity")
     served(page, "shell")
     for field, value in IDENTITY.items():
-        page.locator(f"#f-{field}").fill(value)
+        fill_field(page, field, value)
     next_button(page).click()
     page.wait_for_url(f"**/files/{file_id}/address")
     for field, value in ADDRESS.items():
-        page.locator(f"#f-{field}").fill(value)
+        fill_field(page, field, value)
     next_button(page).click()
     page.wait_for_url(f"**/files/{file_id}/checklist")
     served(page, "shell")
@@ -355,7 +374,7 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
     page.goto(f"/files/{file_id}/identity")
     served(page, "shell")
     for field, value in IDENTITY.items():
-        expect(page.locator(f"#f-{field}")).to_have_value(value)
+        expect_field(page, field, value)
 
     # Two camera photos on the checklist: made small on the phone, then queued.
     photos = [tmp_path / "photo-1.png", tmp_path / "photo-2.png"]

@@ -20,6 +20,7 @@ from .helpers import (
     assert_no_horizontal_scroll,
     continue_after_codes,
     enrol,
+    fill_field,
     invite,
     new_device,
     sign_out,
@@ -36,7 +37,7 @@ def send_a_file(page: Page, family_name: str) -> str:
     file_id = start_file(page, "change_of_situation")
     page.locator("#f-change_kind").select_option("address")
     page.locator("#f-change_details").fill("Nouvelle adresse à Saint-Denis depuis le 1er mars.")
-    page.locator("#f-current_permit_expiry").fill("2026-01-15")  # already lapsed: on top
+    fill_field(page, "current_permit_expiry", "2026-01-15")  # already lapsed: on top
     next_button(page).click()
     page.wait_for_url(f"**/files/{file_id}/identity")
     for name, value in [
@@ -46,7 +47,7 @@ def send_a_file(page: Page, family_name: str) -> str:
         ("birth_place", "Bamako, Mali"),
         ("nationality", "malienne"),
     ]:
-        page.locator(f"#f-{name}").fill(value)
+        fill_field(page, name, value)
     next_button(page).click()
     page.wait_for_url(f"**/files/{file_id}/address")
     page.locator("#f-street").fill("3 rue de la République")

@@ -30,7 +30,16 @@ from server.web import texts
 from sync.protocol import Command
 from tests import samples
 
-from .helpers import SesameServer, assert_no_horizontal_scroll, continue_after_codes, said, signup, tr
+from .helpers import (
+    SesameServer,
+    answer_questions,
+    assert_no_horizontal_scroll,
+    continue_after_codes,
+    fill_field,
+    said,
+    signup,
+    tr,
+)
 from .test_offline import (
     ADDRESS,
     IDENTITY,
@@ -199,7 +208,7 @@ def test_a_refused_field_leaves_to_revise_when_saved_again(new_device_factory, s
     expect(page.locator(INDICATOR)).to_be_visible()
     # The same field saved again, online: the refused one is moot and leaves by itself.
     for field, value in ADDRESS.items():
-        page.locator(f"#f-{field}").fill(value)
+        fill_field(page, field, value)
     page.get_by_role("button", name="Enregistrer et continuer", exact=True).click()
     page.wait_for_url(f"**/files/{file_id}/checklist")
     wait_outbox_empty(page)
@@ -265,16 +274,16 @@ def test_the_status_says_sent_until_the_prefecture_opens_the_file(new_device_fac
 def test_the_way_through_at_360_px(lang, new_device_factory, server, name):
     failures: list[str] = []
     _, page = person(new_device_factory, f"{name} {lang}", lang)
+    # The way in itself (questions, help, task list) is e2e/test_way_in.py.
     page.goto("/files/new")
     axe(page, "files/new", failures)
-    expect(page.locator("input[name=procedure]:checked")).to_have_count(0)  # no answer chosen for the person
-    page.locator("#p-change_of_situation").check()
-    page.locator("form[action='/files/new/grounds'] button[type=submit]").click()
-    page.wait_for_url("**/files/new/grounds?procedure=change_of_situation")
-    axe(page, "grounds", failures)
+    answer_questions(page, "change_of_situation")
+    expect(page.locator("input[name=answer]:checked")).to_have_count(0)  # no answer chosen for the person
+    axe(page, "the pieces before the file", failures)
     page.locator("form[action='/files'] button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/files/[0-9a-f-]{36}/situation$"))
-    file_id = page.url.split("/")[-2]
+    page.wait_for_url(re.compile(r"/files/[0-9a-f-]{36}$"))
+    file_id = page.url.split("/")[-1]
+    page.goto(f"/files/{file_id}/situation")
     nexts = "form[data-op='file.update'] button[type=submit]:not([value=stay])"
 
     page.locator("#f-change_kind").select_option("address")
@@ -283,12 +292,12 @@ def test_the_way_through_at_360_px(lang, new_device_factory, server, name):
     page.locator(nexts).click()
     page.wait_for_url(f"**/files/{file_id}/identity")
     for field, value in IDENTITY.items():
-        page.locator(f"#f-{field}").fill(value)
+        fill_field(page, field, value)
     axe(page, "identity", failures)
     page.locator(nexts).click()
     page.wait_for_url(f"**/files/{file_id}/address")
     for field, value in {**ADDRESS, "phone": SUBMITTABLE["phone"]}.items():
-        page.locator(f"#f-{field}").fill(value)
+        fill_field(page, field, value)
     axe(page, "address", failures)
     page.locator(nexts).click()
     page.wait_for_url(f"**/files/{file_id}/checklist")

@@ -73,7 +73,10 @@
     function remember(event) {
       var field = event.target;
       if (!field.name || field.type === "hidden" || field.type === "file" || field.type === "submit") return;
-      pending[field.name] = { value: field.value, at: new Date().toISOString() };
+      // A box of a date: the whole date is saved, as one text (forms.js, Sesame.dates).
+      var date = S.dates && S.dates.of(field);
+      if (date) pending[date] = { value: S.dates.compose(form, date), at: new Date().toISOString() };
+      else pending[field.name] = { value: field.value, at: new Date().toISOString() };
       clearTimeout(timer);
       timer = setTimeout(send, 800);
     }

@@ -17,6 +17,50 @@
   "use strict";
   var S = window.Sesame;
   var html = document.documentElement;
+
+  /* A date typed in three boxes (<fieldset data-date="name">: name-day,
+     name-month, name-year, name-approx) is one text, as the server keeps it
+     (server/domain/partial_dates.py: "2019-03-14", "2019-03", "2019", "2019~"). */
+  S.dates = {
+    compose: function (form, name) {
+      function box(part) {
+        var el = form.elements[name + "-" + part];
+        return el ? (el.value || "").replace(/[\s\-~]/g, "") : "";
+      }
+      function pad(v) { return /^\d$/.test(v) ? "0" + v : v; }
+      var parts = [box("year"), pad(box("month")), pad(box("day"))];
+      if (!parts.join("")) return "";
+      while (parts.length && !parts[parts.length - 1]) parts.pop();
+      var approx = form.elements[name + "-approx"];
+      return parts.join("-") + (approx && approx.checked ? "~" : "");
+    },
+    fill: function (form, name, value) {
+      var approx = /~$/.test(value || "");
+      var parts = (value || "").replace(/~$/, "").split("-");
+      function unpad(v) { return /^\d{1,2}$/.test(v || "") ? String(parseInt(v, 10)) : v || ""; }
+      var boxes = { year: parts[0] || "", month: unpad(parts[1]), day: unpad(parts.slice(2).join("-")) };
+      var changed = false;
+      Object.keys(boxes).forEach(function (part) {
+        var el = form.elements[name + "-" + part];
+        if (el && el.value !== boxes[part]) {
+          el.value = boxes[part];
+          changed = true;
+        }
+      });
+      var box = form.elements[name + "-approx"];
+      if (box && box.checked !== approx) {
+        box.checked = approx;
+        changed = true;
+      }
+      return changed;
+    },
+    /* The date a box belongs to, or null. */
+    of: function (el) {
+      var set = el.closest && el.closest("[data-date]");
+      return set ? set.getAttribute("data-date") : null;
+    },
+  };
+
   var account = html.getAttribute("data-account");
   if (!account || !S.outbox) return;
   var gettext = S.gettext;
@@ -102,6 +146,11 @@
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.disabled || el.type === "submit" || el.type === "file" || el.name === "command_id") return;
       if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
+      var date = S.dates.of(el);
+      if (date) {
+        if (!el.matches(":disabled")) out[date] = S.dates.compose(form, date);
+        return;
+      }
       if (el.type === "checkbox") (out[el.name] = out[el.name] || []).push(el.value);
       else out[el.name] = el.value;
     });
@@ -213,8 +262,9 @@
     if (op === "file.create") {
       var id = S.uuid(); // a cached form carries an old id: every new file gets its own
       return Promise.resolve({
-        list: [{ op: op, label: label, args: { file_id: id, procedure: v.procedure, grounds: v.grounds || [], title: v.title || null } }],
-        next: "/files/" + id + "/situation",
+        list: [{ op: op, label: label, args: { file_id: id, procedure: v.procedure, grounds: v.grounds ? [].concat(v.grounds) : [], title: v.title || null } }],
+        // The file's task list; offline, the worker answers with the file's editor shell.
+        next: "/files/" + id,
       });
     }
     if (op === "file.set_grounds") return one({ file_id: file, grounds: v.grounds || [], title: v.title || null });
@@ -413,6 +463,11 @@
   function fill(form, fields, mark) {
     Object.keys(fields).forEach(function (name) {
       var el = form.elements[name];
+      var date = form.querySelector("[data-date='" + CSS.escape(name) + "']");
+      if (!el && date) {
+        if (S.dates.fill(form, name, fields[name]) && mark) date.classList.add("pending-value");
+        return;
+      }
       if (!el || el.type === "file" || el.type === "hidden") return;
       if (el.value !== fields[name]) {
         el.value = fields[name];

@@ -6,11 +6,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
+from datetime import date as date_
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_time, get_timezone
+from babel.dates import format_date, format_skeleton, format_time, get_timezone
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -19,6 +20,7 @@ from starlette.responses import HTMLResponse
 
 import i18n
 from server import clock, translation
+from server.domain import partial_dates
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent.parent / "pwa"
@@ -40,7 +42,11 @@ def _moment(value: str | datetime | None) -> datetime | None:
 
 
 def date(value: str | datetime | None) -> str:
-    moment = _moment(value)
+    try:
+        moment = _moment(value)
+    except ValueError:
+        # A date a person knows only in part ("2019", "2019-03~"): written out as such.
+        return partial_date(value) if isinstance(value, str) else ""
     return format_date(moment, format="long", locale=translation.current.get()) if moment else ""
 
 
@@ -55,6 +61,29 @@ def datetime_(value: str | datetime | None) -> str:
         "date": format_date(local, format="long", locale=lang),
         "time": format_time(local, format="short", locale=lang),
     }
+
+
+def partial_date(value: str | None) -> str:
+    """A date the person may know only in part, written out in the reader's
+    language: "14 mars 2019", "mars 2019", "2019", "vers 2019" (ADR 0025).
+    A value that is not a date yet (half typed) is shown as it was typed."""
+    found = partial_dates.parse(value or "")
+    if found is None:
+        return value or ""
+    lang = translation.current.get()
+    if found.day and found.month:
+        text = format_date(date_(found.year, found.month, found.day), format="long", locale=lang)
+    elif found.month:
+        text = format_skeleton("yMMMM", date_(found.year, found.month, 1), locale=lang)
+    else:
+        text = str(found.year)
+    return translation.gettext("vers %(date)s") % {"date": text} if found.approximate else text
+
+
+def date_parts(value: str | None) -> dict[str, object]:
+    """The three boxes of a date field (and its "approximate" box) from its stored text."""
+    day, month, year, approximate = partial_dates.split(value or "")
+    return {"day": day, "month": month, "year": year, "approximate": approximate}
 
 
 def number(value: float, digits: int = 0) -> str:
@@ -80,8 +109,8 @@ def make_environment() -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         translation.gettext, translation.ngettext, newstyle=True
     )
-    env.globals.update(static=static, languages=i18n.LANGUAGES, new_id=lambda: str(uuid.uuid4()))
-    env.filters.update(date=date, datetime=datetime_, bidi=bidi, number=number)
+    env.globals.update(static=static, languages=i18n.LANGUAGES, new_id=lambda: str(uuid.uuid4()), date_parts=date_parts)
+    env.filters.update(date=date, datetime=datetime_, bidi=bidi, number=number, partial_date=partial_date)
     return env
 
 

@@ -107,9 +107,11 @@ def test_several_grounds_and_a_resident_card_at_renewal(app, make_person) -> Non
 def test_a_ground_is_required_where_the_procedure_needs_one(make_person) -> None:
     p = make_person()
     p.signup()
-    page = p.client.post("/files", data={"procedure": "renewal", "file_id": str(uuid.uuid4())})
-    assert page.status_code == 400
-    assert "au moins une situation" in page.text
+    file_id = str(uuid.uuid4())
+    page = p.client.post("/files", data={"procedure": "renewal", "file_id": file_id}, follow_redirects=False)
+    # No file; the questions start again (they are the way to a ground).
+    assert page.status_code == 303 and page.headers["location"] == "/files/new"
+    assert p.client.get(f"/files/{file_id}").status_code == 404
 
 
 def test_fill_upload_submit_amend_and_find_it_all_in_the_timeline(app, make_person) -> None:

@@ -55,7 +55,10 @@ EXPECTED = {
     ("/account/recovery-codes", "GET"): "signed_in",
     ("/account/recovery-codes", "POST"): "signed_in",
     ("/files/new", "GET"): "applicant",
-    ("/files/new/grounds", "GET"): "applicant",
+    ("/files/new/q/{question}", "GET"): "applicant",
+    ("/files/new/next", "GET"): "applicant",
+    ("/files/new/help", "GET"): "applicant",
+    ("/files/new/for/{outcome}", "GET"): "applicant",
     ("/files", "POST"): "applicant",
     ("/files/{file_id}", "GET"): "applicant",
     ("/files/{file_id}/grounds", "GET"): "applicant",
@@ -223,6 +226,8 @@ def test_matrix(app, settings, role: str) -> None:
                 desk_id="00000000-0000-4000-8000-000000000003",
                 report_id="00000000-0000-4000-8000-000000000003",
                 number="B-2026-000001",
+                question="permit",
+                outcome="duplicate",
             )
             response = client.request(method, url, follow_redirects=False)
             allowed = role in policy.PERMISSIONS[permission]

@@ -27,7 +27,7 @@ from typing import Any
 
 from server import clock
 
-from . import geography
+from . import geography, partial_dates
 from .catalogue import Catalogue
 
 STATUSES = ("draft", "submitted", "locked", "decided", "withdrawn")
@@ -62,6 +62,12 @@ class Field:
     max_length: int = 200
     step: str = "identity"  # the page where it is asked
     optional_in: tuple[str, ...] = ()  # procedures where it is asked but not required
+    # Dates (ADR 0025): `partial`, the person may give the month and year or the
+    # year alone; `approximate`, they may say the date is approximate. Only where
+    # the data allows it: a birth date is checked against the attestation's
+    # verifier, a permit's end is printed on the card, so both are whole dates.
+    partial: bool = False
+    approximate: bool = False
 
 
 FIELDS: dict[str, Field] = {
@@ -104,7 +110,19 @@ FIELDS: dict[str, Field] = {
             step="situation",
         ),
         Field("loss_kind", "choice", procedures=("duplicate",), choices=("lost", "stolen"), step="situation"),
-        Field("loss_date", "date", procedures=("duplicate",), step="situation"),
+        Field(
+            "loss_date", "date", procedures=("duplicate",), step="situation", partial=True, approximate=True
+        ),
+        # Few people remember the day they arrived; the year is often all that is known.
+        Field(
+            "entry_date",
+            "date",
+            required=False,
+            procedures=("first_application",),
+            step="situation",
+            partial=True,
+            approximate=True,
+        ),
         Field(
             "travel_reason",
             "textarea",
@@ -195,12 +213,7 @@ def field_problem(field: Field, value: str) -> str | None:
     if not value:
         return "field_required" if field.required else None
     if field.kind == "date":
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            return "field_date"
-        if not 1900 <= day.year <= 2100:
-            return "field_date"
+        return partial_dates.problem(value, partial=field.partial, approximate=field.approximate)
     elif field.kind == "postcode":
         if geography.for_postcode(value) is None:
             return "field_postcode"

@@ -22,6 +22,7 @@ from server.domain import (
     messages,
     opened,
     pieces,
+    tasks,
     timeline,
 )
 from server.domain import catalogue as catalogue_module
@@ -29,6 +30,7 @@ from server.domain.files import File
 from sync import bounded_json
 from sync.protocol import ProtocolError, parse_at
 
+from . import date_fields, questions
 from .common import actor, db, form, not_found, redirect, run_command, templates
 from .messages import done, message
 from .texts import field_label, problem_text, status_info
@@ -49,60 +51,31 @@ async def load_own_file(request: Request) -> File:
     return file
 
 
-# -- starting a file -----------------------------------------------------------
-
-
-async def new_file(request: Request) -> Response:
-    """Step 1: what do you need to do?"""
-    return templates(request).render(
-        request,
-        "files/new.html",
-        {"catalogue": catalogue(), "chosen": request.query_params.get("procedure", ""), "errors": {}},
-    )
-
-
-async def new_file_grounds(request: Request) -> Response:
-    """Step 2: your situation (the legal grounds), and the card you ask for."""
-    procedure = catalogue().procedures.get(request.query_params.get("procedure", ""))
-    if procedure is None:
-        return templates(request).render(
-            request,
-            "files/new.html",
-            {"catalogue": catalogue(), "chosen": "", "errors": {"procedure": message("procedure_unknown")}},
-            status_code=400,
-        )
-    return _grounds_page(request, procedure.id, [], "", {})
+# -- starting a file (the questions before it: server/web/questions.py) ---------
 
 
 def _grounds_page(
     request: Request,
-    procedure_id: str,
+    file: File,
     grounds: list[str],
     title: str,
     errors: dict[str, str],
     status_code: int = 200,
-    *,
-    file_id: str | None = None,
-    new_id: str | None = None,
 ) -> Response:
-    """The grounds form: for a new file (posted to /files) or an existing one."""
+    """The grounds of an existing file: add a second one, or change them."""
     cat = catalogue()
-    creating = file_id is None
     return templates(request).render(
         request,
         "files/grounds.html",
         {
             "catalogue": cat,
-            "procedure": cat.procedures[procedure_id],
-            "grounds": cat.grounds_for(procedure_id),
+            "file": file,
+            "procedure": cat.procedures[file.procedure],
+            "grounds": cat.grounds_for(file.procedure),
             "chosen": grounds,
             "title": title,
             "titles": [cat.titles[t] for t in cat.titles],
             "errors": errors,
-            "creating": creating,
-            "action": "/files" if creating else f"/files/{file_id}/grounds",
-            # A new file's id is made with the form, so posting it twice makes one file.
-            "file_id": file_id or new_id or str(uuid.uuid4()),
         },
         status_code=status_code,
     )
@@ -121,13 +94,14 @@ async def create_file(request: Request) -> Response:
         str(data.get("command_id", "")),
     )
     if not result.applied:
-        if procedure not in catalogue().procedures:
-            return redirect("/files/new")
         if result.code == "exists":  # the same form posted twice
             return redirect(f"/files/{file_id}")
+        outcome = questions.outcome_for(procedure, grounds)
+        if outcome is None:
+            return redirect("/files/new")
         errors = {result.field or "form": message(result.code)}
-        return _grounds_page(request, procedure, grounds, title, errors, 400, new_id=file_id)
-    return redirect(f"/files/{file_id}/situation")
+        return questions.render_outcome(request, outcome, errors, file_id, 400)
+    return redirect(f"/files/{file_id}")
 
 
 # -- one file --------------------------------------------------------------------
@@ -175,6 +149,13 @@ async def show_file(request: Request) -> Response:
         request,
         "files/show.html",
         lambda file, data: {
+            "tasks": tasks.build(
+                file,
+                catalogue(),
+                data["values"],
+                {a.piece for a in data["attachments"]},
+                data["problems"],
+            ),
             "status": status_info(file, data["opened"]),
             "unread": sum(1 for m in data["thread"] if m.from_prefecture and not m.read_at),
             "done": done(request.query_params.get("done")),
@@ -322,7 +303,7 @@ async def save_step(request: Request) -> Response:
     if step not in files.STEPS:
         raise not_found()
     file = await load_own_file(request)
-    values = await form(request)
+    values = date_fields.compose(await form(request), _step_fields(file, step))
     fields = {f.name: values.get(f.name, "") for f in _step_fields(file, step)}
     result = await run_command(
         request, "file.update", {"file_id": file.id, "fields": fields}, values.get("command_id")
@@ -394,7 +375,7 @@ async def submit(request: Request) -> Response:
 
 async def grounds_page(request: Request) -> Response:
     file = await load_own_file(request)
-    return _grounds_page(request, file.procedure, list(file.grounds), file.title or "", {}, file_id=file.id)
+    return _grounds_page(request, file, list(file.grounds), file.title or "", {})
 
 
 async def change_grounds(request: Request) -> Response:
@@ -410,7 +391,7 @@ async def change_grounds(request: Request) -> Response:
     )
     if not result.applied:
         errors = {result.field or "form": message(result.code)}
-        return _grounds_page(request, file.procedure, grounds, title, errors, 400, file_id=file.id)
+        return _grounds_page(request, file, grounds, title, errors, 400)
     return redirect(f"/files/{file.id}/checklist")
 
 

@@ -27,6 +27,7 @@ from server.templating import static
 from server.translation import gettext
 from server.web.middleware import language_cookie
 
+from . import questions
 from .common import actor, db, form, redirect, run_command, safe_next, settings, templates
 from .files import SHELL_STEPS
 from .messages import done
@@ -90,9 +91,8 @@ def offline_pages() -> list[str]:
     """Pages the service worker keeps ready, so a file can be started and filled
     in with no connection (the shells are filled on the phone)."""
     cat = catalogue.load()
-    pages = ["/dashboard", "/account", "/timeline", "/outbox", "/files/new"]
+    pages = ["/dashboard", "/account", "/timeline", "/outbox", *questions.offline_pages()]
     for procedure in cat.procedures:
-        pages.append(f"/files/new/grounds?procedure={procedure}")
         pages += [f"/files/shell/{procedure}/{step}" for step in SHELL_STEPS]
     return pages
 

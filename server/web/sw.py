@@ -32,6 +32,7 @@ PRECACHE_FILES = (
     "verify.js",
     "attestation.js",
     "blocked.js",
+    "questions.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )

@@ -48,7 +48,14 @@ FIELD_LABELS = {
         N_("Par exemple : nouvelle adresse depuis le 1er mars."),
     ),
     "loss_kind": (N_("Perte ou vol ?"), ""),
-    "loss_date": (N_("Date de la perte ou du vol"), N_("Une date approximative suffit.")),
+    "loss_date": (
+        N_("Date de la perte ou du vol"),
+        N_("Si vous ne savez plus le jour, indiquez le mois et l’année ; cochez « date approximative » au besoin."),
+    ),
+    "entry_date": (
+        N_("Date d’arrivée en France"),
+        N_("Si vous ne connaissez pas le jour ou le mois, indiquez seulement ce que vous savez, par exemple l’année."),
+    ),
     "travel_reason": (N_("Pourquoi avez-vous besoin d’un document de voyage ?"), ""),
     "notes": (
         N_("Autre chose à dire à la préfecture ?"),
@@ -72,6 +79,8 @@ STEP_LABELS = {
 PROBLEMS = {
     "field_required": N_("À remplir : %(label)s"),
     "field_date": N_("Date à corriger : %(label)s"),
+    "field_date_year": N_("Année à indiquer (4 chiffres) : %(label)s"),
+    "field_date_whole": N_("Jour, mois et année à indiquer : %(label)s"),
     "field_postcode": N_("Code postal français à 5 chiffres à corriger : %(label)s"),
     "field_foreign_number": N_("Le numéro étranger compte 10 chiffres : %(label)s"),
     "field_email": N_("Adresse électronique à corriger : %(label)s"),

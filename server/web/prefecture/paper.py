@@ -31,6 +31,7 @@ from server.templating import date as format_date
 from server.translation import gettext
 from sync.protocol import Command, Result
 
+from .. import date_fields
 from ..common import actor, db, form, not_found, settings
 from ..errors import render_error
 from ..messages import message
@@ -107,6 +108,8 @@ async def create(request: Request) -> Response:
 async def _create(request: Request, raw: Any) -> Response:
     who = actor(request)
     values = {k: v for k, v in raw.items() if isinstance(v, str)}
+    # Dates come as three boxes (day, month, year): one text each, as the file keeps them.
+    values = date_fields.compose(values, files.FIELDS.values())
     procedure, grounds = _choice(
         request, {"procedure": values.get("procedure"), "grounds": raw.getlist("grounds")}
     )
