@@ -28,6 +28,7 @@ from server.domain import (
     review,
     voice,
 )
+from server.notify import preferences as notify_preferences
 from sync import log
 from sync.engine import Handler, apply_batch, apply_command
 from sync.protocol import Command, Result
@@ -52,6 +53,8 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **prefecture_info.HANDLERS,
     **appointment_commands.HANDLERS,
     **cards.HANDLERS,
+    # reaching people: channels, discreet messages, quiet hours (ADR 0023)
+    **notify_preferences.HANDLERS,
 }
 
 
