@@ -96,14 +96,24 @@ def test_a_complement_reminds_now_then_7_and_2_days_before_unless_answered(app, 
     states = app.state.db.read_sync(
         lambda c: dict(c.execute("SELECT topic, state FROM notify_reminders").fetchall())
     )
-    assert states == {"complement_asked": "grouped", "complement_due_7": "grouped", "complement_due_2": "cancelled"}
+    assert states == {
+        "complement_asked": "grouped",
+        "complement_due_7": "grouped",
+        "complement_due_2": "cancelled",
+    }
 
 
-def test_a_message_and_a_decision_each_say_so_and_a_burst_becomes_one_digest(app, make_person, fake_clock, sms):
+def test_a_message_and_a_decision_each_say_so_and_a_burst_becomes_one_digest(
+    app, make_person, fake_clock, sms
+):
     _, file_id = submitted_renewal(app, make_person)
     reachable(app, file_id)
     policy = dispatch.Policy(digest_minutes=10)
-    message = {"file_id": file_id, "message_id": str(uuid.uuid4()), "body": "Merci de venir avec votre passeport."}
+    message = {
+        "file_id": file_id,
+        "message_id": str(uuid.uuid4()),
+        "body": "Merci de venir avec votre passeport.",
+    }
     assert agent_command(app, "message.send", message).applied
     run(app, policy)
     assert topics(sms) == [("prefecture_message",)] and sms.sent[0][1].path == f"/files/{file_id}/messages"
@@ -186,7 +196,9 @@ def test_appointments_booked_moved_and_the_day_before(app, settings, make_person
     first, second = slots[0], slots[-1]
     assert book(app, person, file_id, first).status_code == 303
     run(app)
-    assert topics(sms)[-1] == ("appointment_booked",) and sms.sent[-1][1].path == f"/files/{file_id}/appointment"
+    assert (
+        topics(sms)[-1] == ("appointment_booked",) and sms.sent[-1][1].path == f"/files/{file_id}/appointment"
+    )
     current = app.state.db.read_sync(appointments.current, file_id)
     assert book(app, person, file_id, second, appointment_id_current=current.id).status_code == 303
     run(app)
@@ -244,7 +256,7 @@ def test_quiet_hours_hold_sms_but_not_email_and_the_person_sets_them(app, make_p
         run(app)
         assert len(sms.sent) == 2
         # SMS off: only the e-mail.
-        assert as_person(app, account_id, "notify.preferences", {"sms": "0"}).applied
+        assert as_person(app, account_id, "notify.preferences", {"by_sms": "0"}).applied
         assert agent_command(app, "message.send", {**message, "message_id": str(uuid.uuid4())}).applied
         run(app)
         assert len(sms.sent) == 2 and len(email.sent) == 3
@@ -283,7 +295,9 @@ def test_retries_back_off_then_the_failure_is_shown_on_the_account_page(app, mak
     fake_clock.moment += timedelta(days=1)
     run(app, policy)
     assert len(sms.sent) == 3  # gave up
-    row = app.state.db.read_sync(lambda c: c.execute("SELECT state, attempts, error FROM notify_sends").fetchone())
+    row = app.state.db.read_sync(
+        lambda c: c.execute("SELECT state, attempts, error FROM notify_sends").fetchone()
+    )
     assert tuple(row) == ("failed", 3, "http_503")
     log = app.state.db.read_sync(lambda c: c.execute("SELECT * FROM notify_log").fetchall())
     assert [(r["channel"], r["attempt"], r["delivered"], r["error"]) for r in log] == [
@@ -299,6 +313,7 @@ def test_a_claimed_send_is_taken_again_only_after_its_lease(app, make_person, fa
     ask(app, file_id, START.date() + timedelta(days=20))
     db = app.state.db
     policy = dispatch.Policy(digest_minutes=0, lease_seconds=120)
+    db.write_sync(lambda c: dispatch.schedule.derive(c, clock.now()))
     db.write_sync(lambda c: dispatch.plan(c, clock.now(), policy, ["sms"]))
     taken = db.write_sync(lambda c: dispatch.claim(c, clock.now(), policy))
     assert len(taken) == 1
@@ -333,10 +348,14 @@ def test_preferences_are_checked(app, make_person) -> None:
     p.signup()
     account_id = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM accounts").fetchone()[0])
     assert as_person(app, account_id, "notify.preferences", {"quiet_start": "25:00"}).code == "quiet_format"
-    assert as_person(app, account_id, "notify.preferences", {"quiet_start": "22:00", "quiet_end": ""}).code == (
-        "quiet_format"
-    )
+    assert as_person(
+        app, account_id, "notify.preferences", {"quiet_start": "22:00", "quiet_end": ""}
+    ).code == ("quiet_format")
     assert as_person(app, account_id, "notify.preferences", {"phone": "abc"}).code == "phone_format"
     assert as_person(app, account_id, "notify.preferences", {"colour": "red"}).code == "invalid"
-    assert as_person(app, "someone-else", "notify.preferences", {"sms": "0"}).code == "forbidden"
-    assert as_person(app, account_id, "notify.preferences", {"quiet_start": "7:30", "quiet_end": "22:00"}).applied
+    other = {"account_id": "someone-else", "by_sms": "0"}
+    assert as_person(app, account_id, "notify.preferences", other).code == "forbidden"
+    assert as_person(app, "someone-else", "notify.preferences", {"by_sms": "0"}).code == "forbidden"
+    assert as_person(
+        app, account_id, "notify.preferences", {"quiet_start": "7:30", "quiet_end": "22:00"}
+    ).applied
