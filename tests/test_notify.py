@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+import i18n
 from server import clock, commands, renewals
 from server.auth.policy import Actor
 from server.domain import appointments, files
-from server.notify import channels, dispatch
+from server.notify import channels, dispatch, texts
 from server.notify.channels import Outcome
 from sync.protocol import Command
 
@@ -31,12 +32,23 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return FakeClock(monkeypatch, START)
 
 
+def neutral_sentences() -> set[str]:
+    """Every sentence a notification may say, in every language: nothing else
+    ever leaves (no name, file number, reason, ground or document)."""
+    return {texts.sentence([t], lang) for t in texts.TOPICS for lang in i18n.LANGUAGES} | {
+        texts.sentence(texts.TOPICS[:2], lang) for lang in i18n.LANGUAGES
+    }
+
+
 @pytest.fixture
 def sms() -> Recorder:
     recorder = Recorder("sms")
     channels.register(recorder)
     yield recorder
     channels.unregister("sms")
+    # Whatever trigger the test drove, every message said one of the fixed sentences.
+    allowed = neutral_sentences() | {""}
+    assert all(m.text in allowed and m.title in ("Sésame", "") for _, m in recorder.sent)
 
 
 def owner(app, file_id: str) -> str:
@@ -359,3 +371,47 @@ def test_preferences_are_checked(app, make_person) -> None:
     assert as_person(
         app, account_id, "notify.preferences", {"quiet_start": "7:30", "quiet_end": "22:00"}
     ).applied
+
+
+def test_the_account_page_form_saves_all_optional_choices(app, make_person) -> None:
+    p = make_person()
+    p.signup()
+    page = p.client.get("/account").text
+    assert "Être prévenu" in page and 'name="discreet"' in page
+    # Everything empty and unticked is a valid choice: nothing is required.
+    saved = p.client.post("/account/notifications", data={}, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == "/account?done=notify_saved#notify"
+    account_id = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM accounts").fetchone()[0])
+    from server.notify import preferences
+
+    prefs = app.state.db.read_sync(preferences.get, account_id)
+    assert (prefs.push, prefs.email, prefs.sms, prefs.discreet, prefs.quiet_start) == (
+        False,
+        False,
+        False,
+        False,
+        None,
+    )
+    # A bad time keeps what was typed, with the reason beside it.
+    data = {
+        "phone": "06 11 22 33 44",
+        "by_sms": "1",
+        "quiet_start": "22:00",
+        "quiet_end": "",
+        "discreet": "1",
+    }
+    refused = p.client.post("/account/notifications", data=data)
+    assert refused.status_code == 400
+    assert "Indiquez les deux heures" in refused.text and 'value="06 11 22 33 44"' in refused.text
+    data["quiet_end"] = "07:30"
+    assert p.client.post("/account/notifications", data=data, follow_redirects=False).status_code == 303
+    prefs = app.state.db.read_sync(preferences.get, account_id)
+    assert (prefs.sms, prefs.discreet, prefs.quiet_start, prefs.quiet_end) == (True, True, "22:00", "07:30")
+    page = p.client.get("/account?done=notify_saved").text
+    assert "Vos choix pour être prévenu sont enregistrés." in page and 'value="06 11 22 33 44"' in page
+    # The profile form no longer carries the address and number: saving it keeps them.
+    assert p.client.post(
+        "/account/profile", data={"display_name": "Amina D.", "language": "ar"}
+    ).status_code in (200, 303)
+    row = app.state.db.read_sync(lambda c: c.execute("SELECT phone, language FROM accounts").fetchone())
+    assert tuple(row) == ("06 11 22 33 44", "ar")
