@@ -93,6 +93,7 @@ EXPECTED = {
     ("/sync/push", "POST"): "signed_in",
     ("/sync/pull", "GET"): "signed_in",
     ("/sync/people", "GET"): "worker",
+    ("/worker/reach", "GET"): "worker",
     ("/uploads", "OPTIONS"): "public",
     ("/uploads", "POST"): "signed_in",
     ("/uploads/{upload_id}", "HEAD"): "signed_in",

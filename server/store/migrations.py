@@ -915,6 +915,7 @@ def m017_organisations_and_mandates(db: sqlite_utils.Database) -> None:
     db["timeline"].add_column("mandate_id", str)
 
 
+@migrations()
 def m019_notifications(db: sqlite_utils.Database) -> None:
     """Reaching people (issue 14, ADR 0023).
 
