@@ -208,7 +208,7 @@ def _message_for(conn: sqlite3.Connection, send: Claimed) -> Message:
 def deliver(db: Database, send: Claimed, sender: Sender | None) -> list[Outcome]:
     """Send one claimed send; never raises (an exception is a retryable failure)."""
     if sender is None:
-        return [Outcome(send.channel, send.channel, delivered=False, error="channel_off")]
+        return []  # the channel was turned off since it was planned: nothing to reach, no failure
     message = db.read_sync(_message_for, send)
     try:
         return sender.send(db, send.account_id, message)
