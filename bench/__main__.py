@@ -25,6 +25,9 @@ free port with a throw-away data folder, and measures over real HTTP:
   seal      signed attestations: QR payload bytes and version for short, typical
             and very long names, signatures and verifications per second, and the
             weight of /verify (bench/seal.py)
+  notify    reminders per second by e-mail (a real SMTP server) and SMS (an HTTP
+            provider) on the loopback, and the time from an agent's act to the
+            message leaving (bench/notify.py)
 
 Figures, not assertions: budgets are printed beside them (DESIGN.md).
 Results are also written to bench/results/latest.json.
@@ -37,6 +40,7 @@ import sys
 from pathlib import Path
 
 from . import attestations, drops, figures, inbox, loads, memory, pages, photos, server, syncing
+from . import notify as notify_bench
 from . import seal as seal_bench
 
 # Measures that start what they need themselves (their own server or database).
@@ -46,6 +50,7 @@ STANDALONE = {
     "memory": memory.measure,
     "seal": seal_bench.measure,
     "attestations": attestations.measure,
+    "notify": notify_bench.measure,
 }
 
 

@@ -19,6 +19,7 @@ from server.web import (
     files,
     health,
     history,
+    notifications,
     pages,
     pieces,
     prefectures,
@@ -86,6 +87,7 @@ routes: list[BaseRoute] = [
     route("/dashboard", pages.dashboard, "signed_in"),
     route("/account", account.page, "signed_in"),
     route("/account/profile", account.update_profile, "signed_in", POST),
+    route("/account/notifications", notifications.save, "signed_in", POST),
     route("/account/passkeys/new", account.new_passkey_page_get, "signed_in"),
     route("/account/passkeys/new", account.add_passkey, "signed_in", POST),
     route("/account/passkeys/{passkey_id}/rename", account.rename_passkey, "signed_in", POST),
@@ -176,6 +178,9 @@ routes: list[BaseRoute] = [
     # sync: the outbox pushes commands, pulls changes, uploads files in chunks
     api("/sync/push", sync_api.push, "signed_in", POST),
     api("/sync/pull", sync_api.pull, "signed_in", GET),
+    api("/sync/people", sync_api.people, "worker", GET),
+    # outreach workers: the people they follow whom Sésame could not reach (ADR 0023)
+    route("/worker/reach", notifications.worker_reach, "worker"),
     api("/uploads", tus.options, "public", ("OPTIONS",)),
     api("/uploads", tus.create, "signed_in", POST),
     api("/uploads/{upload_id}", tus.head, "signed_in", ("HEAD",)),

@@ -851,6 +851,187 @@ def m016_blob_store(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m017_organisations_and_mandates(db: sqlite_utils.Database) -> None:
+    """Outreach workers (issue 12, docs/adr/0020). An organisation (association,
+    shelter) is approved by an administrator; its workers are accounts with the
+    role 'worker' and the organisation's id (one of them its administrator). A
+    person grants a mandate to an organisation: for all their files or one,
+    to act or only to view, until a date; from their phone, or on paper (the
+    worker records it with the scan of the signed form). Revoking sets
+    `revoked_at`: nothing is ever deleted. Timeline rows written by a worker
+    name the organisation and the mandate the worker acted under."""
+    db["organisations"].create(
+        {
+            "id": str,
+            "name": str,
+            "kind": str,  # association | shelter | other
+            "departement": str,
+            "status": str,  # pending | approved | suspended
+            "contact_name": str,
+            "contact_email": str,
+            "contact_phone": str,
+            "code": str,  # the short code a worker shows a person granting a mandate
+            "created_at": str,
+            "approved_by": str,
+            "approved_at": str,
+            "suspended_at": str,
+            "version": int,
+        },
+        pk="id",
+        not_null={"name", "kind", "departement", "status", "code", "created_at", "version"},
+    )
+    db["organisations"].create_index(["code"], unique=True)
+    db["organisations"].create_index(["status", "departement"])
+    db["accounts"].add_column("organisation", str)
+    db["accounts"].add_column("organisation_admin", int, not_null_default=0)
+    db["accounts"].create_index(["organisation"])
+    # A worker is invited like an agent (one-time passkey enrolment link).
+    db["invitations"].add_column("organisation", str)
+    db["invitations"].add_column("organisation_admin", int, not_null_default=0)
+    db["mandates"].create(
+        {
+            "id": str,
+            "person_id": str,
+            "organisation_id": str,
+            "file_id": str,  # NULL: all the person's files
+            "can_act": int,  # 1: act; 0: view only
+            "granted_at": str,
+            "expires_at": str,
+            "granted_by": str,  # actor key: the person, or the worker who recorded a paper mandate
+            "paper_blob": str,  # sha256 of the signed paper form's scan
+            "revoked_at": str,
+            "revoked_by": str,
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("person_id", "accounts", "id"), ("organisation_id", "organisations", "id")],
+        not_null={"person_id", "organisation_id", "can_act", "granted_at", "expires_at", "granted_by", "version"},
+    )
+    db["mandates"].create_index(["organisation_id", "person_id"])
+    db["mandates"].create_index(["person_id"])
+    db["mandates"].create_index(["version"])
+    db["timeline"].add_column("organisation_id", str)
+    db["timeline"].add_column("mandate_id", str)
+
+
+@migrations()
+def m019_notifications(db: sqlite_utils.Database) -> None:
+    """Reaching people (issue 14, ADR 0023).
+
+    - notify_preferences: one row per account that changed the defaults
+      (channels push | email | sms | organisation, discreet, quiet hours);
+    - notify_reminders: what is to be said, and when (`due_at`), derived from
+      the timeline; `id` is derived from what caused it, so deriving again
+      (a restart, a restored database) adds nothing; state pending → grouped
+      (into a notice) | cancelled (moot: the complement was answered, the
+      appointment moved);
+    - notify_sends: one notice (a digest of the reminders due together) on one
+      channel; `id` is the idempotency key handed to the service; state
+      pending → sending (claimed, with `lease_until`) → sent | failed (gave up
+      after the last attempt) | dropped (nothing to reach on that channel);
+    - notify_log: every attempt, per address or device: channel, when,
+      delivered or not, the error code. Never the content, never the address;
+    - notify_cursor: how far the scheduler has read the timeline.
+    """
+    db["notify_preferences"].create(
+        {
+            "account_id": str,
+            "push": int,
+            "email": int,
+            "sms": int,
+            "organisation": int,
+            "discreet": int,
+            "quiet_start": str,  # HH:MM local time, NULL: no quiet hours
+            "quiet_end": str,
+            "timezone": str,
+            "updated_at": str,
+            "version": int,
+        },
+        pk="account_id",
+        foreign_keys=[("account_id", "accounts", "id")],
+        not_null={"push", "email", "sms", "organisation", "discreet", "timezone", "updated_at", "version"},
+    )
+    db["notify_reminders"].create(
+        {
+            "id": str,
+            "account_id": str,
+            "topic": str,  # complement_asked, complement_due, decision, … (server/notify/texts.py)
+            "ref": str,  # what it is about: a complement request, an attestation, an appointment…
+            "file_id": str,
+            "event_id": int,  # the timeline row that caused it
+            "due_at": str,
+            "state": str,  # pending | grouped | cancelled
+            "notice_id": str,
+            "created_at": str,
+            "settled_at": str,
+        },
+        pk="id",
+        not_null={"account_id", "topic", "ref", "due_at", "state", "created_at"},
+    )
+    db["notify_reminders"].create_index(["state", "due_at"])
+    db["notify_reminders"].create_index(["account_id", "state"])
+    db["notify_reminders"].create_index(["ref", "state"])
+    db["notify_sends"].create(
+        {
+            "id": str,
+            "notice_id": str,
+            "account_id": str,
+            "channel": str,
+            "topics": str,  # JSON list of the reminders' topics (what the text says)
+            "path": str,
+            "state": str,  # pending | sending | sent | failed | dropped
+            "attempts": int,
+            "next_at": str,
+            "lease_until": str,
+            "error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={
+            "notice_id",
+            "account_id",
+            "channel",
+            "topics",
+            "path",
+            "state",
+            "attempts",
+            "next_at",
+            "created_at",
+        },
+    )
+    db["notify_sends"].create_index(["state", "next_at"])
+    db["notify_sends"].create_index(["account_id", "created_at"])
+    db["notify_log"].create(
+        {
+            "id": int,
+            "send_id": str,
+            "account_id": str,
+            "channel": str,
+            "channel_id": str,
+            "at": str,
+            "attempt": int,
+            "delivered": int,
+            "error": str,
+        },
+        pk="id",
+        not_null={"send_id", "account_id", "channel", "channel_id", "at", "attempt", "delivered"},
+    )
+    db["notify_log"].create_index(["account_id", "at"])
+    db["notify_log"].create_index(["send_id"])
+    db["notify_cursor"].create(
+        {"name": str, "position": int, "updated_at": str}, pk="name", not_null={"position", "updated_at"}
+    )
+    # Reminders start with the events that come after this version: what
+    # happened before was seen when the person last opened the app.
+    db.conn.execute(
+        "INSERT INTO notify_cursor (name, position, updated_at)"
+        " SELECT 'timeline', coalesce(max(id), 0), ? FROM timeline",
+        (datetime.now(UTC).isoformat(timespec="seconds"),),
+    )
+
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:

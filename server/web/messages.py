@@ -19,6 +19,7 @@ MESSAGES: dict[str, str] = {
     ),
     "email_format": N_("Cette adresse électronique ne semble pas valide (exemple : nom@exemple.fr)."),
     "phone_format": N_("Ce numéro de téléphone ne semble pas valide (exemple : 06 12 34 56 78)."),
+    "quiet_format": N_("Indiquez les deux heures, comme 21:00 et 08:00, ou laissez-les vides toutes les deux."),
     # passkeys and ceremonies
     "expired": N_("Cette étape a expiré (au bout de quelques minutes). Recommencez, s’il vous plaît."),
     "invalid_response": N_(
@@ -223,11 +224,25 @@ MESSAGES: dict[str, str] = {
     "clear_unknown": N_("Une valeur envoyée n’est pas valide."),
     "voice_empty": N_("Choisissez une réponse ou écrivez quelques mots."),
     "voice_too_long": N_("Ce texte est trop long (2 000 caractères au plus)."),
+    # outreach workers: organisations and mandates
+    "mandate": N_(
+        "Votre organisation n’a pas (ou plus) de mandat pour faire cela pour cette personne."
+        " Rien n’a été changé."
+    ),
+    "mandate_ended": N_(
+        "Le mandat de votre organisation pour cette personne a pris fin : ses données quittent cet appareil."
+    ),
+    "organisation_unknown": N_("Aucune organisation agréée ne porte ce code. Vérifiez-le avec l’intervenant."),
+    "mandate_scope": N_("Choisissez l’un de vos dossiers, ou « tous mes dossiers »."),
+    "mandate_expiry": N_("Choisissez une date de fin à venir, dans les trois ans."),
+    "mandate_unknown": N_("Ce mandat n’existe pas, ou plus."),
+    "paper_scan_missing": N_("Joignez la photo ou le scan du mandat signé par la personne."),
 }
 
 # Confirmations shown after a redirect (?done=…).
 DONE: dict[str, str] = {
     "profile_saved": N_("Vos informations sont enregistrées."),
+    "notify_saved": N_("Vos choix pour être prévenu sont enregistrés."),
     "passkey_added": N_("La nouvelle clé d’accès est enregistrée."),
     "passkey_renamed": N_("La clé d’accès est renommée."),
     "passkey_removed": N_("La clé d’accès est supprimée."),
