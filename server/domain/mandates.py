@@ -283,7 +283,8 @@ def _insert(
         version=ctx.version,
         command_id=ctx.command.id,
         at=at,
-        **timeline.by(ctx.actor),
+        # A paper mandate recorded by a worker: their act, under that mandate.
+        **{**timeline.by(ctx.actor), "mandate_id": mandate_id if ctx.actor.role == "worker" else None},
         mandate=mandate_id,
         organisation=organisation.name,
         scope=file_id,
