@@ -23,6 +23,7 @@ from server.domain import (
     file_commands,
     mandates,
     messages,
+    organisation_commands,
     paper,
     pieces,
     prefecture_info,
@@ -55,6 +56,7 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **cards.HANDLERS,
     # outreach workers: mandates, and people recorded on paper
     **mandates.HANDLERS,
+    **organisation_commands.HANDLERS,
 }
 
 

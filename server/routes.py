@@ -19,6 +19,7 @@ from server.web import (
     files,
     health,
     history,
+    organisations,
     pages,
     pieces,
     prefectures,
@@ -180,6 +181,15 @@ routes: list[BaseRoute] = [
     # prefecture administrators
     route("/admin/invitations", admin.page, "staff.invite"),
     route("/admin/invitations", admin.invite, "staff.invite", POST),
+    # organisations: asked for by anyone, approved by an administrator, run by their own
+    route("/organisations/new", organisations.request_page, "public"),
+    route("/organisations/new", organisations.request_send, "public", POST),
+    route("/admin/organisations", organisations.approvals, "organisations.approve"),
+    route("/admin/organisations/{organisation_id}/approve", organisations.approve, "organisations.approve", POST),
+    route("/admin/organisations/{organisation_id}/suspend", organisations.suspend, "organisations.approve", POST),
+    route("/organisation", organisations.manage, "organisation.admin"),
+    route("/organisation/invitations", organisations.invite_worker, "organisation.admin", POST),
+    route("/organisation/workers/{account_id}/remove", organisations.remove_worker, "organisation.admin", POST),
     # prefecture: the back office (each file checked against the reader's prefecture)
     route("/prefecture", prefecture_inbox.page, "prefecture.review"),
     route("/prefecture/files/{file_id}", prefecture_review.page, "prefecture.review"),

@@ -98,6 +98,14 @@ EXPECTED = {
     ("/uploads/{upload_id}", "PATCH"): "signed_in",
     ("/admin/invitations", "GET"): "staff.invite",
     ("/admin/invitations", "POST"): "staff.invite",
+    ("/organisations/new", "GET"): "public",
+    ("/organisations/new", "POST"): "public",
+    ("/admin/organisations", "GET"): "organisations.approve",
+    ("/admin/organisations/{organisation_id}/approve", "POST"): "organisations.approve",
+    ("/admin/organisations/{organisation_id}/suspend", "POST"): "organisations.approve",
+    ("/organisation", "GET"): "organisation.admin",
+    ("/organisation/invitations", "POST"): "organisation.admin",
+    ("/organisation/workers/{account_id}/remove", "POST"): "organisation.admin",
     ("/prefecture", "GET"): "prefecture.review",
     ("/prefecture/files/{file_id}", "GET"): "prefecture.review",
     ("/prefecture/files/{file_id}/attachments/{attachment_id}", "GET"): "prefecture.review",
@@ -230,6 +238,10 @@ def test_matrix(app, settings, role: str) -> None:
                 desk_id="00000000-0000-4000-8000-000000000003",
                 report_id="00000000-0000-4000-8000-000000000003",
                 number="B-2026-000001",
+                organisation_id="00000000-0000-4000-8000-000000000004",
+                account_id="00000000-0000-4000-8000-000000000005",
+                person_id="00000000-0000-4000-8000-000000000006",
+                mandate_id="00000000-0000-4000-8000-000000000007",
             )
             response = client.request(method, url, follow_redirects=False)
             allowed = role in policy.PERMISSIONS[permission]
