@@ -301,6 +301,11 @@ DONE: dict[str, str] = {
     "organisation_suspended": N_(
         "L’organisation est suspendue : ses intervenants n’ont plus accès à aucune personne."
     ),
+    "mandate_granted": N_("Le mandat est donné. Vous pouvez le retirer à tout moment."),
+    "mandate_revoked": N_("Le mandat est retiré : il ne donne plus accès à vos dossiers."),
+    "person_recorded": N_(
+        "La personne est enregistrée avec son mandat papier. Vous pouvez maintenant agir pour elle."
+    ),
     "worker_removed": N_("L’intervenant est retiré de l’organisation ; ses sessions sont fermées."),
 }
 

@@ -349,6 +349,17 @@ def organisation_status(status: str) -> str:
     return gettext(ORGANISATION_STATUSES[status]) if status in ORGANISATION_STATUSES else status
 
 
+def mandate_scope(mandate: Any) -> str:
+    """What a mandate allows, in a few words: "tous les dossiers, pour agir"."""
+    if mandate.file_id is None:
+        if mandate.can_act:
+            return gettext("tous les dossiers, pour agir")
+        return gettext("tous les dossiers, consultation seulement")
+    if mandate.can_act:
+        return gettext("un dossier, pour agir")
+    return gettext("un dossier, consultation seulement")
+
+
 def mandate_event(kind: str, d: dict[str, Any]) -> str:
     values = {"organisation": d.get("organisation", "")}
     if kind == "mandate_revoked":
@@ -433,6 +444,7 @@ def template_globals() -> dict[str, Any]:
         "actor_text": actor_text,
         "worker_text": worker_text,
         "organisation_kind": organisation_kind,
+        "mandate_scope": mandate_scope,
         "organisation_status": organisation_status,
         "complement_target": complement_target,
         "field_step": field_step,
