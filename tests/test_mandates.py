@@ -185,6 +185,10 @@ def test_a_worker_acting_for_a_never_reads_nor_writes_b(app, make_person) -> Non
     events = app.state.db.read_sync(lambda c: timeline.for_file(c, new_file))
     assert events[0].actor_id == karim.account_id and events[0].actor_role == "worker"
     assert events[0].organisation_id == org.id and events[0].mandate_id == as_a.mandate_id
+    assert events[0].data["by"]["worker"] == "Karim" and events[0].data["by"]["organisation"] == "Abri Solidaire"
+    # The person reads who did it, for which organisation, under which mandate.
+    page = a.client.get(f"/files/{new_file}").text
+    assert "par Karim (Abri Solidaire), mandat du" in page
 
 
 def test_view_only_cannot_act_and_revoked_is_refused_at_once(app, make_person) -> None:

@@ -103,6 +103,8 @@ def record(
 ) -> None:
     if kind not in KINDS:
         raise ValueError(kind)
+    if mandate_id is not None:
+        data["by"] = worker_names(conn, actor_id, organisation_id, mandate_id)
     conn.execute(
         "INSERT INTO timeline (file_id, person_id, at, actor_id, actor_role, kind, data,"
         " after_submission, command_id, version, organisation_id, mandate_id)"
@@ -122,6 +124,24 @@ def record(
             mandate_id,
         ),
     )
+
+
+def worker_names(
+    conn: sqlite3.Connection, worker_id: str | None, organisation_id: str | None, mandate_id: str
+) -> dict[str, str]:
+    """What the person and the prefecture read of a worker's act, as it was
+    when done: "par <worker> (<organisation>), mandat du <date>"."""
+    row = conn.execute(
+        "SELECT (SELECT display_name FROM accounts WHERE id = ?) AS worker,"
+        " (SELECT name FROM organisations WHERE id = ?) AS organisation,"
+        " (SELECT granted_at FROM mandates WHERE id = ?) AS granted_at",
+        (worker_id, organisation_id, mandate_id),
+    ).fetchone()
+    return {
+        "worker": row["worker"] or "?",
+        "organisation": row["organisation"] or "?",
+        "mandate_date": row["granted_at"] or "",
+    }
 
 
 def by(actor: Actor) -> dict[str, Any]:

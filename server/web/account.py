@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from server import clock
 from server.auth import credentials, flows, recovery, sessions
-from server.domain import accounts
+from server.domain import accounts, mandates
 from server.translation import gettext
 from server.web.middleware import clear_session_cookie
 
@@ -31,6 +31,7 @@ def _load(conn: Any, account_id: str) -> dict[str, Any]:
         "fragile": len(passkeys) < 2 and not any(p.synced for p in passkeys),
         # Being told: channels, discreet, quiet hours, failures (ADR 0023).
         **notify_data(conn, account_id),
+        "mandates": mandates.listed_for_person(conn, account_id, now),
     }
 
 

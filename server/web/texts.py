@@ -197,7 +197,23 @@ def applicant_status_name(status: str, opened: bool) -> str:
     return status_name(status)
 
 
+def worker_text(event: Event) -> str | None:
+    """A worker's act under a mandate: "par Karim (Abri Solidaire), mandat du 2 décembre 2026"."""
+    by = event.data.get("by")
+    if event.actor_role != "worker" or not isinstance(by, dict):
+        return None
+    day = by.get("mandate_date") or ""
+    return gettext("par %(worker)s (%(organisation)s), mandat du %(date)s") % {
+        "worker": by.get("worker", "?"),
+        "organisation": by.get("organisation", "?"),
+        "date": long_date(day) if day else "?",
+    }
+
+
 def actor_text(event: Event, owner_id: str) -> str:
+    worker = worker_text(event)
+    if worker is not None:
+        return worker
     if event.actor_role in ("agent", "admin"):
         return gettext("la préfecture")
     if event.actor_role == "system" or event.actor_id is None:
@@ -303,6 +319,8 @@ def describe(event: Event) -> str:
         return gettext("Dossier remis au guichet et enregistré par la préfecture")
     if kind == "claimed":
         return gettext("Vous avez retrouvé votre dossier sur Sésame avec votre clé d’accès")
+    if kind in ("mandate_granted", "mandate_revoked"):
+        return mandate_event(kind, d)
     if kind == "piece_accepted":
         text = gettext("Pièce acceptée par la préfecture : %(piece)s") % {"piece": piece_label()}
         return f"{text} — {d['note']}" if d.get("note") else text
@@ -318,6 +336,46 @@ def describe(event: Event) -> str:
     if kind == "appointment_cancelled":
         return gettext("Rendez-vous du %(when)s annulé") % {"when": slot_text(d.get("starts_at", ""))}
     return kind
+
+
+ORGANISATION_KINDS = {
+    "association": N_("Association"),
+    "shelter": N_("Centre d’hébergement"),
+    "other": N_("Autre structure d’accompagnement"),
+}
+ORGANISATION_STATUSES = {
+    "pending": N_("en attente d’accord"),
+    "approved": N_("acceptée"),
+    "suspended": N_("suspendue"),
+}
+
+
+def organisation_kind(kind: str) -> str:
+    return gettext(ORGANISATION_KINDS[kind]) if kind in ORGANISATION_KINDS else kind
+
+
+def organisation_status(status: str) -> str:
+    return gettext(ORGANISATION_STATUSES[status]) if status in ORGANISATION_STATUSES else status
+
+
+def mandate_scope(mandate: Any) -> str:
+    """What a mandate allows, in a few words: "tous les dossiers, pour agir"."""
+    if mandate.file_id is None:
+        if mandate.can_act:
+            return gettext("tous les dossiers, pour agir")
+        return gettext("tous les dossiers, consultation seulement")
+    if mandate.can_act:
+        return gettext("un dossier, pour agir")
+    return gettext("un dossier, consultation seulement")
+
+
+def mandate_event(kind: str, d: dict[str, Any]) -> str:
+    values = {"organisation": d.get("organisation", "")}
+    if kind == "mandate_revoked":
+        return gettext("Mandat retiré à %(organisation)s") % values
+    if d.get("paper"):
+        return gettext("Mandat papier signé pour %(organisation)s, enregistré par l’intervenant") % values
+    return gettext("Mandat donné à %(organisation)s") % values
 
 
 def long_date(value: str) -> str:
@@ -393,6 +451,10 @@ def template_globals() -> dict[str, Any]:
         "applicant_status_name": applicant_status_name,
         "describe": describe,
         "actor_text": actor_text,
+        "worker_text": worker_text,
+        "organisation_kind": organisation_kind,
+        "mandate_scope": mandate_scope,
+        "organisation_status": organisation_status,
         "complement_target": complement_target,
         "field_step": field_step,
         "attestation_state": attestation_state,
