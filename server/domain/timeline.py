@@ -46,6 +46,12 @@ KINDS = (
     "blockage_answered",
     "paper_recorded",  # an agent recorded a file handed in on paper
     "claimed",  # the person claimed the account an agent kept for them
+    # access, with an outreach worker's help (server/auth/assistance.py, assisted.py)
+    "handoff_code_issued",  # a worker printed a claim code for a person followed without an account
+    "recovery_code_issued",  # a worker checked the person's identity and gave an enrolment code
+    "passkey_added_assisted",  # the person registered a new passkey with that code
+    "passkey_removed_assisted",  # a worker removed a passkey, the person present and asking
+    "passkey_removed",  # the person removed one of their passkeys
 )
 
 

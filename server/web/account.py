@@ -50,6 +50,8 @@ async def _page(
             "values": {**defaults, **(values or {})},
             "errors": errors or {},
             "current_session": who.session_id,
+            # Which key opened this session: after a recovery, the one to keep.
+            "current_passkey": getattr(request.state.session, "passkey_id", None),
             "done": done(request.query_params.get("done")),
         },
         status_code=status_code,
