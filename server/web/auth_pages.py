@@ -54,13 +54,20 @@ def _signed_in_response(request: Request, signed_in: flows.SignedIn, response: R
     return response
 
 
-def codes_page(request: Request, account: Any, codes: list[str] | None, first_time: bool) -> Response:
+def codes_page(
+    request: Request,
+    account: Any,
+    codes: list[str] | None,
+    first_time: bool,
+    organisations: list[str] | None = None,
+) -> Response:
+    """`organisations`: after a hand-off, those whose mandate stays (said on the page)."""
     with translation.language(account.language):
         return templates(request).render(
             request,
             "auth/recovery_codes.html",
             # On sign-up the person is signed in from this response on: show the page so.
-            {"codes": codes, "first_time": first_time, "account": account},
+            {"codes": codes, "first_time": first_time, "account": account, "organisations": organisations or []},
             headers={"cache-control": "no-store"},
         )
 
