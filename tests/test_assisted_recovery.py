@@ -15,13 +15,13 @@ import pytest
 from server import clock
 from server.web import messages
 
-from .assistance_world import ORG, OTHER_ORG, Worker, apply, code_in, codes, grant, make_world, revoke
+from .assistance_world import Worker, World, apply, code_in, codes, grant, make_world, revoke
 from .people import Applicant, ceremony
 from .softauthn import SoftAuthenticator
 
 
 @pytest.fixture
-def world(app: Any, settings: Any) -> Iterator[Any]:
+def world(app: Any, settings: Any) -> Iterator[World]:
     yield from make_world(app, settings)
 
 
@@ -64,8 +64,8 @@ def test_a_worker_helps_a_person_onto_a_new_phone(app, settings, make_person, wo
     person = make_person()
     person.signup("Karim")
     pid = account_id(app, person)
-    grant(app, pid, ORG)
-    worker = world()
+    grant(app, pid, world.org.id)
+    worker = world.worker()
     page = worker.client.get(f"/worker/people/{pid}/access")
     assert page.status_code == 200 and "J’ai vérifié l’identité de la personne en personne" in page.text
 
@@ -105,8 +105,8 @@ def test_the_identity_check_is_required_and_the_document_recorded(app, settings,
     person = make_person()
     person.signup("Karim")
     pid = account_id(app, person)
-    grant(app, pid, ORG)
-    worker = world()
+    grant(app, pid, world.org.id)
+    worker = world.worker()
     refused = worker.client.post(f"/worker/people/{pid}/recovery", data={"document": "passport"})
     assert refused.status_code == 400
     assert messages.MESSAGES["identity_unchecked"] in refused.text
@@ -124,14 +124,14 @@ def test_the_identity_check_is_required_and_the_document_recorded(app, settings,
         )
     )
     assert timeline["document"] == "other" and timeline["document_other"] == "Carte de la CAF avec photo"
-    assert timeline["worker_id"] == worker.account_id and timeline["organisation_id"] == ORG
+    assert timeline["worker_id"] == worker.account_id and timeline["organisation"] == "La Cimade Bobigny"
 
 
 def test_no_mandate_view_only_or_one_file_is_refused(app, settings, make_person, world) -> None:
     person = make_person()
     person.signup("Karim")
     pid = account_id(app, person)
-    worker = world()
+    worker = world.worker()
     # No mandate: the person does not exist for this worker.
     assert worker.client.get(f"/worker/people/{pid}/access").status_code == 404
     assert issue(worker, pid).status_code == 404
@@ -139,7 +139,7 @@ def test_no_mandate_view_only_or_one_file_is_refused(app, settings, make_person,
     args = {"person_id": pid, "code_hash": "0" * 64, "identity_checked": True, "document": "passport"}
     assert apply(app, worker.actor, "assist.recovery_code", args).code == "mandate"
     # View only: the page says why; issuing is refused.
-    grant(app, pid, ORG, can_act=False)
+    grant(app, pid, world.org.id, can_act=False)
     page = worker.client.get(f"/worker/people/{pid}/access")
     assert page.status_code == 200 and "consultation seulement" in page.text
     assert 'action="/worker/people/' not in page.text
@@ -153,8 +153,8 @@ def test_a_worker_of_another_organisation_cannot_issue_codes(app, settings, make
     person = make_person()
     person.signup("Karim")
     pid = account_id(app, person)
-    grant(app, pid, ORG)
-    stranger = world(OTHER_ORG, "Paul Ailleurs")
+    grant(app, pid, world.org.id)
+    stranger = world.worker(other=True, name="Paul Ailleurs")
     assert stranger.client.get(f"/worker/people/{pid}/access").status_code == 404
     assert issue(stranger, pid).status_code == 404
     args = {"person_id": pid, "code_hash": "0" * 64, "identity_checked": True, "document": "passport"}
@@ -166,10 +166,10 @@ def test_a_revoked_mandate_takes_its_code_with_it(app, settings, make_person, wo
     person = make_person()
     person.signup("Karim")
     pid = account_id(app, person)
-    mandate = grant(app, pid, ORG)
-    worker = world()
+    mandate = grant(app, pid, world.org.id)
+    worker = world.worker()
     code = code_in(issue(worker, pid).text)
-    revoke(app, mandate)
+    revoke(app, pid, mandate)
     refused, _ = enrol(app, settings, code)
     assert refused.status_code == 400 and messages.MESSAGES["code_mandate"] in refused.text
 
@@ -178,8 +178,8 @@ def test_a_code_works_once_and_a_new_one_replaces_it(app, settings, make_person,
     person = make_person()
     person.signup("Karim")
     pid = account_id(app, person)
-    grant(app, pid, ORG)
-    worker = world()
+    grant(app, pid, world.org.id)
+    worker = world.worker()
     first = code_in(issue(worker, pid).text)
     second = code_in(issue(worker, pid).text)
     replaced, _ = enrol(app, settings, first)
@@ -194,8 +194,8 @@ def test_an_expired_code_says_so(app, settings, make_person, world, monkeypatch)
     person = make_person()
     person.signup("Karim")
     pid = account_id(app, person)
-    grant(app, pid, ORG)
-    worker = world()
+    grant(app, pid, world.org.id)
+    worker = world.worker()
     code = code_in(issue(worker, pid).text)
     later = clock.now() + timedelta(hours=25)
     monkeypatch.setattr(clock, "now", lambda: later)
@@ -223,8 +223,8 @@ def test_old_passkeys_go_at_the_persons_choice(app, settings, make_person, world
     person = make_person()
     person.signup("Karim")
     pid = account_id(app, person)
-    grant(app, pid, ORG)
-    worker = world()
+    grant(app, pid, world.org.id)
+    worker = world.worker()
     old = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM passkeys").fetchone()[0])
     done, phone = enrol(app, settings, code_in(issue(worker, pid).text))
     assert done.status_code == 303
@@ -253,8 +253,8 @@ def test_the_person_removes_the_lost_phones_key_themselves(app, settings, make_p
     person = make_person()
     person.signup("Karim")
     pid = account_id(app, person)
-    grant(app, pid, ORG)
-    worker = world()
+    grant(app, pid, world.org.id)
+    worker = world.worker()
     old = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM passkeys").fetchone()[0])
     _, phone = enrol(app, settings, code_in(issue(worker, pid).text))
     removed = phone.client.post(f"/account/passkeys/{old}/remove", data={}, follow_redirects=False)

@@ -16,12 +16,12 @@ from server.auth import claims, policy
 from server.web import messages
 from sync.protocol import Command
 
-from .assistance_world import ORG, OTHER_ORG, apply, code_in, codes, grant, make_world, revoke
+from .assistance_world import World, apply, code_in, codes, grant, make_world, revoke
 from .people import Applicant, ceremony
 
 
 @pytest.fixture
-def world(app: Any, settings: Any) -> Iterator[Any]:
+def world(app: Any, settings: Any) -> Iterator[World]:
     yield from make_world(app, settings)
 
 
@@ -49,7 +49,7 @@ def file_for(app: Any, worker: Any, person_id: str, mandate_id: str) -> str:
         client="t",
         seq=0,
         op="file.create",
-        args={"file_id": file_id, "procedure": "renewal"},
+        args={"file_id": file_id, "procedure": "duplicate", "grounds": []},
     )
     result = app.state.db.write_sync(lambda c: command_registry.apply(c, command, acting))
     assert result.applied, result
@@ -76,8 +76,8 @@ def claim(app: Any, settings: Any, code: str) -> tuple[Any, Applicant]:
 
 def test_the_person_takes_over_the_account_with_its_history(app, settings, world) -> None:
     pid = held_person(app)
-    mandate = grant(app, pid, ORG)
-    worker = world()
+    mandate = grant(app, pid, world.org.id)
+    worker = world.worker()
     file_id = file_for(app, worker, pid, mandate)
     page = worker.client.get(f"/worker/people/{pid}/access")
     assert page.status_code == 200 and f'action="/worker/people/{pid}/handoff"' in page.text
@@ -109,8 +109,8 @@ def test_the_person_takes_over_the_account_with_its_history(app, settings, world
 
 def test_a_reprint_invalidates_the_previous_code(app, settings, world) -> None:
     pid = held_person(app)
-    grant(app, pid, ORG)
-    worker = world()
+    grant(app, pid, world.org.id)
+    worker = world.worker()
     first = code_in(handoff(worker, pid).text)
     second = code_in(handoff(worker, pid).text)
     refused, _ = claim(app, settings, first)
@@ -123,14 +123,14 @@ def test_a_reprint_invalidates_the_previous_code(app, settings, world) -> None:
 
 def test_no_mandate_view_only_or_another_organisation_is_refused(app, settings, world) -> None:
     pid = held_person(app)
-    worker = world()
+    worker = world.worker()
     assert handoff(worker, pid).status_code == 404
     args = {"person_id": pid, "code_hash": "0" * 64}
     assert apply(app, worker.actor, "assist.handoff_code", args).code == "mandate"
-    grant(app, pid, ORG, can_act=False)
+    grant(app, pid, world.org.id, can_act=False)
     refused = handoff(worker, pid)
     assert refused.status_code == 403 and messages.MESSAGES["mandate"] in refused.text
-    stranger = world(OTHER_ORG, "Paul Ailleurs")
+    stranger = world.worker(other=True, name="Paul Ailleurs")
     assert handoff(stranger, pid).status_code == 404
     assert apply(app, stranger.actor, "assist.handoff_code", args).code == "mandate"
     assert codes(app, pid) == []
@@ -138,18 +138,18 @@ def test_no_mandate_view_only_or_another_organisation_is_refused(app, settings, 
 
 def test_a_revoked_mandate_voids_the_printed_code(app, settings, world) -> None:
     pid = held_person(app)
-    mandate = grant(app, pid, ORG)
-    worker = world()
+    mandate = grant(app, pid, world.org.id)
+    worker = world.worker()
     code = code_in(handoff(worker, pid).text)
-    revoke(app, mandate)
+    revoke(app, pid, mandate)
     refused, _ = claim(app, settings, code)
     assert refused.status_code == 400 and messages.MESSAGES["code_mandate"] in refused.text
 
 
 def test_an_expired_code_says_when_to_ask_again(app, settings, world, monkeypatch) -> None:
     pid = held_person(app)
-    grant(app, pid, ORG)
-    worker = world()
+    grant(app, pid, world.org.id)
+    worker = world.worker()
     code = code_in(handoff(worker, pid).text)
     later = clock.now() + timedelta(days=31)
     monkeypatch.setattr(clock, "now", lambda: later)
@@ -165,8 +165,8 @@ def test_a_person_with_an_account_is_helped_to_recover_not_handed_over(
     pid = app.state.db.read_sync(
         lambda c: c.execute("SELECT id FROM accounts WHERE display_name = 'Karim'").fetchone()[0]
     )
-    grant(app, pid, ORG)
-    worker = world()
+    grant(app, pid, world.org.id)
+    worker = world.worker()
     page = worker.client.get(f"/worker/people/{pid}/access")
     assert "/handoff" not in page.text and "/recovery" in page.text
     assert (

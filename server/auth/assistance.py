@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from server import clock
-from server.domain import accounts, mandates, timeline
+from server.domain import accounts, mandates, organisations, timeline
 from sync.engine import Context, Refused, text
 
 from . import assisted, claims, credentials, events, sessions
@@ -60,13 +60,14 @@ def _mandate(ctx: Context[Actor], args: dict[str, Any]) -> tuple[str, mandates.M
     if mandate is None:
         raise Refused("mandate")
     worker = accounts.get(ctx.conn, actor.account_id)
+    organisation = organisations.get(ctx.conn, actor.organisation)
     names = {
-        "worker": worker.display_name if worker else "",
+        "worker": worker.display_name if worker else "?",
         "worker_id": actor.account_id,
-        "organisation": mandates.organisation_name(ctx.conn, actor.organisation),
+        "organisation": organisation.name if organisation else "?",
+        # The timeline's own columns: "par <worker> (<organisation>), mandat du …".
         "organisation_id": actor.organisation,
         "mandate_id": mandate.id,
-        "mandate_granted_at": mandate.granted_at,
     }
     return person_id, mandate, names
 

@@ -21,11 +21,12 @@ import sqlite3
 from datetime import datetime, timedelta
 
 from server import clock
-from server.domain import accounts, mandates, timeline
+from server.domain import accounts, audit, organisations, timeline
 from server.settings import Settings
 from sync import log as sync_log
 
 from . import claims, events, flows, recovery, sessions
+from .policy import Actor
 
 PURPOSE = "assisted"
 LIFETIME = timedelta(hours=24)
@@ -88,6 +89,7 @@ def finish(
     token, session = flows._open_session(conn, settings, account, device, now, new.credential_id)
     ended = sessions.revoke_others(conn, account.id, session.id, now)
     worker = accounts.get(conn, row["created_by"])
+    organisation = organisations.get(conn, mandate.organisation_id)
     timeline.record(
         conn,
         kind="passkey_added_assisted",
@@ -99,9 +101,17 @@ def finish(
         at=clock.iso(now),
         worker=worker.display_name if worker else "",
         worker_id=row["created_by"],
-        organisation=mandates.organisation_name(conn, mandate.organisation_id),
-        organisation_id=mandate.organisation_id,
-        mandate_id=mandate.id,
+        organisation=organisation.name if organisation else "?",
+        # In the data, not the timeline's columns: the person did this, with help.
+        mandate=mandate.id,
+    )
+    audit.record(
+        conn,
+        actor=Actor(role="applicant", account_id=account.id),
+        action="assisted_recovery.enrol",
+        outcome="applied",
+        departement=None,
+        detail={"person_id": account.id, "worker_id": row["created_by"], "mandate_id": mandate.id},
     )
     events.record(
         conn,

@@ -18,9 +18,10 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from server import clock
-from server.domain import accounts, mandates, timeline
+from server.domain import accounts, timeline
 from server.settings import Settings
 from sync import log as sync_log
 
@@ -149,9 +150,13 @@ def state(
     return "valid", row
 
 
-def backing_mandate(conn: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> mandates.Mandate | None:
-    """The mandate that still lets the issuing worker's organisation act for the
-    person (a code issued by a worker is worth no more than that), or None."""
+def backing_mandate(conn: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> Any:
+    """The mandate that still lets the organisation of the worker who issued a
+    code act for the person (all files), or None: a code is worth no more than
+    that. (A `mandates.Mandate`; imported here, not above: `mandates` imports
+    this module to make held accounts.)"""
+    from server.domain import mandates
+
     worker = conn.execute("SELECT organisation FROM accounts WHERE id = ?", (row["created_by"],)).fetchone()
     if worker is None or not worker["organisation"]:
         return None

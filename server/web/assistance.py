@@ -22,10 +22,11 @@ from server import clock, translation
 from server import commands as command_registry
 from server.auth import assisted, claims, credentials
 from server.auth.policy import Actor
-from server.domain import accounts, mandates
+from server.domain import accounts, audit, mandates, organisations
 from server.templating import date as format_date
 from server.templating import datetime_ as format_datetime
 from server.translation import gettext
+from sync import log as sync_log
 from sync.protocol import Command, Result
 
 from .common import actor, db, form, limit, not_found, redirect, settings, templates
@@ -53,7 +54,7 @@ async def _person(request: Request) -> Person:
         if account is None or not who.organisation:
             return None
         act = mandates.active_for(conn, who.organisation, person_id, None, now, act=True)
-        seen = act or _any_mandate(conn, who.organisation, person_id, now)
+        seen = act or mandates.best_for(conn, who.organisation, person_id, now)
         if seen is None:
             return None
         return Person(account, claims.is_held(conn, person_id), act, seen)
@@ -62,13 +63,6 @@ async def _person(request: Request) -> Person:
     if found is None:
         raise not_found()
     return found
-
-
-def _any_mandate(conn: Any, organisation: str, person_id: str, now: Any) -> mandates.Mandate | None:
-    for followed in mandates.people_followed(conn, organisation, now):
-        if followed.id == person_id:
-            return followed.mandate  # type: ignore[no-any-return]
-    return None
 
 
 async def page(request: Request, errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
@@ -108,7 +102,17 @@ async def _apply(
         args={"person_id": person.account.id, **args},
         at=clock.iso(clock.now()),
     )
-    return await db(request).write(command_registry.apply, command, acting)
+
+    def run(conn: Any) -> Result:
+        fresh = sync_log.find(conn, acting.key, command.id) is None  # a replay is no new act
+        result = command_registry.apply(conn, command, acting)
+        # A worker's hand on someone's access is audited like a staff act,
+        # applied or refused (unless every worker command already is).
+        if fresh and acting.role not in audit.AUDITED:
+            audit.record_command(conn, command, acting, result)
+        return result
+
+    return await db(request).write(run)
 
 
 def _refused(result: Result) -> dict[str, str]:
@@ -211,7 +215,8 @@ def _sheet(
 
 async def _printout(request: Request, person: accounts.Account, kind: str, code: str, until: str) -> Response:
     who = actor(request)
-    organisation = await db(request).read(mandates.organisation_name, who.organisation or "")
+    found = await db(request).read(organisations.get, who.organisation or "")
+    organisation = found.name if found else "?"
     url = code_url(request, kind, code)
     # The person's language first, then French for whoever helps them read it.
     sheets = []

@@ -33,6 +33,9 @@ from .common import (
 from .errors import render_error
 from .messages import done, message
 
+# Where a person sees and revokes their mandates (issue 12's mandates page).
+MANDATES_URL = "/account/mandates"
+
 
 def passkey_label(request: Request) -> str:
     device = sessions.device_label(user_agent(request))
@@ -67,7 +70,13 @@ def codes_page(
             request,
             "auth/recovery_codes.html",
             # On sign-up the person is signed in from this response on: show the page so.
-            {"codes": codes, "first_time": first_time, "account": account, "organisations": organisations or []},
+            {
+                "codes": codes,
+                "first_time": first_time,
+                "account": account,
+                "organisations": organisations or [],
+                "mandates_url": MANDATES_URL,
+            },
             headers={"cache-control": "no-store"},
         )
 
