@@ -96,7 +96,7 @@ def test_the_person_takes_over_the_account_with_its_history(app, settings, world
     done, phone = claim(app, settings, code)
     assert done.status_code == 200, done.text
     # The mandate stays, and the page says so, with the way to revoke it.
-    assert "La Cimade Bobigny" in done.text and 'href="/account/mandates"' in done.text
+    assert "La Cimade Bobigny" in done.text and 'href="/account#mandates"' in done.text
     still = app.state.db.read_sync(lambda c: c.execute("SELECT revoked_at FROM mandates").fetchone()[0])
     assert still is None
     # The whole history is theirs.
