@@ -403,6 +403,14 @@ def test_nobody_reads_a_piece_without_an_audit_row(app, settings, make_person) -
     assert agent.get(f"/files/{file_id}/attachments/{attachments[0]}").status_code == 403
 
 
+ACCESS_ROUTES = (
+    "/worker/people/{person_id}/access",
+    "/worker/people/{person_id}/handoff",
+    "/worker/people/{person_id}/recovery",
+    "/worker/people/{person_id}/passkeys/",
+)
+
+
 def test_a_worker_without_a_mandate_reaches_nothing_of_a_persons_access(app, settings, make_person) -> None:
     """Every route of a worker's help with access, on a real person: a worker
     of an organisation without a mandate (or with a view-only one, for the
@@ -420,7 +428,7 @@ def test_a_worker_without_a_mandate_reaches_nothing_of_a_persons_access(app, set
         worker = app.state.db.write_sync(lambda c, org=org: orgs.worker_account(c, org, f"W {org[:4]}"))
         with orgs.signed_in_client(app, settings, worker.id) as client:
             for path, method in EXPECTED:
-                if not path.startswith("/worker/people/{person_id}/"):
+                if not path.startswith(ACCESS_ROUTES):
                     continue
                 url = path.format(person_id=pid, passkey_id=passkey)
                 data = {"identity_checked": "yes", "document": "passport", "present": "yes"}

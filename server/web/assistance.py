@@ -2,8 +2,8 @@
 claim code), help recover it (a printed enrolment code, after an identity
 check in person), remove a lost passkey with the person there.
 
-Every act is a command (`server/auth/assistance.py`) applied as the worker
-acting for the person, under the mandate `mandates.active_for` finds. The code
+Every act is a command (`server/auth/assistance.py`) applied as the worker,
+naming the person; its handler asks `mandates.active_for` for the mandate. The code
 itself is made here and shown once, on the printable page answering the post;
 the command carries only its keyed hash.
 """
@@ -91,9 +91,10 @@ async def _apply(
     request: Request, person: Person, op: str, args: dict[str, Any], cid: str | None = None
 ) -> Result:
     who: Actor = actor(request)
-    acting = dataclasses.replace(
-        who, acting_for=person.account.id, mandate_id=person.act.id if person.act else None
-    )
+    # Not "acting for" the person (that is for the person's own acts,
+    # `mandates.WORKER_OPS`): an act on their access, which the handler checks
+    # against the mandate itself (`server/auth/assistance.py`).
+    acting = dataclasses.replace(who, acting_for=None, mandate_id=None)
     command = Command(
         id=cid or str(uuid.uuid4()),
         client=f"web:{(who.session_id or '')[:12]}",
