@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 
 from server import clock, metrics
+from server.auth import assistance
 from server.auth import commands as auth_commands
 from server.auth.policy import Actor
 from server.domain import (
@@ -39,6 +40,8 @@ from sync.protocol import Command, Result
 HANDLERS: Mapping[str, Handler[Actor]] = {
     **accounts.HANDLERS,
     **auth_commands.HANDLERS,
+    # a worker's help with a person's access (hand-off, assisted recovery)
+    **assistance.HANDLERS,
     **file_commands.HANDLERS,
     **pieces.HANDLERS,
     **messages.HANDLERS,

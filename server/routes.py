@@ -11,6 +11,8 @@ from server.web import (
     account,
     admin,
     appointments,
+    assistance,
+    assisted,
     attestations,
     auth_pages,
     blocked,
@@ -277,6 +279,16 @@ routes: list[BaseRoute] = [
     route("/prefecture/reports/settings", prefecture_reports.save_days, "prefecture.settings", POST),
     route("/prefecture/reports/{report_id}", prefecture_reports.detail, "prefecture.review"),
     route("/prefecture/reports/{report_id}/answer", prefecture_reports.answer, "prefecture.review", POST),
+    # a worker's help with a person's access: hand-off, assisted recovery (ADR 0022)
+    route("/worker/people/{person_id}/access", assistance.page, "worker"),
+    route("/worker/people/{person_id}/handoff", assistance.handoff, "worker", POST),
+    route("/worker/people/{person_id}/recovery", assistance.recovery_code, "worker", POST),
+    route(
+        "/worker/people/{person_id}/passkeys/{passkey_id}/remove", assistance.remove_passkey, "worker", POST
+    ),
+    route("/recover/assisted", assisted.page, "public"),
+    route("/recover/assisted", assisted.begin, "public", POST),
+    route("/recover/assisted/finish", assisted.finish_enrolment, "public", POST),
     route("/prefecture/paper", prefecture_paper.index, "prefecture.paper"),
     route("/prefecture/paper", prefecture_paper.create, "prefecture.paper", POST),
     route("/prefecture/paper/new", prefecture_paper.new, "prefecture.paper"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from server import clock
 from server.domain import accounts, timeline
@@ -27,7 +28,11 @@ from sync import log as sync_log
 from . import events, flows, recovery
 
 LIFETIME_DAYS = 90
+# paper: printed by a prefecture agent; outreach: a worker's hand-off (see
+# `handoff.py`); assisted: a worker's one-time enrolment code for a person who
+# lost their passkeys (`assisted.py`) — the same table, never a claim.
 PURPOSES = ("paper", "outreach")
+CLAIMS = PURPOSES
 
 
 @dataclass(frozen=True)
@@ -84,29 +89,105 @@ def issue(
         raise ValueError(purpose)
     if not is_held(conn, account_id):
         raise ValueError("account not held")
-    conn.execute("DELETE FROM claim_codes WHERE account_id = ? AND spent_at IS NULL", (account_id,))
     code = recovery._new_code()
     expires = clock.iso(now + timedelta(days=days))
-    conn.execute(
-        "INSERT INTO claim_codes (account_id, code_hash, purpose, created_by, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (account_id, recovery.code_hash(secret_key, code), purpose, created_by, clock.iso(now), expires),
+    store(
+        conn,
+        account_id=account_id,
+        code_hash=recovery.code_hash(secret_key, code),
+        purpose=purpose,
+        created_by=created_by,
+        now=now,
+        expires_at=expires,
     )
-    events.record(conn, "claim_code_issued", account_id=account_id, now=now, by=created_by, purpose=purpose)
     return code, expires
 
 
-def find(conn: sqlite3.Connection, secret_key: str, code: str, now: datetime) -> Found | None:
-    """The unspent, unexpired code matching what was typed, or None."""
+def store(
+    conn: sqlite3.Connection,
+    *,
+    account_id: str,
+    code_hash: str,
+    purpose: str,
+    created_by: str,
+    now: datetime,
+    expires_at: str,
+) -> None:
+    """Keep the keyed hash of a new code; the account's earlier unspent codes
+    of the same kind (claims, or enrolment codes) stop working."""
+    kinds = CLAIMS if purpose in CLAIMS else (purpose,)
+    conn.execute(
+        f"DELETE FROM claim_codes WHERE account_id = ? AND spent_at IS NULL"
+        f" AND purpose IN ({','.join('?' * len(kinds))})",
+        (account_id, *kinds),
+    )
+    conn.execute(
+        "INSERT INTO claim_codes (account_id, code_hash, purpose, created_by, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (account_id, code_hash, purpose, created_by, clock.iso(now), expires_at),
+    )
+    events.record(conn, "claim_code_issued", account_id=account_id, now=now, by=created_by, purpose=purpose)
+
+
+def state(
+    conn: sqlite3.Connection, secret_key: str, code: str, now: datetime, purposes: tuple[str, ...] = CLAIMS
+) -> tuple[str, sqlite3.Row | None]:
+    """What became of a typed code: ("valid", row), ("spent", row), ("expired",
+    row) or ("unknown", None) — a mistyped code, or one a newer code replaced.
+    Lets the page say which, instead of one vague refusal."""
     if len(recovery.normalise(code)) != recovery.LENGTH:
-        return None
-    h = recovery.code_hash(secret_key, code)
+        return "unknown", None
     row = conn.execute(
-        "SELECT id, account_id, expires_at FROM claim_codes WHERE code_hash = ? AND spent_at IS NULL"
-        " AND expires_at > ?",
-        (h, clock.iso(now)),
+        f"SELECT * FROM claim_codes WHERE code_hash = ? AND purpose IN ({','.join('?' * len(purposes))})",
+        (recovery.code_hash(secret_key, code), *purposes),
     ).fetchone()
-    return Found(row["id"], row["account_id"], h, row["expires_at"]) if row else None
+    if row is None:
+        return "unknown", None
+    if row["spent_at"]:
+        return "spent", row
+    if row["expires_at"] <= clock.iso(now):
+        return "expired", row
+    return "valid", row
+
+
+def backing_mandate(conn: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> Any:
+    """The mandate that still lets the organisation of the worker who issued a
+    code act for the person (all files), or None: a code is worth no more than
+    that. (A `mandates.Mandate`; imported here, not above: `mandates` imports
+    this module to make held accounts.)"""
+    from server.domain import mandates
+
+    worker = conn.execute("SELECT organisation FROM accounts WHERE id = ?", (row["created_by"],)).fetchone()
+    if worker is None or not worker["organisation"]:
+        return None
+    return mandates.active_for(conn, worker["organisation"], row["account_id"], None, now, act=True)
+
+
+def check(
+    conn: sqlite3.Connection, secret_key: str, code: str, now: datetime, purposes: tuple[str, ...]
+) -> sqlite3.Row:
+    """The code's row if it can be used now; else `FlowError` saying why
+    (code_unknown, code_used, code_expired, code_mandate), on the field "code"."""
+    status, row = state(conn, secret_key, code, now, purposes)
+    if status == "spent":
+        raise flows.FlowError("code_used", "code")
+    if status == "expired":
+        raise flows.FlowError("code_expired", "code")
+    if row is None:
+        raise flows.FlowError("code_unknown", "code")
+    if row["purpose"] != "paper" and backing_mandate(conn, row, now) is None:
+        raise flows.FlowError("code_mandate", "code", account_id=row["account_id"])
+    return row
+
+
+def find(
+    conn: sqlite3.Connection, secret_key: str, code: str, now: datetime, purposes: tuple[str, ...] = CLAIMS
+) -> Found | None:
+    """The unspent, unexpired code matching what was typed, or None."""
+    status, row = state(conn, secret_key, code, now, purposes)
+    if status != "valid" or row is None:
+        return None
+    return Found(row["id"], row["account_id"], row["code_hash"], row["expires_at"])
 
 
 def current_for(conn: sqlite3.Connection, secret_key: str, account_id: str, code: str, now: datetime) -> bool:
@@ -141,11 +222,11 @@ def target(
 
 
 def begin_claim(conn: sqlite3.Connection, settings: Settings, *, code: str, now: datetime) -> flows.Begun:
-    found = find(conn, str(settings.secret_key), code, now)
-    account = accounts.get(conn, found.account_id) if found else None
-    if found is None or account is None or not is_held(conn, account.id):
-        raise flows.FlowError("claim_invalid", "code")
-    return flows._another_passkey(conn, settings, account, "claim", now, {"code_hash": found.code_hash})
+    row = check(conn, str(settings.secret_key), code, now, CLAIMS)
+    account = accounts.get(conn, row["account_id"])
+    if account is None or not is_held(conn, account.id):
+        raise flows.FlowError("code_used", "code")  # claimed already
+    return flows._another_passkey(conn, settings, account, "claim", now, {"code_hash": row["code_hash"]})
 
 
 def finish_claim(
@@ -160,9 +241,12 @@ def finish_claim(
     """The passkey first, then the code is spent: a cancelled prompt costs nothing."""
     ch = flows._take(conn, flow_id, "claim", now)
     new = flows._register(settings, credential, ch.challenge)
+    row = conn.execute("SELECT * FROM claim_codes WHERE code_hash = ?", (ch.data["code_hash"],)).fetchone()
+    if row is not None and row["purpose"] == "outreach" and backing_mandate(conn, row, now) is None:
+        raise flows.FlowError("code_mandate", "code", account_id=ch.account_id)
     owner = spend(conn, ch.data["code_hash"], now)
     if owner is None or owner != ch.account_id or not is_held(conn, owner):
-        raise flows.FlowError("claim_invalid", "code")
+        raise flows.FlowError("code_used", "code")
     account = accounts.get(conn, owner)
     assert account is not None
     version = sync_log.next_version(conn)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from server import clock
+from server.domain import accounts, timeline
 from sync.engine import Context, Refused, text
 
 from . import credentials, events, sessions
@@ -54,6 +55,21 @@ def remove_passkey(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         passkey=passkey.id,
         sessions_ended=len(ended),
     )
+    owner = accounts.get(ctx.conn, passkey.account_id)
+    if owner is not None and not owner.is_staff:
+        # The person's history says when a key stopped opening their account
+        # (after an assisted recovery, the old phone's key).
+        timeline.record(
+            ctx.conn,
+            kind="passkey_removed",
+            person_id=passkey.account_id,
+            file_id=None,
+            actor_id=ctx.actor.account_id,
+            actor_role=ctx.actor.role,
+            version=ctx.version,
+            command_id=ctx.command.id,
+            label=passkey.label,
+        )
     return {"sessions_ended": len(ended), "current": ctx.actor.session_id in ended}
 
 

@@ -47,6 +47,13 @@ LIMITS = {
     "verify:code": Limit(8, 900),
     "verify_status": Limit(120, 60),
     "claim:account": Limit(5, 900),
+    # Assisted recovery: attempts at an enrolment code (by address, and per
+    # account, as recovery codes), and codes printed by one worker (a shelter's
+    # queue, not a script): ADR 0022.
+    "assisted": Limit(8, 900),
+    "assisted:account": Limit(5, 900),
+    "assist": Limit(60, 3600),
+    "assist:worker": Limit(30, 3600),
 }
 
 

@@ -50,6 +50,12 @@ KINDS = (
     # outreach workers (issue 12): data names the organisation and the mandate
     "mandate_granted",
     "mandate_revoked",
+    # access, with an outreach worker's help (server/auth/assistance.py, assisted.py)
+    "handoff_code_issued",  # a worker printed a claim code for a person followed without an account
+    "recovery_code_issued",  # a worker checked the person's identity and gave an enrolment code
+    "passkey_added_assisted",  # the person registered a new passkey with that code
+    "passkey_removed_assisted",  # a worker removed a passkey, the person present and asking
+    "passkey_removed",  # the person removed one of their passkeys
 )
 
 

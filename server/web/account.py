@@ -78,6 +78,8 @@ async def _page(
             "notify_form": notify_form,
             "errors": errors or {},
             "current_session": who.session_id,
+            # Which key opened this session: after a recovery, the one to keep.
+            "current_passkey": getattr(request.state.session, "passkey_id", None),
             "done": done(request.query_params.get("done")),
         },
         status_code=status_code,

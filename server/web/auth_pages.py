@@ -33,6 +33,9 @@ from .common import (
 from .errors import render_error
 from .messages import done, message
 
+# Where a person sees and revokes their mandates (the account page's section).
+MANDATES_URL = "/account#mandates"
+
 
 def passkey_label(request: Request) -> str:
     device = sessions.device_label(user_agent(request))
@@ -54,13 +57,26 @@ def _signed_in_response(request: Request, signed_in: flows.SignedIn, response: R
     return response
 
 
-def codes_page(request: Request, account: Any, codes: list[str] | None, first_time: bool) -> Response:
+def codes_page(
+    request: Request,
+    account: Any,
+    codes: list[str] | None,
+    first_time: bool,
+    organisations: list[str] | None = None,
+) -> Response:
+    """`organisations`: after a hand-off, those whose mandate stays (said on the page)."""
     with translation.language(account.language):
         return templates(request).render(
             request,
             "auth/recovery_codes.html",
             # On sign-up the person is signed in from this response on: show the page so.
-            {"codes": codes, "first_time": first_time, "account": account},
+            {
+                "codes": codes,
+                "first_time": first_time,
+                "account": account,
+                "organisations": organisations or [],
+                "mandates_url": MANDATES_URL,
+            },
             headers={"cache-control": "no-store"},
         )
 

@@ -4,11 +4,14 @@ whole history of their file. The ceremony is `server/auth/claims.py`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server import clock
 from server.auth import claims, flows
+from server.domain import mandates, organisations
 from server.translation import gettext
 
 from .auth_pages import _signed_in_response, codes_page, finish, passkey_step, write_step
@@ -64,5 +67,18 @@ async def finish_claim(request: Request) -> Response:
     outcome = await finish(request, claims.finish_claim, values)
     if isinstance(outcome, flows.FlowError):
         return _form(request, code, message(outcome.code), 400)
-    page = codes_page(request, outcome.account, outcome.recovery_codes, first_time=True)
+    kept = await db(request).read(_mandates_kept, outcome.account.id)
+    page = codes_page(request, outcome.account, outcome.recovery_codes, first_time=True, organisations=kept)
     return _signed_in_response(request, outcome, page)
+
+
+def _mandates_kept(conn: Any, person_id: str) -> list[str]:
+    """The organisations whose live mandate goes on after a hand-off: the page
+    says so, with the way to revoke them (the person decides, not the claim)."""
+    now = clock.now()
+    names = []
+    for mandate in mandates.for_person(conn, person_id):
+        found = organisations.get(conn, mandate.organisation_id) if mandate.active(now) else None
+        if found is not None and found.name not in names:
+            names.append(found.name)
+    return names

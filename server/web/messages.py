@@ -220,6 +220,36 @@ MESSAGES: dict[str, str] = {
         "Ce code n’est pas valide : il a peut-être déjà servi ou expiré. Vérifiez-le, ou demandez un"
         " nouveau code à la préfecture."
     ),
+    # one-time codes printed by a worker (hand-off, assisted recovery); paper claims too
+    "code_unknown": N_(
+        "Ce code n’est pas reconnu. Vérifiez chaque caractère (les tirets et les espaces ne comptent pas)."
+        " Si un nouveau code a été imprimé depuis, seul le dernier fonctionne."
+    ),
+    "code_used": N_(
+        "Ce code n’est pas valide : il a déjà servi, et il ne sert qu’une fois. Si ce n’est pas vous qui"
+        " l’avez utilisé, demandez de l’aide tout de suite à qui vous l’a remis."
+    ),
+    "code_expired": N_(
+        "Ce code n’est pas valide : il a expiré. Demandez un nouveau code à qui vous l’a remis."
+    ),
+    "code_mandate": N_(
+        "Ce code ne fonctionne plus : l’organisation qui vous l’a remis n’a plus de mandat pour agir"
+        " pour vous."
+    ),
+    "not_held": N_("Cette personne a déjà son propre compte : aidez-la plutôt à retrouver l’accès."),
+    "held": N_(
+        "Cette personne n’a pas encore de compte à elle : imprimez-lui plutôt un code pour le prendre en main."
+    ),
+    "identity_unchecked": N_(
+        "Cochez la case seulement après avoir vérifié l’identité de la personne en personne : le code"
+        " ne peut pas être remis sans cela."
+    ),
+    "document_required": N_("Dites quel document d’identité vous avez vu."),
+    "document_unknown": N_("Choisissez le document dans la liste."),
+    "document_too_long": N_("Ce texte est trop long (120 caractères au plus)."),
+    "presence_required": N_(
+        "Cochez la case pour confirmer que la personne est là et vous demande de retirer cette clé."
+    ),
     "context_unknown": N_("Une valeur envoyée n’est pas valide."),
     "clear_unknown": N_("Une valeur envoyée n’est pas valide."),
     "voice_empty": N_("Choisissez une réponse ou écrivez quelques mots."),
@@ -262,6 +292,13 @@ DONE: dict[str, str] = {
         " plus. Plus aucun autre appareil n’est connecté à votre compte."
     ),
     "session_revoked": N_("L’appareil a été déconnecté."),
+    "assisted_recovered": N_(
+        "Une nouvelle clé d’accès est enregistrée sur ce téléphone. Plus aucun autre appareil n’est"
+        " connecté à votre compte. Si votre ancien téléphone est perdu ou volé, retirez sa clé ci-dessous."
+    ),
+    "assisted_passkey_removed": N_(
+        "La clé d’accès est retirée, et les appareils où elle avait servi à se connecter sont déconnectés."
+    ),
     "recovered": N_(
         "Une nouvelle clé d’accès est enregistrée sur cet appareil."
         " Le code de secours utilisé ne servira plus."

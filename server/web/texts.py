@@ -321,6 +321,8 @@ def describe(event: Event) -> str:
         return gettext("Vous avez retrouvé votre dossier sur Sésame avec votre clé d’accès")
     if kind in ("mandate_granted", "mandate_revoked"):
         return mandate_event(kind, d)
+    if kind in ASSISTED_KINDS:
+        return assisted_event(event)
     if kind == "piece_accepted":
         text = gettext("Pièce acceptée par la préfecture : %(piece)s") % {"piece": piece_label()}
         return f"{text} — {d['note']}" if d.get("note") else text
@@ -376,6 +378,60 @@ def mandate_event(kind: str, d: dict[str, Any]) -> str:
     if d.get("paper"):
         return gettext("Mandat papier signé pour %(organisation)s, enregistré par l’intervenant") % values
     return gettext("Mandat donné à %(organisation)s") % values
+
+
+DOCUMENT_LABELS = {
+    "passport": N_("passeport"),
+    "residence_permit": N_("titre de séjour"),
+    "receipt": N_("récépissé"),
+    "identity_card": N_("carte d’identité"),
+}
+ASSISTED_KINDS = (
+    "handoff_code_issued",
+    "recovery_code_issued",
+    "passkey_added_assisted",
+    "passkey_removed_assisted",
+    "passkey_removed",
+)
+
+
+def document_label(data: dict[str, Any]) -> str:
+    """The identity document a worker saw (its kind; no number is kept)."""
+    kind = data.get("document", "")
+    return gettext(DOCUMENT_LABELS[kind]) if kind in DOCUMENT_LABELS else str(data.get("document_other", ""))
+
+
+def assisted_event(event: Event) -> str:
+    """A line of the timeline about the person's access, with a worker's help."""
+    d = event.data
+    values = {
+        "worker": d.get("worker", ""),
+        "organisation": d.get("organisation", ""),
+        "date": long_date(event.at),
+        "until": long_date(d["expires_at"]) if d.get("expires_at") else "",
+        "label": d.get("label", ""),
+        "document": document_label(d),
+    }
+    if event.kind == "handoff_code_issued":
+        return gettext(
+            "%(worker)s (%(organisation)s) a imprimé pour vous un code pour prendre votre compte en main,"
+            " valable jusqu’au %(until)s"
+        ) % values
+    if event.kind == "recovery_code_issued":
+        return gettext(
+            "%(worker)s (%(organisation)s) a vérifié votre identité en personne (%(document)s) et vous a"
+            " remis un code pour ajouter une clé d’accès, valable jusqu’au %(until)s"
+        ) % values
+    if event.kind == "passkey_added_assisted":
+        return gettext(
+            "Une nouvelle clé d’accès a été ajoutée avec l’aide de %(worker)s (%(organisation)s) le %(date)s"
+        ) % values
+    if event.kind == "passkey_removed_assisted":
+        return gettext(
+            "La clé d’accès « %(label)s » a été retirée à votre demande, en votre présence, par %(worker)s"
+            " (%(organisation)s) le %(date)s"
+        ) % values
+    return gettext("Vous avez retiré la clé d’accès « %(label)s »") % values
 
 
 def long_date(value: str) -> str:
