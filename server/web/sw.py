@@ -32,6 +32,10 @@ PRECACHE_FILES = (
     "verify.js",
     "attestation.js",
     "blocked.js",
+    "vault.js",
+    "shelter-store.js",
+    "shelter-sync.js",
+    "shelter.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
