@@ -174,6 +174,7 @@ routes: list[BaseRoute] = [
     # sync: the outbox pushes commands, pulls changes, uploads files in chunks
     api("/sync/push", sync_api.push, "signed_in", POST),
     api("/sync/pull", sync_api.pull, "signed_in", GET),
+    api("/sync/people", sync_api.people, "worker", GET),
     api("/uploads", tus.options, "public", ("OPTIONS",)),
     api("/uploads", tus.create, "signed_in", POST),
     api("/uploads/{upload_id}", tus.head, "signed_in", ("HEAD",)),

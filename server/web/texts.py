@@ -188,7 +188,23 @@ def applicant_status_name(status: str, opened: bool) -> str:
     return status_name(status)
 
 
+def worker_text(event: Event) -> str | None:
+    """A worker's act under a mandate: "par Karim (Abri Solidaire), mandat du 2 décembre 2026"."""
+    by = event.data.get("by")
+    if event.actor_role != "worker" or not isinstance(by, dict):
+        return None
+    day = by.get("mandate_date") or ""
+    return gettext("par %(worker)s (%(organisation)s), mandat du %(date)s") % {
+        "worker": by.get("worker", "?"),
+        "organisation": by.get("organisation", "?"),
+        "date": long_date(day) if day else "?",
+    }
+
+
 def actor_text(event: Event, owner_id: str) -> str:
+    worker = worker_text(event)
+    if worker is not None:
+        return worker
     if event.actor_role in ("agent", "admin"):
         return gettext("la préfecture")
     if event.actor_role == "system" or event.actor_id is None:
@@ -294,6 +310,8 @@ def describe(event: Event) -> str:
         return gettext("Dossier remis au guichet et enregistré par la préfecture")
     if kind == "claimed":
         return gettext("Vous avez retrouvé votre dossier sur Sésame avec votre clé d’accès")
+    if kind in ("mandate_granted", "mandate_revoked"):
+        return mandate_event(kind, d)
     if kind == "piece_accepted":
         text = gettext("Pièce acceptée par la préfecture : %(piece)s") % {"piece": piece_label()}
         return f"{text} — {d['note']}" if d.get("note") else text
@@ -309,6 +327,15 @@ def describe(event: Event) -> str:
     if kind == "appointment_cancelled":
         return gettext("Rendez-vous du %(when)s annulé") % {"when": slot_text(d.get("starts_at", ""))}
     return kind
+
+
+def mandate_event(kind: str, d: dict[str, Any]) -> str:
+    values = {"organisation": d.get("organisation", "")}
+    if kind == "mandate_revoked":
+        return gettext("Mandat retiré à %(organisation)s") % values
+    if d.get("paper"):
+        return gettext("Mandat papier signé pour %(organisation)s, enregistré par l’intervenant") % values
+    return gettext("Mandat donné à %(organisation)s") % values
 
 
 def long_date(value: str) -> str:
@@ -384,6 +411,7 @@ def template_globals() -> dict[str, Any]:
         "applicant_status_name": applicant_status_name,
         "describe": describe,
         "actor_text": actor_text,
+        "worker_text": worker_text,
         "complement_target": complement_target,
         "field_step": field_step,
         "attestation_state": attestation_state,
