@@ -152,7 +152,10 @@
           while (i < entries.length && !entries[i].blobs.length && batch.length < 100) batch.push(entries[i++]);
           return Promise.all(batch.map(function (entry) {
             return store.openEntry(entry).then(function (inside) {
-              return { entry: entry, command: Object.assign({}, inside.command, { for: entry.person }) };
+              // person.create is the worker's own act (it makes the mandate);
+              // everything after it is done for the person, under that mandate.
+              var extra = entry.op === "person.create" ? {} : { for: entry.person };
+              return { entry: entry, command: Object.assign({}, inside.command, extra) };
             });
           }));
         }).then(function (batch) {

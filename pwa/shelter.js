@@ -190,7 +190,7 @@
     if (!file || !name) return;
     var id = S.uuid();
     var canAct = form.querySelector("input[name=can_act]:checked").value === "1";
-    var expires = new Date(form.expires_at.value + "T23:59:59").toISOString();
+    var expires = form.expires_at.value; // a day: the mandate ends at its end
     var mandate = { file_id: null, can_act: canAct, expires_at: expires };
     say(gettext("Enregistrement…"));
     S.compress.prepare(file).then(function (ready) {

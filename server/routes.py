@@ -132,7 +132,7 @@ routes: list[BaseRoute] = [
     route("/files/new/grounds", files.new_file_grounds, "applicant"),
     route("/files/shell/{procedure}/{step}", files.shell, "applicant"),
     route("/outbox", sw.outbox_page, "applicant"),
-    route("/shelter", shelter.page, "signed_in"),
+    route("/shelter", shelter.page, "worker"),
     route("/files", files.create_file, "applicant", POST),
     route("/files/{file_id}", files.show_file, "applicant"),
     route("/files/{file_id}/grounds", files.grounds_page, "applicant"),
