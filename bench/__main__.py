@@ -25,6 +25,9 @@ free port with a throw-away data folder, and measures over real HTTP:
   seal      signed attestations: QR payload bytes and version for short, typical
             and very long names, signatures and verifications per second, and the
             weight of /verify (bench/seal.py)
+  shelter   shelter mode's encryption under the low-end phone profile (4x CPU): time
+            to unlock (PIN, passkey PRF), to switch person, to save a field, to
+            queue a 500 KB photo (bench/shelter.py)
 
 Figures, not assertions: budgets are printed beside them (DESIGN.md).
 Results are also written to bench/results/latest.json.
@@ -38,6 +41,7 @@ from pathlib import Path
 
 from . import attestations, drops, figures, inbox, loads, memory, pages, photos, server, syncing
 from . import seal as seal_bench
+from . import shelter as shelter_bench
 
 # Measures that start what they need themselves (their own server or database).
 STANDALONE = {
@@ -73,6 +77,8 @@ def main() -> int:
             results["photos"] = photos.measure(app)
         if not only or "loads" in only:
             results["loads"] = loads.measure(app)
+        if not only or "shelter" in only:
+            results["shelter"] = shelter_bench.measure(app)
     return _write(results)
 
 

@@ -249,7 +249,8 @@ def assert_in_order(server: SesameServer, worker_id: str, count: int) -> None:
     """The server applied the device's commands in the order they were made, each once."""
     found = rows(
         server,
-        "SELECT id, op, seq, version FROM commands WHERE client LIKE 'shelter-%' ORDER BY version, seq",
+        "SELECT id, op, seq, version FROM commands WHERE actor = ? AND client LIKE 'shelter-%' ORDER BY version, seq",
+        f"worker:{worker_id}",
     )
     assert len(found) == count, [(r["op"], r["seq"]) for r in found]
     assert len({r["id"] for r in found}) == count
@@ -402,3 +403,30 @@ def test_the_device_locks_itself_after_inactivity(new_plain_context, server, nam
     expect(page.locator("#shelter-locked")).to_be_visible()
     assert f"Farida Benali {name}" not in page.locator("main").inner_text()
     expect(page.locator("[data-handover] > li")).to_have_count(1)
+
+
+def test_a_day_offline_for_ten_people_syncs_each_under_their_own(new_plain_context, server, name):
+    """Issue 12, item 5: ten people made offline, each with a paper mandate, a file,
+    a field, a photo and a message; back online, each item once, in order, under its person."""
+    context, page, _, worker_id = worker_device(new_plain_context, server, name)
+    open_shelter(page)
+    page.locator("[data-setup-prf]").click()
+    expect(page.locator("#shelter-work")).to_be_visible()
+    context.set_offline(True)
+    people = [(f"Personne {i} {name}", f"Ville {i} {name}", f"Message {i} de {name}") for i in range(10)]
+    for i, (who, city, message) in enumerate(people):
+        new_person(page, who, 100 + i)
+        prepare(page, city, message, 100 + i)
+    expect(page.locator("[data-handover] > li")).to_have_count(10)
+    assert_nothing_in_clear(page, [p for person in people for p in person])
+
+    context.set_offline(False)
+    synced(page)
+    held = [on_server(server, who, city, message) for who, city, message in people]
+    assert len({h["id"] for h in held}) == 10
+    assert_in_order(server, worker_id, 50)
+    # Pulled back, per person, encrypted: each person's view is theirs alone.
+    pick(page, people[7][0])
+    expect(page.locator("#shelter-person")).to_contain_text(people[7][2])
+    for other in people[:7] + people[8:]:
+        expect(page.locator("#shelter-person")).not_to_contain_text(other[2])
