@@ -5,6 +5,7 @@ Routes (plain HTML forms), the sync API and the back office all come here.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Mapping, Sequence
 
@@ -23,6 +24,7 @@ from server.domain import (
     file_commands,
     mandates,
     messages,
+    organisation_commands,
     paper,
     pieces,
     prefecture_info,
@@ -55,6 +57,7 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **cards.HANDLERS,
     # outreach workers: mandates, and people recorded on paper
     **mandates.HANDLERS,
+    **organisation_commands.HANDLERS,
 }
 
 
@@ -66,6 +69,12 @@ def apply(conn: sqlite3.Connection, command: Command, actor: Actor) -> Result:
     this same transaction: the one place where staff acts are audited (and
     the server's own scheduled acts, `policy.SYSTEM`). A command
     sent again (same id) is not a new act and adds no row."""
+    if actor.role == "worker" and actor.acting_for is not None:
+        checked = _under_mandate(conn, command, actor)
+        if isinstance(checked, Result):
+            metrics.commands_seen([command.op], [checked])
+            return checked
+        actor = checked
     staff = actor.role in audit.AUDITED and log.find(conn, actor.key, command.id) is None
     result = apply_command(
         conn, command, actor=actor, actor_key=actor.key, handlers=HANDLERS, received=clock.now()
@@ -77,28 +86,32 @@ def apply(conn: sqlite3.Connection, command: Command, actor: Actor) -> Result:
 
 
 def apply_for(conn: sqlite3.Connection, command: Command, worker: Actor, person_id: str | None) -> Result:
-    """A worker's pushed command. With `person_id` (its `"for"`), applied as
-    the worker acting for that person — only under a live mandate to act for
-    the file it names (`mandates.active_for`), and only for the person's own
-    acts (`mandates.WORKER_OPS`). Without a mandate it is refused `mandate`
-    and not recorded: a mandate given again lets the same command through.
-    A command already applied answers its first result, mandate or not."""
+    """A worker's pushed command: with `person_id` (its `"for"`), applied as
+    the worker acting for that person (checked by `apply`)."""
     if person_id is None:
         return apply(conn, command, worker)
-    found = log.find(conn, worker.key, command.id)
-    if found is not None:
-        return apply(conn, command, worker)  # the engine answers the first result
+    return apply(conn, command, dataclasses.replace(worker, acting_for=person_id, mandate_id=None))
+
+
+def _under_mandate(conn: sqlite3.Connection, command: Command, actor: Actor) -> Actor | Result:
+    """A worker acting for a person, whatever route brought the command (a
+    pushed `"for"`, a page): only the person's own acts (`mandates.WORKER_OPS`),
+    only under a live mandate to act for the file it names
+    (`mandates.active_for`). Without one: refused `mandate`, not recorded (a
+    mandate given again lets the same command through). A command already
+    applied answers its first result, mandate or not."""
+    if log.find(conn, actor.key, command.id) is not None:
+        return actor  # the engine answers the first result
     if command.op not in mandates.WORKER_OPS:
         return Result(id=command.id, status="refused", code="forbidden")
     raw = command.args.get("file_id")
     file_id = raw if isinstance(raw, str) and raw else None
-    # A new file is the person's as a whole, unless a paper mandate names its id.
-    acting = mandates.acting(conn, worker, person_id, file_id, clock.now(), act=True)
+    worker = dataclasses.replace(actor, acting_for=None, mandate_id=None)
+    assert actor.acting_for is not None
+    acting = mandates.acting(conn, worker, actor.acting_for, file_id, clock.now(), act=True)
     if acting is None:
-        result = Result(id=command.id, status="refused", code="mandate")
-        metrics.commands_seen([command.op], [result])
-        return result
-    return apply(conn, command, acting)
+        return Result(id=command.id, status="refused", code="mandate")
+    return acting
 
 
 def apply_pushed(

@@ -19,6 +19,8 @@ from server.web import (
     files,
     health,
     history,
+    mandate_pages,
+    organisations,
     pages,
     pieces,
     prefectures,
@@ -29,6 +31,7 @@ from server.web import (
     thread,
     tus,
     verify,
+    worker,
 )
 from server.web.guard import Endpoint, guarded
 from server.web.prefecture import appointments as prefecture_appointments
@@ -182,6 +185,27 @@ routes: list[BaseRoute] = [
     # prefecture administrators
     route("/admin/invitations", admin.page, "staff.invite"),
     route("/admin/invitations", admin.invite, "staff.invite", POST),
+    # the person's mandates: given, seen, withdrawn by the person only
+    route("/account/mandates/new", mandate_pages.grant_page, "applicant"),
+    route("/account/mandates", mandate_pages.grant, "applicant", POST),
+    route("/account/mandates/{mandate_id}/revoke", mandate_pages.revoke, "applicant", POST),
+    # outreach workers: the people they follow, acting for one, paper mandates, figures
+    route("/worker", worker.home, "worker"),
+    route("/worker/people/new", worker.person_page, "worker"),
+    route("/worker/people/new", worker.person_create, "worker", POST),
+    route("/worker/people/{person_id}/act", worker.act, "worker", POST),
+    route("/worker/stop", worker.stop, "worker", POST),
+    route("/worker/mandate-form", worker.mandate_form, "worker"),
+    route("/worker/export.csv", worker.export, "worker"),
+    # organisations: asked for by anyone, approved by an administrator, run by their own
+    route("/organisations/new", organisations.request_page, "public"),
+    route("/organisations/new", organisations.request_send, "public", POST),
+    route("/admin/organisations", organisations.approvals, "organisations.approve"),
+    route("/admin/organisations/{organisation_id}/approve", organisations.approve, "organisations.approve", POST),
+    route("/admin/organisations/{organisation_id}/suspend", organisations.suspend, "organisations.approve", POST),
+    route("/organisation", organisations.manage, "organisation.admin"),
+    route("/organisation/invitations", organisations.invite_worker, "organisation.admin", POST),
+    route("/organisation/workers/{account_id}/remove", organisations.remove_worker, "organisation.admin", POST),
     # prefecture: the back office (each file checked against the reader's prefecture)
     route("/prefecture", prefecture_inbox.page, "prefecture.review"),
     route("/prefecture/files/{file_id}", prefecture_review.page, "prefecture.review"),

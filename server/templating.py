@@ -106,6 +106,7 @@ class Templates:
             "dir": i18n.text_direction(lang),
             "actor": state.get("actor"),
             "account": state.get("account"),
+            "acting": state.get("acting"),
             "js_strings": i18n.catalog_dict(lang, "js"),
             "rendered_at": clock.iso(clock.now()),
             "max_bytes": request.app.state.settings.max_file_bytes,

@@ -244,6 +244,8 @@ def _create_account(
     now: datetime,
     role: str = "applicant",
     prefecture: str | None = None,
+    organisation: str | None = None,
+    organisation_admin: bool = False,
 ) -> SignedIn:
     new = _register(settings, credential, ch.challenge)
     version = sync_log.next_version(conn)
@@ -256,6 +258,8 @@ def _create_account(
         role=role,
         prefecture=prefecture,
         now=now,
+        organisation=organisation,
+        organisation_admin=organisation_admin,
     )
     _store_passkey(conn, new, account.id, device.label, version, now)
     codes = recovery.generate(conn, str(settings.secret_key), account.id, now)
@@ -486,7 +490,16 @@ def finish_enrolment(
         raise FlowError("invitation_invalid")
     invitation = invitations.Invitation.from_row(row)
     signed_in = _create_account(
-        conn, settings, ch, credential, device, now, role=invitation.role, prefecture=invitation.prefecture
+        conn,
+        settings,
+        ch,
+        credential,
+        device,
+        now,
+        role=invitation.role,
+        prefecture=invitation.prefecture,
+        organisation=invitation.organisation,
+        organisation_admin=invitation.organisation_admin,
     )
     if not invitations.use(conn, invitation.id, signed_in.account.id, now):
         raise FlowError("invitation_invalid")

@@ -1,4 +1,6 @@
-"""One-time enrolment links for prefecture agents and administrators."""
+"""One-time enrolment links for prefecture agents and administrators, and for
+the workers of an organisation (its administrator first, invited when an
+administrator approves it; then the workers it invites)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from server import clock
 from . import tokens
 
 STAFF_ROLES = ("agent", "admin")
+ROLES = (*STAFF_ROLES, "worker")
 
 
 @dataclass(frozen=True)
@@ -23,10 +26,14 @@ class Invitation:
     created_at: str
     expires_at: str
     used_at: str | None
+    organisation: str | None = None
+    organisation_admin: bool = False
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Invitation:
-        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
+        data = {k: row[k] for k in cls.__dataclass_fields__}
+        data["organisation_admin"] = bool(data["organisation_admin"])
+        return cls(**data)
 
 
 def create(
@@ -38,13 +45,17 @@ def create(
     created_by: str,
     lifetime: int,
     now: datetime,
+    organisation: str | None = None,
+    organisation_admin: bool = False,
 ) -> str:
-    if role not in STAFF_ROLES:
+    if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    if (role == "worker") != (organisation is not None):
+        raise ValueError("a worker, and only a worker, is invited into an organisation")
     token = tokens.new_token()
     conn.execute(
-        "INSERT INTO invitations (id, role, prefecture, name, created_by, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO invitations (id, role, prefecture, name, created_by, created_at, expires_at,"
+        " organisation, organisation_admin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             tokens.digest(token),
             role,
@@ -53,6 +64,8 @@ def create(
             created_by,
             clock.iso(now),
             clock.iso(clock.later(now, lifetime)),
+            organisation,
+            int(organisation_admin),
         ),
     )
     return token
@@ -81,6 +94,8 @@ def pending(conn: sqlite3.Connection, now: datetime, prefecture: str | None = No
     if prefecture is not None:
         sql += " AND prefecture = ?"
         params.append(prefecture)
+    # Staff invitations only: an organisation's are listed by `for_organisation`.
+    sql += " AND organisation IS NULL"
     return [Invitation.from_row(r) for r in conn.execute(sql + " ORDER BY created_at DESC", params)]
 
 
@@ -90,3 +105,12 @@ def retire_bootstrap(conn: sqlite3.Connection, now: datetime) -> None:
         "UPDATE invitations SET expires_at = ? WHERE created_by = 'bootstrap' AND used_at IS NULL",
         (clock.iso(now),),
     )
+
+
+def for_organisation(conn: sqlite3.Connection, organisation_id: str, now: datetime) -> list[Invitation]:
+    rows = conn.execute(
+        "SELECT * FROM invitations WHERE organisation = ? AND used_at IS NULL AND expires_at > ?"
+        " ORDER BY created_at DESC",
+        (organisation_id, clock.iso(now)),
+    )
+    return [Invitation.from_row(r) for r in rows]

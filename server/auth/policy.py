@@ -116,7 +116,9 @@ def is_system(actor: Actor) -> bool:
 
 
 def allowed(actor: Actor, permission: str) -> bool:
-    return actor.role in PERMISSIONS[permission]
+    # A worker acting for a person (a live mandate, checked when the actor was
+    # made) uses the person's own pages; every command is checked again.
+    return actor.role in PERMISSIONS[permission] or (permission == "applicant" and actor.applicant_side)
 
 
 def may_invite(actor: Actor, prefecture: str | None) -> bool:

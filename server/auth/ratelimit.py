@@ -35,6 +35,8 @@ LIMITS = {
     "blocked": Limit(30, 600),
     "claim": Limit(8, 900),
     "voice": Limit(30, 600),
+    # Requests to register an organisation (a public form).
+    "organisation": Limit(10, 3600),
     # Per target, whatever the address: a person signs in a few times a day at most.
     "signin:account": Limit(10, 300),
     "recover:account": Limit(5, 900),

@@ -175,6 +175,37 @@ def for_person(conn: sqlite3.Connection, person_id: str) -> list[Mandate]:
     return [Mandate.from_row(r) for r in rows]
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A mandate as the person reads it in their list."""
+
+    mandate: Mandate
+    organisation: str
+    file_number: str | None
+    live: bool
+
+
+def listed_for_person(conn: sqlite3.Connection, person_id: str, now: datetime) -> list[Listed]:
+    names = {
+        r["id"]: r["name"]
+        for r in conn.execute(
+            "SELECT o.id, o.name FROM organisations o WHERE o.id IN"
+            " (SELECT organisation_id FROM mandates WHERE person_id = ?)",
+            (person_id,),
+        )
+    }
+    numbers = {
+        r["id"]: r["number"]
+        for r in conn.execute("SELECT id, number FROM files WHERE owner_id = ?", (person_id,))
+    }
+    out = []
+    for m in for_person(conn, person_id):
+        organisation = organisations.get(conn, m.organisation_id)
+        live = m.active(now) and organisation is not None and organisation.approved
+        out.append(Listed(m, names.get(m.organisation_id, "?"), numbers.get(m.file_id or ""), live))
+    return out
+
+
 def get(conn: sqlite3.Connection, mandate_id: str) -> Mandate | None:
     row = conn.execute("SELECT * FROM mandates WHERE id = ?", (mandate_id,)).fetchone()
     return Mandate.from_row(row) if row else None

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from server import clock
 from server.auth import credentials, flows, recovery, sessions
-from server.domain import accounts
+from server.domain import accounts, mandates
 from server.translation import gettext
 from server.web.middleware import clear_session_cookie
 
@@ -28,6 +28,7 @@ def _load(conn: Any, account_id: str) -> dict[str, Any]:
         "codes_left": recovery.remaining(conn, account_id),
         # A passkey that lives on one phone only is lost with that phone.
         "fragile": len(passkeys) < 2 and not any(p.synced for p in passkeys),
+        "mandates": mandates.listed_for_person(conn, account_id, now),
     }
 
 

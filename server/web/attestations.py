@@ -164,7 +164,7 @@ async def mine(request: Request) -> Response:
 
     def load(conn: Any) -> list[tuple[File, dict[str, Any]]]:
         found = []
-        for att in attestations.current_for_person(conn, who.account_id):
+        for att in attestations.current_for_person(conn, who.owner):
             file = files.get(conn, att.file_id)
             if file is not None:
                 found.append((file, card_context(request, att, photo_bytes(request, conn, att))))

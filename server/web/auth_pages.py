@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from server import clock, translation
 from server.auth import flows, invitations, sessions, tokens
-from server.domain import geography
+from server.domain import geography, organisations
 from server.translation import gettext
 from server.web.middleware import clear_session_cookie, language_cookie, session_cookie
 
@@ -307,12 +307,17 @@ def _enrol_form(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    # A worker's invitation names their organisation (one small read).
+    organisation = (
+        db(request).read_sync(organisations.get, invitation.organisation) if invitation.organisation else None
+    )
     return templates(request).render(
         request,
         "auth/enrol.html",
         {
             "invitation": invitation,
             "departement": geography.get(invitation.prefecture),
+            "organisation": organisation,
             "values": values,
             "errors": errors or {},
             "token": request.path_params["token"],

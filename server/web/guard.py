@@ -10,11 +10,31 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server import clock
 from server.auth import policy
 
 from .common import redirect
+from .middleware import acting, file_in
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+# A worker who chose a person acts for them on the person's own pages only
+# (and on the home page, which is then the person's); never on their own
+# account page, the worker's pages or the sync API.
+ACTING_PERMISSIONS = ("applicant", "signed_in")
+
+
+async def _act_for(request: Request, worker: policy.Actor, permission: str) -> policy.Actor:
+    if permission == "signed_in" and request.url.path != "/dashboard":
+        return worker
+    found = await request.app.state.db.read(
+        acting, worker, request.state.acting_choice, file_in(request.url.path), clock.now()
+    )
+    if found is None:
+        return worker
+    request.state.actor, request.state.acting = found
+    return found[0]  # type: ignore[no-any-return]
 
 
 def guarded(endpoint: Endpoint, permission: str, api: bool = False) -> Endpoint:
@@ -26,6 +46,8 @@ def guarded(endpoint: Endpoint, permission: str, api: bool = False) -> Endpoint:
     @wraps(endpoint)
     async def check(request: Request) -> Response:
         actor: policy.Actor = request.state.actor
+        if permission in ACTING_PERMISSIONS and actor.role == "worker" and request.state.acting_choice:
+            actor = await _act_for(request, actor, permission)
         if not policy.allowed(actor, permission):
             if api:
                 status = 403 if actor.signed_in else 401

@@ -37,8 +37,8 @@ async def person_timeline(request: Request) -> Response:
     who = actor(request)
 
     def load(conn: Any) -> dict[str, Any]:
-        owned = {f.id: f for f in files.owned_by(conn, who.account_id)}
-        return {"events": list(reversed(timeline.for_person(conn, who.account_id))), "files_by_id": owned}
+        owned = {f.id: f for f in files.owned_by(conn, who.owner)}
+        return {"events": list(reversed(timeline.for_person(conn, who.owner))), "files_by_id": owned}
 
     data = await db(request).read(load)
     return templates(request).render(request, "files/timeline.html", data)
@@ -132,7 +132,7 @@ async def export(request: Request) -> Response:
     """Every file, piece and message of the person, as a ZIP with a readable index,
     streamed as it is written."""
     who = actor(request)
-    data = await db(request).read(_collect, who.account_id)
+    data = await db(request).read(_collect, who.owner)
     store = blobs(request)
     entries: list[_Entry] = []
     paths: dict[str, str] = {}

@@ -233,6 +233,14 @@ MESSAGES: dict[str, str] = {
     "mandate_expiry": N_("Choisissez une date de fin à venir, dans les trois ans."),
     "mandate_unknown": N_("Ce mandat n’existe pas, ou plus."),
     "paper_scan_missing": N_("Joignez la photo ou le scan du mandat signé par la personne."),
+    "organisation_name_required": N_("Indiquez le nom de l’organisation."),
+    "organisation_name_too_long": N_("Ce nom est trop long (120 caractères au plus)."),
+    "organisation_kind_unknown": N_("Choisissez le genre d’organisation dans la liste."),
+    "contact_required": N_("Indiquez le nom de la personne à contacter."),
+    "contact_means_required": N_("Indiquez une adresse électronique ou un numéro de téléphone."),
+    "organisation_suspended": N_(
+        "Votre organisation n’est pas (ou plus) acceptée : elle ne peut pas inviter d’intervenants."
+    ),
 }
 
 # Confirmations shown after a redirect (?done=…).
@@ -290,6 +298,15 @@ DONE: dict[str, str] = {
     "report_sent": N_("Votre signalement est reçu. Voici votre accusé de réception écrit."),
     "answer_sent": N_("La réponse est enregistrée : la personne la voit avec son accusé de réception."),
     "voice_thanks": N_("Merci : votre avis est enregistré, sans votre nom."),
+    "organisation_suspended": N_(
+        "L’organisation est suspendue : ses intervenants n’ont plus accès à aucune personne."
+    ),
+    "mandate_granted": N_("Le mandat est donné. Vous pouvez le retirer à tout moment."),
+    "mandate_revoked": N_("Le mandat est retiré : il ne donne plus accès à vos dossiers."),
+    "person_recorded": N_(
+        "La personne est enregistrée avec son mandat papier. Vous pouvez maintenant agir pour elle."
+    ),
+    "worker_removed": N_("L’intervenant est retiré de l’organisation ; ses sessions sont fermées."),
 }
 
 

@@ -4,7 +4,9 @@ language) reach the endpoint."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -15,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import i18n
 from server import clock, translation
 from server.auth import csrf, policy, sessions
-from server.domain import accounts
+from server.domain import accounts, mandates
 from server.settings import Settings
 
 LANG_COOKIE = "sesame_lang"
@@ -145,6 +147,8 @@ class Identity:
             session, account = await self.db.read(_load, token, now)
         state = scope.setdefault("state", {})
         actor = policy.NOBODY
+        state["acting"] = None
+        state["acting_choice"] = ""
         renew_cookie = False
         cookie_age = 0
         if session is not None and account is not None:
@@ -156,6 +160,10 @@ class Identity:
                 organisation=account.organisation,
                 organisation_admin=account.organisation_admin,
             )
+            if account.role == "worker":
+                # Whom the worker chose to act for: resolved, against a live
+                # mandate, only on the person's own pages (`guard.py`).
+                state["acting_choice"] = cookies.get(ACTING_COOKIE, "")
             if sessions.needs_touch(session, now):
                 lifetime = self.settings.applicant_session_seconds
                 await self.db.write(functools.partial(sessions.touch, lifetime=lifetime, now=now), session.id)
@@ -190,6 +198,38 @@ def _sets_session(headers: MutableHeaders) -> bool:
 
 def _seconds_left(session: sessions.Session, now: Any) -> int:
     return max(0, int((clock.parse(session.expires_at) - now).total_seconds()))
+
+
+ACTING_COOKIE = "sesame_for"
+_FILE_PATH = re.compile(r"^/files/([0-9a-fA-F-]{36})(?:/|$)")
+
+
+def acting_cookie(settings: Settings, person_id: str) -> str:
+    """Which person a worker acts for, on this browser: only a choice — every
+    request is checked against a live mandate (`mandates.active_for`)."""
+    parts = [f"{ACTING_COOKIE}={person_id}", "Path=/", "SameSite=Lax", "HttpOnly"]
+    if not person_id:
+        parts.append("Max-Age=0")
+    if settings.secure_cookies:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def file_in(path: str) -> str | None:
+    match = _FILE_PATH.match(path)
+    return match.group(1).lower() if match else None
+
+
+def acting(conn: Any, worker: policy.Actor, person_id: str, file_id: str | None, now: Any) -> Any:
+    """The worker acting for the person on this page, if a live mandate
+    (view or act) covers it: a file's pages need a mandate for that file (or
+    all files); every other page a mandate for all files."""
+    mandate = mandates.active_for(conn, worker.organisation, person_id, file_id, now, act=False)
+    person = accounts.get(conn, person_id) if mandate else None
+    if mandate is None or person is None:
+        return None
+    acting = dataclasses.replace(worker, acting_for=person_id, mandate_id=mandate.id)
+    return acting, {"person": person, "mandate": mandate}
 
 
 def _load(conn: Any, token: str, now: Any) -> tuple[Any, Any]:

@@ -50,9 +50,12 @@ async def legal(request: Request) -> Response:
 async def dashboard(request: Request) -> Response:
     who = actor(request)
     assert who.account_id is not None
+    if who.role == "worker" and who.acting_for is None:
+        return redirect("/worker")  # a worker's home: the people they follow
+    owner = who.owner or who.account_id  # the person a worker acts for, else oneself
 
     def load(conn: Any) -> dict[str, Any]:
-        owned = files.owned_by(conn, who.account_id)
+        owned = files.owned_by(conn, owner)
         month_ago = clock.iso(clock.now() - timedelta(days=30))
         return {
             "passkeys": credentials.list_for(conn, who.account_id),
@@ -61,14 +64,14 @@ async def dashboard(request: Request) -> Response:
             "problems": {
                 f.id: len(files.problems(conn, f, catalogue.load())) for f in owned if f.status == "draft"
             },
-            "unread": messages.unread_for_applicant(conn, who.account_id),
-            "stale": {f.id for f in files.stale_drafts(conn, who.account_id, month_ago)},
+            "unread": messages.unread_for_applicant(conn, owner),
+            "stale": {f.id for f in files.stale_drafts(conn, owner, month_ago)},
             "asked": complements.open_by_file(
                 conn, [f.id for f in owned if f.status in ("submitted", "locked")]
             ),
             "decided": decisions.in_force_by_file(conn, [f.id for f in owned if f.status == "decided"]),
-            "attestations_now": attestations.current_for_person(conn, who.account_id),
-            "booked": {a.file_id: a for a in appointments.upcoming_for_person(conn, who.account_id)},
+            "attestations_now": attestations.current_for_person(conn, owner),
+            "booked": {a.file_id: a for a in appointments.upcoming_for_person(conn, owner)},
             "cards": {f.id: c for f in owned if f.status == "decided" and (c := cards.get(conn, f.id))},
             "opened": opened.opened_files(conn, [f.id for f in owned if f.status == "submitted"]),
         }

@@ -329,6 +329,37 @@ def describe(event: Event) -> str:
     return kind
 
 
+ORGANISATION_KINDS = {
+    "association": N_("Association"),
+    "shelter": N_("Centre d’hébergement"),
+    "other": N_("Autre structure d’accompagnement"),
+}
+ORGANISATION_STATUSES = {
+    "pending": N_("en attente d’accord"),
+    "approved": N_("acceptée"),
+    "suspended": N_("suspendue"),
+}
+
+
+def organisation_kind(kind: str) -> str:
+    return gettext(ORGANISATION_KINDS[kind]) if kind in ORGANISATION_KINDS else kind
+
+
+def organisation_status(status: str) -> str:
+    return gettext(ORGANISATION_STATUSES[status]) if status in ORGANISATION_STATUSES else status
+
+
+def mandate_scope(mandate: Any) -> str:
+    """What a mandate allows, in a few words: "tous les dossiers, pour agir"."""
+    if mandate.file_id is None:
+        if mandate.can_act:
+            return gettext("tous les dossiers, pour agir")
+        return gettext("tous les dossiers, consultation seulement")
+    if mandate.can_act:
+        return gettext("un dossier, pour agir")
+    return gettext("un dossier, consultation seulement")
+
+
 def mandate_event(kind: str, d: dict[str, Any]) -> str:
     values = {"organisation": d.get("organisation", "")}
     if kind == "mandate_revoked":
@@ -412,6 +443,9 @@ def template_globals() -> dict[str, Any]:
         "describe": describe,
         "actor_text": actor_text,
         "worker_text": worker_text,
+        "organisation_kind": organisation_kind,
+        "mandate_scope": mandate_scope,
+        "organisation_status": organisation_status,
         "complement_target": complement_target,
         "field_step": field_step,
         "attestation_state": attestation_state,
