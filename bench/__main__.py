@@ -28,6 +28,9 @@ free port with a throw-away data folder, and measures over real HTTP:
   notify    reminders per second by e-mail (a real SMTP server) and SMS (an HTTP
             provider) on the loopback, and the time from an agent's act to the
             message leaving (bench/notify.py)
+  shelter   shelter mode's encryption under the low-end phone profile (4x CPU): time
+            to unlock (PIN, passkey PRF), to switch person, to save a field, to
+            queue a 500 KB photo (bench/shelter.py)
 
 Figures, not assertions: budgets are printed beside them (DESIGN.md).
 Results are also written to bench/results/latest.json.
@@ -42,6 +45,7 @@ from pathlib import Path
 from . import attestations, drops, figures, inbox, loads, memory, pages, photos, server, syncing
 from . import notify as notify_bench
 from . import seal as seal_bench
+from . import shelter as shelter_bench
 
 # Measures that start what they need themselves (their own server or database).
 STANDALONE = {
@@ -78,6 +82,8 @@ def main() -> int:
             results["photos"] = photos.measure(app)
         if not only or "loads" in only:
             results["loads"] = loads.measure(app)
+        if not only or "shelter" in only:
+            results["shelter"] = shelter_bench.measure(app)
     return _write(results)
 
 

@@ -229,8 +229,9 @@ class Authenticator:
         self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": self.id})
 
 
-def add_authenticator(page: Page, cdp: Any = None) -> Authenticator:
-    """A new, empty virtual authenticator for `page` ("this phone")."""
+def add_authenticator(page: Page, cdp: Any = None, prf: bool = False) -> Authenticator:
+    """A new, empty virtual authenticator for `page` ("this phone"); with `prf`, one
+    that has the WebAuthn PRF extension (hmac-secret), as shelter mode uses."""
     if cdp is None:
         cdp = page.context.new_cdp_session(page)
         cdp.send("WebAuthn.enable", {"enableUI": False})
@@ -244,6 +245,7 @@ def add_authenticator(page: Page, cdp: Any = None) -> Authenticator:
                 "hasUserVerification": True,
                 "isUserVerified": True,
                 "automaticPresenceSimulation": True,
+                **({"hasPrf": True} if prf else {}),
             }
         },
     )

@@ -12,7 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from .helpers import SesameServer, enrol, invite, new_device
+from .helpers import SesameServer, add_authenticator, assert_no_horizontal_scroll, enrol, invite, new_device
 
 AXE = Axe()
 
@@ -152,4 +152,35 @@ def test_no_axe_violations_on_any_page(lang, admin, new_device_factory, new_plai
     expect(recovering.locator("form[action='/recover/finish']")).to_have_count(1)
     scan(recovering, "recover passkey step")
 
+    scan.check()
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_no_axe_violations_in_shelter_mode(lang, new_plain_context, server, name):
+    """The shelter page in each of its states: first use, at work for a person, locked."""
+    from .test_shelter import become_worker, new_person, open_shelter
+
+    scan = Scanner(lang)
+    context = new_plain_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    add_authenticator(page)
+    become_worker(server, page, name)
+    open_shelter(page)
+    set_language(page, lang)
+    expect(page.locator("html[data-shelter-ready]")).to_have_count(1)
+    scan(page, "shelter: first use")
+    page.locator("#pin-new").fill("246810")
+    page.locator("#pin-again").fill("246810")
+    page.locator("[data-setup-pin] button").click()
+    expect(page.locator("#shelter-work")).to_be_visible()
+    context.set_offline(True)
+    new_person(page, f"Awa Axe {name}", 7)
+    page.locator("[data-new-file] button").click()
+    expect(page.locator("[data-file]")).to_have_count(1)
+    page.locator("[data-new-person-box] summary").click()
+    scan(page, "shelter: at work for a person, new person open")
+    assert_no_horizontal_scroll(page)
+    page.locator("[data-lock]").click()
+    expect(page.locator("#shelter-locked")).to_be_visible()
+    scan(page, "shelter: locked, with the hand-over list")
     scan.check()

@@ -54,6 +54,10 @@
     });
   }
   function creationOptions(json) {
+    // Ask for the PRF extension (hmac-secret) at creation: an authenticator
+    // that has it can then give shelter mode its encryption key (ADR 0021).
+    // An authenticator without it ignores the request.
+    json = Object.assign({}, json, { extensions: Object.assign({}, json.extensions, { prf: {} }) });
     if (PublicKeyCredential.parseCreationOptionsFromJSON) {
       return PublicKeyCredential.parseCreationOptionsFromJSON(json);
     }

@@ -47,6 +47,13 @@
     return response.json().catch(function () { return {}; });
   }
 
+  /* Where the upload's state (url, done) is written: "blobs", unless the record
+   * brings its own save (shelter mode keeps its bytes encrypted elsewhere and
+   * hands the uploader a decrypted copy that must never be stored as is). */
+  function persist(record) {
+    return record.save ? record.save(record) : idb.put("blobs", record);
+  }
+
   function create(record) {
     var metadata = "filename " + b64text(record.name || "file") + ",sha256 " + b64text(record.sha256);
     return send("/uploads", {
@@ -55,7 +62,7 @@
     }).then(function (response) {
       if (response.status === 201) {
         record.url = response.headers.get("Location");
-        return idb.put("blobs", record).then(function () { return 0; });
+        return persist(record).then(function () { return 0; });
       }
       if (response.status >= 500) throw failure("network", response);
       return json(response).then(function (body) {
@@ -134,7 +141,7 @@
       // The bytes stay until the command that uses them is in the server's
       // replica (outbox.js drops both): a restore may need them again.
       record.uploaded = true;
-      return idb.put("blobs", record).then(function () {
+      return persist(record).then(function () {
         if (onProgress) onProgress(record.size, record.size);
         return record.sha256;
       });

@@ -143,5 +143,15 @@ class Templates:
             **(context or {}),
         }
         html = self.env.get_template(name).render(full)
+        account = full["account"]
+        if (
+            account is not None
+            and getattr(account, "role", None) == "worker"
+            and not full.get("device_shell")
+        ):
+            # A worker's pages name the people they follow: never kept on the
+            # device in clear (the service worker keeps no "no-store" page).
+            # Shelter mode draws them from encrypted IndexedDB instead (ADR 0021).
+            headers = {"cache-control": "private, no-store", **(headers or {})}
         response = HTMLResponse(html, status_code=status_code, headers=headers)
         return response

@@ -32,6 +32,7 @@ EXPECTED = {
     ("/.well-known/jwks.json", "GET"): "public",
     ("/files/shell/{procedure}/{step}", "GET"): "applicant",
     ("/outbox", "GET"): "applicant",
+    ("/shelter", "GET"): "worker",
     ("/recover", "GET"): "public",
     ("/recover", "POST"): "public",
     ("/recover/finish", "POST"): "public",

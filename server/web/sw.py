@@ -33,6 +33,10 @@ PRECACHE_FILES = (
     "attestation.js",
     "blocked.js",
     "questions.js",
+    "vault.js",
+    "shelter-store.js",
+    "shelter-sync.js",
+    "shelter.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
