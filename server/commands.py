@@ -28,6 +28,7 @@ from server.domain import (
     review,
     voice,
 )
+from server.notify import subscriptions as push_subscriptions
 from sync import log
 from sync.engine import Handler, apply_batch, apply_command
 from sync.protocol import Command, Result
@@ -52,6 +53,8 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **prefecture_info.HANDLERS,
     **appointment_commands.HANDLERS,
     **cards.HANDLERS,
+    # Web Push: the browsers a person agreed to be reached on (ADR 0024)
+    **push_subscriptions.HANDLERS,
 }
 
 

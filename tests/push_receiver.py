@@ -158,7 +158,7 @@ class Receiver:
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.origin = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> Receiver:
         self._thread.start()

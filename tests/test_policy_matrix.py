@@ -54,6 +54,8 @@ EXPECTED = {
     ("/account/sessions/{session_id}/revoke", "POST"): "signed_in",
     ("/account/recovery-codes", "GET"): "signed_in",
     ("/account/recovery-codes", "POST"): "signed_in",
+    ("/account/push", "POST"): "applicant",
+    ("/account/push/{subscription_id}/remove", "POST"): "applicant",
     ("/files/new", "GET"): "applicant",
     ("/files/new/grounds", "GET"): "applicant",
     ("/files", "POST"): "applicant",
@@ -223,6 +225,7 @@ def test_matrix(app, settings, role: str) -> None:
                 desk_id="00000000-0000-4000-8000-000000000003",
                 report_id="00000000-0000-4000-8000-000000000003",
                 number="B-2026-000001",
+                subscription_id="00000000-0000-4000-8000-000000000004",
             )
             response = client.request(method, url, follow_redirects=False)
             allowed = role in policy.PERMISSIONS[permission]

@@ -32,6 +32,7 @@ PRECACHE_FILES = (
     "verify.js",
     "attestation.js",
     "blocked.js",
+    "push.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
@@ -57,6 +58,7 @@ def source() -> str:
         text.replace("__VERSION__", version())
         .replace("__PRECACHE__", json.dumps(precache))
         .replace("__SCRIPTS__", json.dumps([static(name) for name in WORKER_SCRIPTS]))
+        .replace("__ICON__", static("icons/icon-192.png"))
     )
 
 
