@@ -28,6 +28,7 @@ from server.domain import (
     review,
     voice,
 )
+from server.notify import preferences as notify_preferences
 from server.notify import subscriptions as push_subscriptions
 from sync import log
 from sync.engine import Handler, apply_batch, apply_command
@@ -53,6 +54,8 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **prefecture_info.HANDLERS,
     **appointment_commands.HANDLERS,
     **cards.HANDLERS,
+    # reaching people: channels, discreet messages, quiet hours (ADR 0023)
+    **notify_preferences.HANDLERS,
     # Web Push: the browsers a person agreed to be reached on (ADR 0024)
     **push_subscriptions.HANDLERS,
 }

@@ -852,6 +852,114 @@ def m016_blob_store(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m019_notifications(db: sqlite_utils.Database) -> None:
+    """Reaching people (issue 14, ADR 0023).
+
+    - notify_preferences: one row per account that changed the defaults
+      (channels push | email | sms | organisation, discreet, quiet hours);
+    - notify_reminders: what is to be said, and when (`due_at`), derived from
+      the timeline; `id` is derived from what caused it, so deriving again
+      (a restart, a restored database) adds nothing; state pending → grouped
+      (into a notice) | cancelled (moot: the complement was answered, the
+      appointment moved);
+    - notify_sends: one notice (a digest of the reminders due together) on one
+      channel; `id` is the idempotency key handed to the service; state
+      pending → sending (claimed, with `lease_until`) → sent | failed (gave up
+      after the last attempt) | dropped (nothing to reach on that channel);
+    - notify_log: every attempt, per address or device: channel, when,
+      delivered or not, the error code. Never the content, never the address;
+    - notify_cursor: how far the scheduler has read the timeline.
+    """
+    db["notify_preferences"].create(
+        {
+            "account_id": str,
+            "push": int,
+            "email": int,
+            "sms": int,
+            "organisation": int,
+            "discreet": int,
+            "quiet_start": str,  # HH:MM local time, NULL: no quiet hours
+            "quiet_end": str,
+            "timezone": str,
+            "updated_at": str,
+            "version": int,
+        },
+        pk="account_id",
+        foreign_keys=[("account_id", "accounts", "id")],
+        not_null={"push", "email", "sms", "organisation", "discreet", "timezone", "updated_at", "version"},
+    )
+    db["notify_reminders"].create(
+        {
+            "id": str,
+            "account_id": str,
+            "topic": str,  # complement_asked, complement_due, decision, … (server/notify/texts.py)
+            "ref": str,  # what it is about: a complement request, an attestation, an appointment…
+            "file_id": str,
+            "event_id": int,  # the timeline row that caused it
+            "due_at": str,
+            "state": str,  # pending | grouped | cancelled
+            "notice_id": str,
+            "created_at": str,
+            "settled_at": str,
+        },
+        pk="id",
+        not_null={"account_id", "topic", "ref", "due_at", "state", "created_at"},
+    )
+    db["notify_reminders"].create_index(["state", "due_at"])
+    db["notify_reminders"].create_index(["account_id", "state"])
+    db["notify_reminders"].create_index(["ref", "state"])
+    db["notify_sends"].create(
+        {
+            "id": str,
+            "notice_id": str,
+            "account_id": str,
+            "channel": str,
+            "topics": str,  # JSON list of the reminders' topics (what the text says)
+            "path": str,
+            "state": str,  # pending | sending | sent | failed | dropped
+            "attempts": int,
+            "next_at": str,
+            "lease_until": str,
+            "error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={
+            "notice_id",
+            "account_id",
+            "channel",
+            "topics",
+            "path",
+            "state",
+            "attempts",
+            "next_at",
+            "created_at",
+        },
+    )
+    db["notify_sends"].create_index(["state", "next_at"])
+    db["notify_sends"].create_index(["account_id", "created_at"])
+    db["notify_log"].create(
+        {
+            "id": int,
+            "send_id": str,
+            "account_id": str,
+            "channel": str,
+            "channel_id": str,
+            "at": str,
+            "attempt": int,
+            "delivered": int,
+            "error": str,
+        },
+        pk="id",
+        not_null={"send_id", "account_id", "channel", "channel_id", "at", "attempt", "delivered"},
+    )
+    db["notify_log"].create_index(["account_id", "at"])
+    db["notify_log"].create_index(["send_id"])
+    db["notify_cursor"].create(
+        {"name": str, "position": int, "updated_at": str}, pk="name", not_null={"position", "updated_at"}
+    )
+
 def m020_push_subscriptions(db: sqlite_utils.Database) -> None:
     """Web Push (issue 14, ADR 0024): one row per browser that agreed to be
     reached, kept after it is removed (removed_at, and why) so the account page
