@@ -16,7 +16,7 @@ from server import renewals
 from server import settings as settings_module
 from server.auth.ratelimit import RateLimiter
 from server.domain import attestations, catalogue, decision_reasons, keys
-from server.notify import vapid
+from server.notify import webpush
 from server.routes import routes
 from server.settings import Settings
 from server.store import migrations
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     attestations.use_keys(keys.keyring(settings))
     # Web Push is signed with the VAPID key: a bad one stops the start, a missing
     # one is made now and kept in the data folder (ADR 0024).
-    vapid.keys(settings)
+    webpush.register(settings)
     db = Database(settings.db_path)
     # Migrations run before the first request: a database made by an older
     # version is upgraded at start-up (they are a no-op when up to date).

@@ -226,7 +226,9 @@ class Receiver:
         """What the browser would read: RFC 8291 with the subscription's keys."""
         browser = self.browsers[push.token]
         return bytes(
-            http_ece.decrypt(push.body, private_key=browser.private_key, auth_secret=browser.auth, version="aes128gcm")
+            http_ece.decrypt(
+                push.body, private_key=browser.private_key, auth_secret=browser.auth, version="aes128gcm"
+            )
         )
 
     def decrypt_json(self, push: Push) -> dict[str, Any]:

@@ -26,8 +26,12 @@ def _account_id(app, person) -> str:
 
 
 def _form(browser) -> dict[str, str]:
-    return {"endpoint": browser.endpoint, "p256dh": browser.p256dh, "auth": browser.auth_b64,
-            "command_id": str(uuid.uuid4())}
+    return {
+        "endpoint": browser.endpoint,
+        "p256dh": browser.p256dh,
+        "auth": browser.auth_b64,
+        "command_id": str(uuid.uuid4()),
+    }
 
 
 def _push_data(html: str) -> dict:
@@ -53,8 +57,9 @@ def test_turn_on_list_and_remove(app, settings, make_person) -> None:
         # The same browser again is the same row, not a second one.
         person.client.post("/account/push", data=_form(browser))
         assert list(_push_data(person.client.get("/account").text)["endpoints"].values()) == [sid]
-        response = person.client.post(f"/account/push/{sid}/remove", data={"command_id": str(uuid.uuid4())},
-                                      follow_redirects=False)
+        response = person.client.post(
+            f"/account/push/{sid}/remove", data={"command_id": str(uuid.uuid4())}, follow_redirects=False
+        )
         assert response.headers["location"] == "/account?done=push_off#push"
         assert _push_data(person.client.get("/account").text)["endpoints"] == {}
         with app.state.db.exclusive() as conn:
@@ -103,8 +108,13 @@ def test_bad_endpoints_and_keys_are_refused_with_a_sentence(make_person) -> None
 
 def test_staff_have_no_push_section(app, db) -> None:
     actor = Actor(role="agent", account_id="agent-1", prefecture="75")
-    command = Command(id=str(uuid.uuid4()), client="t", seq=0, op="push.subscribe",
-                      args={"endpoint": "https://push.example/x", "p256dh": "", "auth": ""})
+    command = Command(
+        id=str(uuid.uuid4()),
+        client="t",
+        seq=0,
+        op="push.subscribe",
+        args={"endpoint": "https://push.example/x", "p256dh": "", "auth": ""},
+    )
     with db.transaction() as conn:
         assert apply(conn, command, actor).code == "forbidden"
 
@@ -137,3 +147,55 @@ def test_a_410_removes_the_subscription_and_the_page_says_so(app, settings, make
     page = person.client.get("/account").text
     assert "ne reçoit plus les notifications depuis le" in page
     assert "dernier signal remis" in page
+
+
+def test_the_push_sender_is_registered_and_reaches_every_browser_once(app, settings, make_person) -> None:
+    from server.notify import channels
+
+    person = make_person()
+    person.signup()
+    sender = channels.senders()["push"]
+    assert sender.kind == "push"
+    with Receiver() as receiver:
+        phone, laptop, expired = (receiver.new_subscription() for _ in range(3))
+        for browser in (phone, laptop, expired):
+            person.client.post("/account/push", data=_form(browser))
+        receiver.gone.add(expired.token)
+        account_id = _account_id(app, person)
+        message = channels.Message(
+            key="send-1",
+            language="fr",
+            title="Sésame",
+            text="La préfecture vous a écrit. Ouvrez Sésame.",
+            path="/dashboard",
+        )
+        outcomes = sender.send(app.state.db, account_id, message)
+        assert sorted((o.delivered, o.error) for o in outcomes) == [
+            (False, "gone"),
+            (True, None),
+            (True, None),
+        ]
+        pushes = receiver.wait(2)
+        assert {p.token for p in pushes} == {phone.token, laptop.token}
+        assert all(receiver.decrypt_json(p)["body"] == message.text for p in pushes)
+        # A device the push service dropped is not tried again.
+        again = sender.send(
+            app.state.db,
+            account_id,
+            channels.Message(
+                key="send-2", language="ar", title="", text="", path="/dashboard", discreet=True
+            ),
+        )
+        assert len(again) == 2 and all(o.delivered for o in again)
+        discreet = receiver.wait(4)[2:]
+        assert [receiver.decrypt_json(p) for p in discreet] == [{"path": "/dashboard", "discreet": True}] * 2
+        # A busy push service: worth trying again later.
+        receiver.answer_status = 503
+        busy = sender.send(
+            app.state.db,
+            account_id,
+            channels.Message(key="send-3", language="fr", title="Sésame", text="x", path="/"),
+        )
+        assert {(o.error, o.retryable) for o in busy} == {("http_503", True)}
+    # Nobody to reach: an empty list.
+    assert sender.send(app.state.db, "someone-else", message) == []

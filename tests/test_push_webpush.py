@@ -31,8 +31,17 @@ def _keys(tmp_path: Path) -> vapid.Keys:
 
 def _subscription(browser: Browser, sid: str = "s1") -> subscriptions.Subscription:
     return subscriptions.Subscription(
-        sid, "a1", browser.endpoint, browser.p256dh, browser.auth_b64, "Chrome · Linux",
-        "2026-12-01T00:00:00Z", None, None, None, None,
+        sid,
+        "a1",
+        browser.endpoint,
+        browser.p256dh,
+        browser.auth_b64,
+        "Chrome · Linux",
+        "2026-12-01T00:00:00Z",
+        None,
+        None,
+        None,
+        None,
     )
 
 
@@ -40,8 +49,11 @@ def test_round_trip_decrypts_to_the_neutral_payload(tmp_path: Path, receiver: Re
     keys = _keys(tmp_path)
     browser = receiver.new_subscription(server_key=keys.public_b64)
     data = webpush.payload(
-        title="Sésame", body="La préfecture vous a écrit. Ouvrez l’application.", path="/dashboard",
-        lang="fr", discreet=False,
+        title="Sésame",
+        body="La préfecture vous a écrit. Ouvrez l’application.",
+        path="/dashboard",
+        lang="fr",
+        discreet=False,
     )
     delivery = webpush.deliver(_subscription(browser), data, keys, http=webpush.session())
     assert delivery.delivered and delivery.status == 201
@@ -50,7 +62,7 @@ def test_round_trip_decrypts_to_the_neutral_payload(tmp_path: Path, receiver: Re
     assert push.headers["ttl"] == str(webpush.TTL_SECONDS)
     assert push.headers["urgency"] == "normal" and push.headers["topic"] == "sesame"
     # The bytes on the wire are not the text; only the browser's keys open them.
-    assert b"Ouvrez" not in push.body and "Ouvrez".encode() not in push.body
+    assert b"Ouvrez" not in push.body and "préfecture".encode() not in push.body
     assert receiver.decrypt_json(push) == {
         "title": "Sésame",
         "body": "La préfecture vous a écrit. Ouvrez l’application.",
@@ -88,16 +100,18 @@ def test_another_browsers_keys_cannot_read_it(tmp_path: Path, receiver: Receiver
 def test_discreet_payload_has_no_words(tmp_path: Path, receiver: Receiver) -> None:
     keys = _keys(tmp_path)
     browser = receiver.new_subscription()
-    data = webpush.payload(title="Sésame", body="La préfecture vous a écrit.", path="/dashboard", lang="ar",
-                           discreet=True)
+    data = webpush.payload(
+        title="Sésame", body="La préfecture vous a écrit.", path="/dashboard", lang="ar", discreet=True
+    )
     webpush.deliver(_subscription(browser), data, keys, http=webpush.session())
     [push] = receiver.wait(1)
     assert receiver.decrypt_json(push) == {"path": "/dashboard", "discreet": True}
 
 
 def test_arabic_payload_says_right_to_left() -> None:
-    data = json.loads(webpush.payload(title="سيزام", body="كتبت إليكم المحافظة.", path="/", lang="ar",
-                                      discreet=False))
+    data = json.loads(
+        webpush.payload(title="سيزام", body="كتبت إليكم المحافظة.", path="/", lang="ar", discreet=False)
+    )
     assert data["lang"] == "ar" and data["dir"] == "rtl"
 
 
@@ -155,8 +169,13 @@ def test_vapid_key_from_settings(tmp_path: Path) -> None:
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     for value in (raw.decode(), pem, pem.replace("\n", "\\n")):
-        settings = load({"SESAME_DATA": str(tmp_path / "d"), "SESAME_VAPID_PRIVATE_KEY": value,
-                         "SESAME_VAPID_SUBJECT": "mailto:ops@example.fr"})
+        settings = load(
+            {
+                "SESAME_DATA": str(tmp_path / "d"),
+                "SESAME_VAPID_PRIVATE_KEY": value,
+                "SESAME_VAPID_SUBJECT": "mailto:ops@example.fr",
+            }
+        )
         keys = vapid.keys(settings)
         assert keys.public_b64 == vapid.b64url(point)
         assert keys.subject == "mailto:ops@example.fr"

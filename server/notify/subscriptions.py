@@ -82,7 +82,9 @@ def recently_removed(conn: sqlite3.Connection, account_id: str, limit: int = 5) 
 
 
 def get(conn: sqlite3.Connection, subscription_id: str) -> Subscription | None:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM push_subscriptions WHERE id = ?", (subscription_id,)).fetchone()
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM push_subscriptions WHERE id = ?", (subscription_id,)
+    ).fetchone()
     return _row(row) if row else None
 
 

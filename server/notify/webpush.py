@@ -18,17 +18,27 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from pywebpush import WebPusher
 
-from . import subscriptions
+from server import clock
+
+from . import channels, subscriptions, vapid
+from .channels import Message, Outcome
 from .subscriptions import Subscription
 from .vapid import Keys
 
+if TYPE_CHECKING:
+    from server.settings import Settings
+    from server.store.db import Database
+
 log = logging.getLogger("sesame.push")
+
+KIND = "push"
 
 # A week: long enough for a phone without data for days, short enough that a
 # sign does not arrive after what it announced is over.
@@ -56,7 +66,13 @@ def payload(*, title: str, body: str, path: str, lang: str, discreet: bool) -> b
     if discreet:
         data: dict[str, Any] = {"path": path, "discreet": True}
     else:
-        data = {"title": title, "body": body, "path": path, "lang": lang, "dir": "rtl" if lang in RTL else "ltr"}
+        data = {
+            "title": title,
+            "body": body,
+            "path": path,
+            "lang": lang,
+            "dir": "rtl" if lang in RTL else "ltr",
+        }
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -102,3 +118,77 @@ def record(conn: Any, delivery: Delivery, at: str) -> None:
         subscriptions.gone(conn, delivery.subscription_id, at)
     else:
         subscriptions.failed(conn, delivery.subscription_id, at)
+
+
+def _outcome(delivery: Delivery) -> Outcome:
+    if delivery.delivered:
+        return Outcome(KIND, delivery.subscription_id, True)
+    if delivery.gone:
+        return Outcome(KIND, delivery.subscription_id, False, error="gone")
+    if delivery.status is None:
+        return Outcome(KIND, delivery.subscription_id, False, error="network", retryable=True)
+    # 429 (too many) and 5xx pass; other refusals (400, 403: a key mismatch, 413) would repeat.
+    retry = delivery.status == 429 or delivery.status >= 500
+    return Outcome(KIND, delivery.subscription_id, False, error=f"http_{delivery.status}", retryable=retry)
+
+
+class WebPushSender:
+    """The channel "push" (server/notify/channels.py): one encrypted push per
+    browser the person turned notifications on for."""
+
+    kind = KIND
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.keys = vapid.keys(settings)
+        self.http = session()
+
+    def send(self, db: Database, account_id: str, message: Message) -> list[Outcome]:
+        def read(conn: sqlite3.Connection) -> tuple[list[Subscription], set[str]]:
+            return subscriptions.live(conn, account_id), channels.delivered_before(conn, message.key)
+
+        # Read, then send with no transaction open, then write what the services said.
+        live, reached = db.read_sync(read)
+        data = payload(
+            title=message.title or "Sésame",
+            body=message.text,
+            path=message.path,
+            lang=message.language,
+            discreet=message.discreet,
+        )
+        outcomes: list[Outcome] = []
+        deliveries: list[Delivery] = []
+        refused: list[str] = []
+        for subscription in live:
+            if subscription.id in reached:
+                # A retry: this browser already has it (channels.delivered_before).
+                outcomes.append(Outcome(KIND, subscription.id, True))
+                continue
+            if not subscriptions.endpoint_allowed(subscription.endpoint, local=self.settings.is_localhost):
+                refused.append(subscription.id)
+                outcomes.append(Outcome(KIND, subscription.id, False, error="endpoint_refused"))
+                continue
+            delivery = deliver(subscription, data, self.keys, http=self.http)
+            deliveries.append(delivery)
+            outcomes.append(_outcome(delivery))
+        if deliveries or refused:
+            at = clock.iso(clock.now())
+
+            def write(conn: sqlite3.Connection) -> None:
+                for delivery in deliveries:
+                    record(conn, delivery, at)
+                for subscription_id in refused:
+                    subscriptions.gone(conn, subscription_id, at, reason="refused")
+
+            db.write_sync(write)
+        for delivery in deliveries:
+            if not delivery.delivered:
+                log.info("push to %s: %s", delivery.subscription_id, delivery.detail or "refused")
+        return outcomes
+
+
+def register(settings: Settings) -> WebPushSender:
+    """Make the push sender of these settings the one the dispatcher uses."""
+    sender = WebPushSender(settings)
+    channels.register(sender)
+    return sender

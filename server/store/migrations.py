@@ -960,6 +960,8 @@ def m019_notifications(db: sqlite_utils.Database) -> None:
         {"name": str, "position": int, "updated_at": str}, pk="name", not_null={"position", "updated_at"}
     )
 
+
+@migrations()
 def m020_push_subscriptions(db: sqlite_utils.Database) -> None:
     """Web Push (issue 14, ADR 0024): one row per browser that agreed to be
     reached, kept after it is removed (removed_at, and why) so the account page

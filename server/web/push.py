@@ -28,7 +28,9 @@ def account_data(request: Request, conn: Any, account_id: str) -> dict[str, Any]
     return {
         "push": {
             "live": live,
-            "removed": [s for s in subscriptions.recently_removed(conn, account_id) if s.removed_reason == "gone"],
+            "removed": [
+                s for s in subscriptions.recently_removed(conn, account_id) if s.removed_reason == "gone"
+            ],
             # For pwa/push.js: the key to subscribe with, and which browsers are on.
             "page": {
                 "key": vapid.keys(settings(request)).public_b64,
