@@ -1,0 +1,137 @@
+"""Web Push end to end (issue 14, ADR 0024), with no outside service.
+
+Chromium here cannot reach a real push service, so its own `subscribe()` cannot
+work: the test makes the subscription a browser would (a P-256 key pair and an
+auth secret) whose endpoint is a local push service (tests/push_receiver.py),
+and registers it through the real form of the account page. Then an agent asks
+for a piece: the server's dispatcher sends one push; the receiver checks VAPID
+and TTL, answers 201, and decrypts it with the subscription's keys to the
+neutral text. That very text is handed to the page's service worker with the
+DevTools protocol (`ServiceWorker.deliverPushMessage`), which shows the
+notification; its click handler's code path (`Sesame.push.open`, what
+`notificationclick` calls) then takes the open window to the page — offline.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.push_receiver import Receiver
+
+from .helpers import SAFETY_NET, tr
+from .test_backoffice_flow import staff, submitted_renewal
+from .test_offline import CONTROLLED, command, person, push, ready_for_offline, rows, served
+
+NOTIFICATIONS = """async () => {
+  const registration = await navigator.serviceWorker.ready;
+  const shown = await registration.getNotifications();
+  return shown.map((n) => ({title: n.title, body: n.body, tag: n.tag, lang: n.lang, dir: n.dir,
+                             icon: n.icon, data: n.data}));
+}"""
+
+
+def push_data(page: Page) -> dict[str, Any]:
+    return dict(json.loads(page.locator("#push-data").text_content() or "{}"))
+
+
+def register_on_page(page: Page, receiver: Receiver) -> str:
+    """Subscribe this browser the way pwa/push.js does after `pushManager.subscribe`,
+    with a subscription whose endpoint is the local receiver."""
+    page.goto("/account")
+    browser = receiver.new_subscription(server_key=push_data(page)["key"])
+    page.evaluate(
+        """(sub) => {
+          const form = document.querySelector("[data-push-form]");
+          form.elements.endpoint.value = sub.endpoint;
+          form.elements.p256dh.value = sub.keys.p256dh;
+          form.elements.auth.value = sub.keys.auth;
+          form.submit();
+        }""",
+        browser.json(),
+    )
+    page.wait_for_url("**/account?done=push_on#push")
+    expect(page.locator("[data-done]")).to_have_text(tr("fr", "Les notifications sont activées sur cet appareil."))
+    assert browser.endpoint in push_data(page)["endpoints"]
+    return browser.token
+
+
+def deliver_to_worker(context: BrowserContext, page: Page, base_url: str, data: str) -> None:
+    """What a push service does once a push reaches the phone: hand the
+    decrypted payload to the service worker's `push` event."""
+    cdp = context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + SAFETY_NET
+    while not [r for r in registrations if not r.get("isDeleted")]:
+        assert time.monotonic() < deadline, "no service worker registration reported"
+        page.wait_for_timeout(100)
+    [registration] = [r for r in registrations if not r.get("isDeleted")][-1:]
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": base_url, "registrationId": registration["registrationId"], "data": data},
+    )
+
+
+def shown_notifications(
+    page: Page, count: int = 1, until: Callable[[dict[str, Any]], bool] = lambda n: True
+) -> list[dict[str, Any]]:
+    """The notifications shown, once there are `count` and the newest is as `until` says."""
+    deadline = time.monotonic() + SAFETY_NET
+    while True:
+        found = list(page.evaluate(NOTIFICATIONS))
+        if len(found) >= count and until(found[-1]):
+            return found
+        assert time.monotonic() < deadline, f"{count} notification(s) not shown as expected: {found}"
+        page.wait_for_timeout(100)
+
+
+def no_quiet_hours(page: Page, server: Any) -> None:
+    """The test may run at night: this person wants signs at any hour."""
+    answer = push(page, server, [command("notify.preferences", {"quiet_start": "", "quiet_end": ""})])
+    assert answer.json()["results"][0]["status"] == "applied", answer.json()
+
+
+def open_from_worker(context: BrowserContext, path: str) -> str:
+    """Run what `notificationclick` runs, in the service worker itself."""
+    [worker] = [w for w in context.service_workers if w.url.endswith("/sw.js")]
+    return str(worker.evaluate("(path) => self.Sesame.push.open(path)", path))
+
+
+def test_bursts_collapse_discreet_signs_have_no_words_and_a_click_opens_the_page_offline(
+    new_device_factory, server, name
+):
+    context, page = person(new_device_factory, name)
+    context.grant_permissions(["notifications"], origin=server.base_url)
+    ready_for_offline(page, also=("/account",))
+    page.goto("/account")
+    page.wait_for_function(CONTROLLED)
+    first = {"title": "Sésame", "body": "Premier", "path": "/account", "lang": "fr", "dir": "ltr"}
+    deliver_to_worker(context, page, server.base_url, json.dumps(first))
+    [shown] = shown_notifications(page)
+    assert shown["title"] == "Sésame" and shown["body"] == "Premier" and shown["tag"] == "sesame"
+    assert shown["data"] == {"path": "/account"} and shown["icon"].startswith(server.base_url + "/static/")
+    # A second push while the first is shown replaces it: one notification, the newest.
+    arabic = {"title": "سيزام", "body": "كتبت إليكم المحافظة.", "path": "/dashboard", "lang": "ar", "dir": "rtl"}
+    deliver_to_worker(context, page, server.base_url, json.dumps(arabic))
+    [shown] = shown_notifications(page, until=lambda n: n["lang"] == "ar")
+    assert (shown["body"], shown["dir"]) == ("كتبت إليكم المحافظة.", "rtl")
+    # Discreet: not a word on the lock screen.
+    deliver_to_worker(context, page, server.base_url, json.dumps({"path": "/dashboard", "discreet": True}))
+    [shown] = shown_notifications(page, until=lambda n: n["body"] == "")
+    assert shown["title"] == "" and shown["body"] == ""
+    # The click, offline: the open window goes to the page, from the device's copy.
+    context.set_offline(True)
+    try:
+        assert open_from_worker(context, "/dashboard") == f"{server.base_url}/dashboard"
+        page.wait_for_url(f"{server.base_url}/dashboard")
+        served(page, "cache")
+        # Another site's address is never opened: the dashboard instead.
+        assert open_from_worker(context, "//evil.example/x") == f"{server.base_url}/dashboard"
+    finally:
+        context.set_offline(False)
