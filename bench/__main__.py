@@ -25,6 +25,8 @@ free port with a throw-away data folder, and measures over real HTTP:
   seal      signed attestations: QR payload bytes and version for short, typical
             and very long names, signatures and verifications per second, and the
             weight of /verify (bench/seal.py)
+  webpush   encrypted Web Push messages per second to a local RFC 8030 push service
+            (encryption alone, one thread, four threads), and each one's time (bench/webpush.py)
 
 Figures, not assertions: budgets are printed beside them (DESIGN.md).
 Results are also written to bench/results/latest.json.
@@ -38,6 +40,7 @@ from pathlib import Path
 
 from . import attestations, drops, figures, inbox, loads, memory, pages, photos, server, syncing
 from . import seal as seal_bench
+from . import webpush as webpush_bench
 
 # Measures that start what they need themselves (their own server or database).
 STANDALONE = {
@@ -46,6 +49,7 @@ STANDALONE = {
     "memory": memory.measure,
     "seal": seal_bench.measure,
     "attestations": attestations.measure,
+    "webpush": webpush_bench.measure,
 }
 
 

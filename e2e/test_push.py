@@ -25,7 +25,7 @@ from tests.push_receiver import Receiver
 
 from .helpers import SAFETY_NET, tr
 from .test_backoffice_flow import staff, submitted_renewal
-from .test_offline import CONTROLLED, command, person, push, ready_for_offline, rows, served
+from .test_offline import CONTROLLED, account_of, command, person, push, ready_for_offline, rows, served
 
 NOTIFICATIONS = """async () => {
   const registration = await navigator.serviceWorker.ready;
@@ -135,3 +135,26 @@ def test_bursts_collapse_discreet_signs_have_no_words_and_a_click_opens_the_page
         assert open_from_worker(context, "//evil.example/x") == f"{server.base_url}/dashboard"
     finally:
         context.set_offline(False)
+
+
+def test_turning_on_says_the_truth_when_the_browser_cannot_subscribe(new_device_factory, server, name):
+    """Chromium here reaches no push service: `subscribe()` fails, and the page says
+    so instead of claiming notifications are on; nothing is kept on the server."""
+    context, page = person(new_device_factory, name)
+    context.grant_permissions(["notifications"], origin=server.base_url)
+    page.goto("/account")
+    page.wait_for_function(CONTROLLED)
+    state = page.locator("[data-push-state]")
+    expect(state).to_have_text(tr("fr", "Cet appareil ne reçoit pas de notifications.", "js"))
+    page.get_by_role("button", name=tr("fr", "Activer les notifications sur cet appareil")).click()
+    expect(state).to_have_text(
+        tr(
+            "fr",
+            "Ce navigateur n’a pas pu s’abonner aux notifications (son service de notification est"
+            " injoignable). Réessayez plus tard, ou recevez les nouvelles par courriel ou SMS.",
+            "js",
+        )
+    )
+    assert push_data(page)["endpoints"] == {}
+    mine = rows(server, "SELECT count(*) AS n FROM push_subscriptions WHERE account_id = ?", account_of(page))
+    assert mine == [{"n": 0}]
