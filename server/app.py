@@ -16,7 +16,8 @@ from server import renewals
 from server import settings as settings_module
 from server.auth.ratelimit import RateLimiter
 from server.domain import attestations, catalogue, decision_reasons, keys
-from server.notify import webpush
+from server.notify import dispatch as notify_dispatch
+from server.notify import setup as notify_setup
 from server.routes import routes
 from server.settings import Settings
 from server.store import migrations
@@ -53,13 +54,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     decision_reasons.load()
     # Attestations are signed when issued, with this process's key ring (ADR 0014, 0015).
     attestations.use_keys(keys.keyring(settings))
-    # Web Push is signed with the VAPID key: a bad one stops the start, a missing
-    # one is made now and kept in the data folder (ADR 0024).
-    webpush.register(settings)
     db = Database(settings.db_path)
     # Migrations run before the first request: a database made by an older
     # version is upgraded at start-up (they are a no-op when up to date).
     migrations.migrate(db)
+    # The channels this process can send through (ADR 0023).
+    notify_policy = notify_setup.configure(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -70,11 +70,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.renew_every_minutes
             else None
         )
+        # Reminders and notifications (ADR 0023); 0 seconds: never (a cron runs `sesame notify run`).
+        notifier = (
+            asyncio.create_task(notify_dispatch.every(db, settings.notify_every_seconds, notify_policy))
+            if settings.notify_every_seconds
+            else None
+        )
         yield
-        if job is not None:
-            job.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await job
+        for task in (job, notifier):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         db.close()
 
     # The client's address comes from X-Forwarded-For only when a configured

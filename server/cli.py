@@ -10,6 +10,9 @@ sesame keys      list the attestation signing keys, or rotate a prefecture's (AD
 sesame attestations renew
                  issue the automatic provisional attestations and renew those
                  ending within 30 days (for a cron; the server also does it)
+sesame notify run
+                 one pass of the reminders: read new events, send what is due
+                 (for a cron; the server also does it, ADR 0023)
 sesame backup verify   check every blob the database refers to is in the blob
                  store with the right hash; report orphans
 sesame gc        delete what nothing refers to any more, after a grace period
@@ -274,6 +277,20 @@ def cmd_attestations(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(settings: Settings, args: argparse.Namespace) -> int:
+    from server.notify import dispatch, setup
+
+    db = Database(settings.db_path)
+    migrations.migrate(db)
+    counts = dispatch.run(db, setup.configure(settings))
+    db.close()
+    print(
+        "notifications: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "nothing due")
+    )
+    return 0
+
+
 def _stores(settings: Settings) -> tuple[Database, BlobStore]:
     from server.app import blob_store  # the one place that picks the store by the settings
 
@@ -388,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     add_keys_parser(sub)
     attest = sub.add_parser("attestations", help="attestations: issue and renew what is due")
     attest.add_argument("action", choices=("renew",))
+    notify = sub.add_parser("notify", help="reminders: send what is due (one pass, for a cron)")
+    notify.add_argument("action", choices=("run",))
     args = parser.parse_args(argv)
     handlers = {
         "serve": cmd_serve,
@@ -396,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         "restore": cmd_restore,
         "keys": cmd_keys,
         "attestations": cmd_attestations,
+        "notify": cmd_notify,
         "backup": cmd_backup,
         "gc": cmd_gc,
     }

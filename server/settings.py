@@ -50,6 +50,17 @@ VARIABLES = (
     "SESAME_METRICS_TOKEN",
     "SESAME_METRICS_NETWORKS",
     "SESAME_READY_MAX_LAG",
+    # reaching people: reminders, e-mail, SMS (issue 14, ADR 0023)
+    "SESAME_NOTIFY_EVERY_SECONDS",
+    "SESAME_NOTIFY_DIGEST_MINUTES",
+    "SESAME_NOTIFY_MAX_ATTEMPTS",
+    "SESAME_NOTIFY_RETRY_SECONDS",
+    "SESAME_NOTIFY_LEASE_SECONDS",
+    "SESAME_SMTP_URL",
+    "SESAME_MAIL_FROM",
+    "SESAME_SMS_URL",
+    "SESAME_SMS_TOKEN",
+    "SESAME_SMS_SENDER",
     # Web Push (issue 14, ADR 0024)
     "SESAME_VAPID_PRIVATE_KEY",
     "SESAME_VAPID_SUBJECT",
@@ -103,6 +114,22 @@ class Settings:
     metrics_networks: tuple[str, ...] = ()
     # /readyz fails when the replica lags the database by more than this (seconds)
     ready_max_lag: float = 60.0
+    # reaching people (issue 14, ADR 0023): a dispatcher pass every N seconds in
+    # the server process (0: never; a cron runs `sesame notify run`); one message
+    # per person per digest window; retries with a doubling wait, then give up;
+    # how long a claimed send is held before another pass may take it again.
+    notify_every_seconds: float = 5.0
+    notify_digest_minutes: float = 10.0
+    notify_max_attempts: int = 6
+    notify_retry_seconds: float = 60.0
+    notify_lease_seconds: float = 120.0
+    # e-mail over SMTP (smtp://, smtp+starttls://, smtps://); empty: no e-mail
+    smtp_url: str = ""
+    mail_from: str = "Sésame <sesame@localhost>"
+    # SMS through an HTTP provider (JSON POST, bearer token); empty: no SMS
+    sms_url: str = ""
+    sms_token: Secret = Secret("")
+    sms_sender: str = "Sesame"
     # Web Push (ADR 0024): the VAPID private key (PEM, or base64url of the raw
     # P-256 scalar); empty: one is made on first use and kept in the data folder.
     vapid_private_key: Secret = Secret("")
@@ -198,6 +225,27 @@ def _blob_store(config: Config) -> dict[str, object]:
     }
 
 
+def _notify(config: Config, rp_id: str) -> dict[str, object]:
+    smtp_url = config("SESAME_SMTP_URL", default="").strip()
+    if smtp_url and urlsplit(smtp_url).scheme not in ("smtp", "smtp+starttls", "smtps"):
+        raise ValueError(f"SESAME_SMTP_URL: {smtp_url!r} is not smtp://, smtp+starttls:// or smtps://")
+    sms_url = config("SESAME_SMS_URL", default="").strip()
+    if sms_url and urlsplit(sms_url).scheme not in ("http", "https"):
+        raise ValueError(f"SESAME_SMS_URL: {sms_url!r} is not an http(s) URL")
+    return {
+        "notify_every_seconds": max(0.0, config("SESAME_NOTIFY_EVERY_SECONDS", cast=float, default=5.0)),
+        "notify_digest_minutes": max(0.0, config("SESAME_NOTIFY_DIGEST_MINUTES", cast=float, default=10.0)),
+        "notify_max_attempts": max(1, config("SESAME_NOTIFY_MAX_ATTEMPTS", cast=int, default=6)),
+        "notify_retry_seconds": max(1.0, config("SESAME_NOTIFY_RETRY_SECONDS", cast=float, default=60.0)),
+        "notify_lease_seconds": max(1.0, config("SESAME_NOTIFY_LEASE_SECONDS", cast=float, default=120.0)),
+        "smtp_url": smtp_url,
+        "mail_from": config("SESAME_MAIL_FROM", default="").strip() or f"Sésame <sesame@{rp_id}>",
+        "sms_url": sms_url,
+        "sms_token": Secret(config("SESAME_SMS_TOKEN", default="")),
+        "sms_sender": config("SESAME_SMS_SENDER", default="").strip() or "Sesame",
+    }
+
+
 def _vapid_subject(config: Config, origin: str) -> str:
     """RFC 8292 §2.1: a mailto: or https: URI the push service can reach us by.
     By default the site itself when it is served over https."""
@@ -238,6 +286,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_token=Secret(config("SESAME_METRICS_TOKEN", default="")),
         metrics_networks=_networks(config("SESAME_METRICS_NETWORKS", default=""), "SESAME_METRICS_NETWORKS"),
         ready_max_lag=config("SESAME_READY_MAX_LAG", cast=float, default=60.0),
+        **_notify(config, rp_id),  # type: ignore[arg-type]
         vapid_private_key=Secret(config("SESAME_VAPID_PRIVATE_KEY", default="").strip()),
         vapid_subject=_vapid_subject(config, origin),
         **_blob_store(config),  # type: ignore[arg-type]

@@ -33,8 +33,15 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    # The attestation schedule runs only when a test asks (renewals.run).
-    return load({"SESAME_DATA": str(tmp_path / "data"), "SESAME_RENEW_EVERY_MINUTES": "0"})
+    # The attestation schedule and the notifications run only when a test asks
+    # (renewals.run, notify.dispatch.run).
+    return load(
+        {
+            "SESAME_DATA": str(tmp_path / "data"),
+            "SESAME_RENEW_EVERY_MINUTES": "0",
+            "SESAME_NOTIFY_EVERY_SECONDS": "0",
+        }
+    )
 
 
 @pytest.fixture

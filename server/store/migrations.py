@@ -959,6 +959,13 @@ def m019_notifications(db: sqlite_utils.Database) -> None:
     db["notify_cursor"].create(
         {"name": str, "position": int, "updated_at": str}, pk="name", not_null={"position", "updated_at"}
     )
+    # Reminders start with the events that come after this version: what
+    # happened before was seen when the person last opened the app.
+    db.conn.execute(
+        "INSERT INTO notify_cursor (name, position, updated_at)"
+        " SELECT 'timeline', coalesce(max(id), 0), ? FROM timeline",
+        (datetime.now(UTC).isoformat(timespec="seconds"),),
+    )
 
 
 @migrations()
