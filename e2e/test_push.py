@@ -55,7 +55,9 @@ def register_on_page(page: Page, receiver: Receiver) -> str:
         browser.json(),
     )
     page.wait_for_url("**/account?done=push_on#push")
-    expect(page.locator("[data-done]")).to_have_text(tr("fr", "Les notifications sont activées sur cet appareil."))
+    expect(page.locator("[data-done]")).to_have_text(
+        tr("fr", "Les notifications sont activées sur cet appareil.")
+    )
     assert browser.endpoint in push_data(page)["endpoints"]
     return browser.token
 
@@ -65,7 +67,9 @@ def deliver_to_worker(context: BrowserContext, page: Page, base_url: str, data: 
     decrypted payload to the service worker's `push` event."""
     cdp = context.new_cdp_session(page)
     registrations: list[dict[str, Any]] = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"])
+    )
     cdp.send("ServiceWorker.enable")
     deadline = time.monotonic() + SAFETY_NET
     while not [r for r in registrations if not r.get("isDeleted")]:
@@ -89,6 +93,15 @@ def shown_notifications(
             return found
         assert time.monotonic() < deadline, f"{count} notification(s) not shown as expected: {found}"
         page.wait_for_timeout(100)
+
+
+def logged_pushes(server: Any, account_id: str) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + SAFETY_NET
+    sql = "SELECT channel, delivered, error FROM notify_log WHERE account_id = ? AND channel = 'push'"
+    while not (found := rows(server, sql, account_id)):
+        assert time.monotonic() < deadline, "the push was never logged"
+        time.sleep(0.1)
+    return found
 
 
 def no_quiet_hours(page: Page, server: Any) -> None:
@@ -117,7 +130,13 @@ def test_bursts_collapse_discreet_signs_have_no_words_and_a_click_opens_the_page
     assert shown["title"] == "Sésame" and shown["body"] == "Premier" and shown["tag"] == "sesame"
     assert shown["data"] == {"path": "/account"} and shown["icon"].startswith(server.base_url + "/static/")
     # A second push while the first is shown replaces it: one notification, the newest.
-    arabic = {"title": "سيزام", "body": "كتبت إليكم المحافظة.", "path": "/dashboard", "lang": "ar", "dir": "rtl"}
+    arabic = {
+        "title": "سيزام",
+        "body": "كتبت إليكم المحافظة.",
+        "path": "/dashboard",
+        "lang": "ar",
+        "dir": "rtl",
+    }
     deliver_to_worker(context, page, server.base_url, json.dumps(arabic))
     [shown] = shown_notifications(page, until=lambda n: n["lang"] == "ar")
     assert (shown["body"], shown["dir"]) == ("كتبت إليكم المحافظة.", "rtl")
@@ -158,3 +177,75 @@ def test_turning_on_says_the_truth_when_the_browser_cannot_subscribe(new_device_
     assert push_data(page)["endpoints"] == {}
     mine = rows(server, "SELECT count(*) AS n FROM push_subscriptions WHERE account_id = ?", account_of(page))
     assert mine == [{"n": 0}]
+
+
+def test_an_agent_asks_for_a_piece_and_the_phone_shows_one_neutral_sign(new_device_factory, server, name):
+    with Receiver() as receiver:
+        context, applicant = person(new_device_factory, name)
+        context.grant_permissions(["notifications"], origin=server.base_url)
+        no_quiet_hours(applicant, server)
+        token = register_on_page(applicant, receiver)
+        file_id, _ = submitted_renewal(applicant, server)
+        applicant.goto(f"/files/{file_id}")  # kept by the worker: the click opens it offline
+        ready_for_offline(applicant, also=(f"/files/{file_id}",))
+
+        agent = staff(new_device_factory, server, "agent", "Agent Push")
+        agent.goto(f"/prefecture/files/{file_id}")
+        agent.get_by_role("button", name="Prendre en examen").click()
+        expect(agent.locator("main")).to_contain_text("pris en examen")
+        agent.goto(f"/prefecture/files/{file_id}/complements/new?piece=passport")
+        agent.locator("#reason-piece-passport").fill("La page de la photo est illisible.")
+        agent.get_by_role("button", name="Envoyer la demande de complément").click()
+        agent.wait_for_url(f"**/prefecture/files/{file_id}?done=complement_requested")
+
+        # The server's dispatcher sends one push; the push service got it encrypted.
+        [received] = receiver.wait(1)
+        assert received.token == token and not receiver.refused
+        assert received.headers["content-encoding"] == "aes128gcm" and int(received.headers["ttl"]) > 0
+        plain = receiver.decrypt(received)
+        data = json.loads(plain)
+        assert data == {
+            "title": tr("fr", "Sésame"),
+            "body": tr(
+                "fr", "Sésame : la préfecture attend une réponse de votre part. Ouvrez l’application."
+            ),
+            "path": f"/files/{file_id}",
+            "lang": "fr",
+            "dir": "ltr",
+        }
+        # Nothing of the person or the file beyond the page to open.
+        for secret in (name, *name.split(), "passeport", "illisible", "Push"):
+            assert secret.lower() not in data["body"].lower() and secret.lower() not in data["title"].lower()
+        # The dispatcher logs the attempt once the push service answered (no content, no address).
+        logged = logged_pushes(server, account_of(applicant))
+        assert logged == [{"channel": "push", "delivered": 1, "error": None}]
+        kept = rows(
+            server,
+            "SELECT last_success_at IS NOT NULL AS ok FROM push_subscriptions WHERE account_id = ?",
+            account_of(applicant),
+        )
+        assert kept == [{"ok": 1}]
+
+        # The phone receives it: the worker shows the notification.
+        applicant.goto("/dashboard")
+        applicant.wait_for_function(CONTROLLED)
+        deliver_to_worker(context, applicant, server.base_url, plain.decode())
+        [shown] = shown_notifications(applicant)
+        assert (shown["title"], shown["body"], shown["lang"]) == (data["title"], data["body"], "fr")
+        assert shown["data"] == {"path": f"/files/{file_id}"}
+
+        # Its click, with no network: the file's page, from the device.
+        context.set_offline(True)
+        try:
+            assert open_from_worker(context, shown["data"]["path"]) == f"{server.base_url}/files/{file_id}"
+            applicant.wait_for_url(f"{server.base_url}/files/{file_id}")
+            served(applicant, "cache")
+        finally:
+            context.set_offline(False)
+        # One act, one push (the send is settled: later passes have nothing to send).
+        sends = rows(
+            server,
+            "SELECT state FROM notify_sends WHERE account_id = ? AND channel = 'push'",
+            account_of(applicant),
+        )
+        assert sends == [{"state": "sent"}] and len(receiver.received) == 1
