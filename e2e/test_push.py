@@ -21,9 +21,13 @@ from typing import Any
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from server.notify import channels, webpush
+from server.settings import load
+from server.store.db import Database
 from tests.push_receiver import Receiver
 
-from .helpers import SAFETY_NET, tr
+from .helpers import SAFETY_NET, assert_no_horizontal_scroll, tr
+from .test_accessibility import Scanner, set_language
 from .test_backoffice_flow import staff, submitted_renewal
 from .test_offline import CONTROLLED, account_of, command, person, push, ready_for_offline, rows, served
 
@@ -249,3 +253,35 @@ def test_an_agent_asks_for_a_piece_and_the_phone_shows_one_neutral_sign(new_devi
             account_of(applicant),
         )
         assert sends == [{"state": "sent"}] and len(receiver.received) == 1
+
+
+def test_account_page_lists_devices_says_which_stopped_and_passes_axe(new_device_factory, server, name):
+    """Two devices on; the push service then says one is gone (a real send, by the
+    server's own sender): the page lists the other and says why the first stopped,
+    in French and Arabic, at 320 px, with no axe violation."""
+    with Receiver() as receiver:
+        context, page = person(new_device_factory, name)
+        register_on_page(page, receiver)
+        gone_token = register_on_page(page, receiver)
+        receiver.gone.add(gone_token)
+        settings = load({"SESAME_DATA": str(server.data_dir), "SESAME_ORIGIN": server.base_url})
+        db = Database(server.db_path)
+        try:
+            message = channels.Message(key="axe", language="fr", title="Sésame", text="x", path="/dashboard")
+            outcomes = webpush.WebPushSender(settings).send(db, account_of(page), message)
+        finally:
+            db.close()
+        assert sorted(o.error or "" for o in outcomes) == ["", "gone"]
+    page.set_viewport_size({"width": 320, "height": 800})
+    for lang in ("fr", "ar"):
+        scan = Scanner(lang)
+        page.goto("/account#push")
+        set_language(page, lang)
+        expect(page.locator("#f-push .card")).to_have_count(1)
+        expect(page.locator("#f-push")).to_contain_text(tr(lang, "Appareils qui reçoivent les notifications"))
+        stopped = {"fr": "ne reçoit plus les notifications depuis le", "ar": "لم يعد"}[lang]
+        expect(page.locator("#f-push")).to_contain_text(stopped)
+        scan(page, "account with push devices")
+        assert_no_horizontal_scroll(page)
+        scan.check()
+    set_language(page, "fr")
