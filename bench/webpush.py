@@ -10,7 +10,14 @@ VAPID and TTL and answers 201 as RFC 8030 says), and what one costs.
 - every received push is decrypted afterwards with the subscription's keys (not
   timed) so the figure counts only pushes a browser could read.
 
-Its own throw-away data folder (the VAPID key) and receiver: no server needed.
+And the time from an agent's act (a piece asked for, applied through the
+command path) to its push reaching the push service: in-process app, its
+dispatcher's loop running as in `sesame serve` (every SESAME_NOTIFY_EVERY_SECONDS,
+5 s by default, so about half of that is waiting for the next pass), and with a
+pass started right after the act (the dispatcher's own cost: derive, plan,
+claim, encrypt, POST, settle).
+
+Its own throw-away data folder (the VAPID key), app and receiver: no server needed.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import statistics
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -101,5 +109,112 @@ def measure() -> dict[str, Any]:
         return result
 
 
+ACTS = 6
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "median_ms": round(statistics.median(ordered) * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }
+
+
+def act_to_push() -> dict[str, Any]:
+    """An agent asks for a piece; when does the push leave for the person's phone?"""
+    from datetime import date, timedelta
+
+    from starlette.testclient import TestClient
+
+    from server.app import create_app
+    from server.notify import dispatch
+    from tests.people import Applicant
+    from tests.test_files_http import agent_command, complete, renewal_ground
+    from tests.test_notify import ask
+
+    every = 5.0
+    with tempfile.TemporaryDirectory(prefix="bench-webpush-act-") as folder, Receiver() as receiver:
+        environ = {
+            "SESAME_DATA": str(Path(folder) / "data"),
+            "SESAME_RENEW_EVERY_MINUTES": "0",
+            "SESAME_NOTIFY_EVERY_SECONDS": str(every),
+            "SESAME_NOTIFY_DIGEST_MINUTES": "0",  # one person, several acts: each its own push
+        }
+        settings = load(environ)
+        app = create_app(settings)
+        people: list[Applicant] = []
+
+        def make_person() -> Applicant:
+            person = Applicant.new(app, settings)
+            person.client.__enter__()
+            people.append(person)
+            return person
+
+        person = make_person()
+        person.signup()
+        browser = receiver.new_subscription(server_key=vapid.keys(settings).public_b64)
+        form = {"endpoint": browser.endpoint, "p256dh": browser.p256dh, "auth": browser.auth_b64}
+        assert person.client.post("/account/push", data=form, follow_redirects=False).status_code == 303
+        # No quiet hours: the figure must not depend on the hour the bench runs at.
+        preferences = {
+            "id": str(uuid.uuid4()),
+            "client": "bench",
+            "seq": 1,
+            "op": "notify.preferences",
+            "args": {"quiet_start": "", "quiet_end": ""},
+        }
+        assert person.client.post("/sync/push", json={"commands": [preferences]}).status_code == 200
+
+        def subscribed_file() -> str:
+            """A submitted renewal of this person, locked by an agent."""
+            ground = renewal_ground()
+            file_id = person.start_file("renewal", [ground])
+            complete(person, file_id, "renewal", [ground])
+            sent = person.client.post(
+                f"/files/{file_id}/submit", data={"declaration": "yes"}, follow_redirects=False
+            )
+            assert sent.status_code == 303
+            assert agent_command(app, "file.lock", {"file_id": file_id}).applied
+            return file_id
+
+        def act(file_id: str) -> float:
+            before = len(receiver.received)
+            start = time.time()
+            ask(app, file_id, date.today() + timedelta(days=60))
+            received = receiver.wait(before + 1)
+            return received[before].at - start
+
+        looped: list[float] = []
+        direct: list[float] = []
+        policy = dispatch.Policy(digest_minutes=0)
+        try:
+            with TestClient(app):  # the lifespan runs the dispatcher's loop
+                files_looped = [subscribed_file() for _ in range(ACTS)]
+                for file_id in files_looped:
+                    looped.append(act(file_id))
+            files_direct = [subscribed_file() for _ in range(ACTS)]
+            for file_id in files_direct:
+                before = len(receiver.received)
+                start = time.time()
+                ask(app, file_id, date.today() + timedelta(days=60))
+                dispatch.run(app.state.db, policy)
+                direct.append(receiver.wait(before + 1)[before].at - start)
+        finally:
+            for person in people:
+                person.client.__exit__(None, None, None)
+            app.state.db.close()
+        assert all(receiver.decrypt_json(p)["body"] for p in receiver.received)
+        return {
+            "loop_every_s": every,
+            "act_to_push_in_server_loop": _stats(looped),
+            "act_to_push_pass_right_after": _stats(direct),
+            "acts": ACTS,
+        }
+
+
+def measure_all() -> dict[str, Any]:
+    return {**measure(), "act_to_push": act_to_push()}
+
+
 if __name__ == "__main__":
-    print(measure())
+    print(measure_all())
