@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+import i18n
 from server import clock, commands, renewals
 from server.auth.policy import Actor
 from server.domain import appointments, files
-from server.notify import channels, dispatch
+from server.notify import channels, dispatch, texts
 from server.notify.channels import Outcome
 from sync.protocol import Command
 
@@ -31,12 +32,23 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return FakeClock(monkeypatch, START)
 
 
+def neutral_sentences() -> set[str]:
+    """Every sentence a notification may say, in every language: nothing else
+    ever leaves (no name, file number, reason, ground or document)."""
+    return {texts.sentence([t], lang) for t in texts.TOPICS for lang in i18n.LANGUAGES} | {
+        texts.sentence(texts.TOPICS[:2], lang) for lang in i18n.LANGUAGES
+    }
+
+
 @pytest.fixture
 def sms() -> Recorder:
     recorder = Recorder("sms")
     channels.register(recorder)
     yield recorder
     channels.unregister("sms")
+    # Whatever trigger the test drove, every message said one of the fixed sentences.
+    allowed = neutral_sentences() | {""}
+    assert all(m.text in allowed and m.title in ("Sésame", "") for _, m in recorder.sent)
 
 
 def owner(app, file_id: str) -> str:
@@ -96,14 +108,24 @@ def test_a_complement_reminds_now_then_7_and_2_days_before_unless_answered(app, 
     states = app.state.db.read_sync(
         lambda c: dict(c.execute("SELECT topic, state FROM notify_reminders").fetchall())
     )
-    assert states == {"complement_asked": "grouped", "complement_due_7": "grouped", "complement_due_2": "cancelled"}
+    assert states == {
+        "complement_asked": "grouped",
+        "complement_due_7": "grouped",
+        "complement_due_2": "cancelled",
+    }
 
 
-def test_a_message_and_a_decision_each_say_so_and_a_burst_becomes_one_digest(app, make_person, fake_clock, sms):
+def test_a_message_and_a_decision_each_say_so_and_a_burst_becomes_one_digest(
+    app, make_person, fake_clock, sms
+):
     _, file_id = submitted_renewal(app, make_person)
     reachable(app, file_id)
     policy = dispatch.Policy(digest_minutes=10)
-    message = {"file_id": file_id, "message_id": str(uuid.uuid4()), "body": "Merci de venir avec votre passeport."}
+    message = {
+        "file_id": file_id,
+        "message_id": str(uuid.uuid4()),
+        "body": "Merci de venir avec votre passeport.",
+    }
     assert agent_command(app, "message.send", message).applied
     run(app, policy)
     assert topics(sms) == [("prefecture_message",)] and sms.sent[0][1].path == f"/files/{file_id}/messages"
@@ -186,7 +208,9 @@ def test_appointments_booked_moved_and_the_day_before(app, settings, make_person
     first, second = slots[0], slots[-1]
     assert book(app, person, file_id, first).status_code == 303
     run(app)
-    assert topics(sms)[-1] == ("appointment_booked",) and sms.sent[-1][1].path == f"/files/{file_id}/appointment"
+    assert (
+        topics(sms)[-1] == ("appointment_booked",) and sms.sent[-1][1].path == f"/files/{file_id}/appointment"
+    )
     current = app.state.db.read_sync(appointments.current, file_id)
     assert book(app, person, file_id, second, appointment_id_current=current.id).status_code == 303
     run(app)
@@ -244,7 +268,7 @@ def test_quiet_hours_hold_sms_but_not_email_and_the_person_sets_them(app, make_p
         run(app)
         assert len(sms.sent) == 2
         # SMS off: only the e-mail.
-        assert as_person(app, account_id, "notify.preferences", {"sms": "0"}).applied
+        assert as_person(app, account_id, "notify.preferences", {"by_sms": "0"}).applied
         assert agent_command(app, "message.send", {**message, "message_id": str(uuid.uuid4())}).applied
         run(app)
         assert len(sms.sent) == 2 and len(email.sent) == 3
@@ -283,7 +307,9 @@ def test_retries_back_off_then_the_failure_is_shown_on_the_account_page(app, mak
     fake_clock.moment += timedelta(days=1)
     run(app, policy)
     assert len(sms.sent) == 3  # gave up
-    row = app.state.db.read_sync(lambda c: c.execute("SELECT state, attempts, error FROM notify_sends").fetchone())
+    row = app.state.db.read_sync(
+        lambda c: c.execute("SELECT state, attempts, error FROM notify_sends").fetchone()
+    )
     assert tuple(row) == ("failed", 3, "http_503")
     log = app.state.db.read_sync(lambda c: c.execute("SELECT * FROM notify_log").fetchall())
     assert [(r["channel"], r["attempt"], r["delivered"], r["error"]) for r in log] == [
@@ -299,6 +325,7 @@ def test_a_claimed_send_is_taken_again_only_after_its_lease(app, make_person, fa
     ask(app, file_id, START.date() + timedelta(days=20))
     db = app.state.db
     policy = dispatch.Policy(digest_minutes=0, lease_seconds=120)
+    db.write_sync(lambda c: dispatch.schedule.derive(c, clock.now()))
     db.write_sync(lambda c: dispatch.plan(c, clock.now(), policy, ["sms"]))
     taken = db.write_sync(lambda c: dispatch.claim(c, clock.now(), policy))
     assert len(taken) == 1
@@ -333,10 +360,58 @@ def test_preferences_are_checked(app, make_person) -> None:
     p.signup()
     account_id = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM accounts").fetchone()[0])
     assert as_person(app, account_id, "notify.preferences", {"quiet_start": "25:00"}).code == "quiet_format"
-    assert as_person(app, account_id, "notify.preferences", {"quiet_start": "22:00", "quiet_end": ""}).code == (
-        "quiet_format"
-    )
+    assert as_person(
+        app, account_id, "notify.preferences", {"quiet_start": "22:00", "quiet_end": ""}
+    ).code == ("quiet_format")
     assert as_person(app, account_id, "notify.preferences", {"phone": "abc"}).code == "phone_format"
     assert as_person(app, account_id, "notify.preferences", {"colour": "red"}).code == "invalid"
-    assert as_person(app, "someone-else", "notify.preferences", {"sms": "0"}).code == "forbidden"
-    assert as_person(app, account_id, "notify.preferences", {"quiet_start": "7:30", "quiet_end": "22:00"}).applied
+    other = {"account_id": "someone-else", "by_sms": "0"}
+    assert as_person(app, account_id, "notify.preferences", other).code == "forbidden"
+    assert as_person(app, "someone-else", "notify.preferences", {"by_sms": "0"}).code == "forbidden"
+    assert as_person(
+        app, account_id, "notify.preferences", {"quiet_start": "7:30", "quiet_end": "22:00"}
+    ).applied
+
+
+def test_the_account_page_form_saves_all_optional_choices(app, make_person) -> None:
+    p = make_person()
+    p.signup()
+    page = p.client.get("/account").text
+    assert "Être prévenu" in page and 'name="discreet"' in page
+    # Everything empty and unticked is a valid choice: nothing is required.
+    saved = p.client.post("/account/notifications", data={}, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == "/account?done=notify_saved#notify"
+    account_id = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM accounts").fetchone()[0])
+    from server.notify import preferences
+
+    prefs = app.state.db.read_sync(preferences.get, account_id)
+    assert (prefs.push, prefs.email, prefs.sms, prefs.discreet, prefs.quiet_start) == (
+        False,
+        False,
+        False,
+        False,
+        None,
+    )
+    # A bad time keeps what was typed, with the reason beside it.
+    data = {
+        "phone": "06 11 22 33 44",
+        "by_sms": "1",
+        "quiet_start": "22:00",
+        "quiet_end": "",
+        "discreet": "1",
+    }
+    refused = p.client.post("/account/notifications", data=data)
+    assert refused.status_code == 400
+    assert "Indiquez les deux heures" in refused.text and 'value="06 11 22 33 44"' in refused.text
+    data["quiet_end"] = "07:30"
+    assert p.client.post("/account/notifications", data=data, follow_redirects=False).status_code == 303
+    prefs = app.state.db.read_sync(preferences.get, account_id)
+    assert (prefs.sms, prefs.discreet, prefs.quiet_start, prefs.quiet_end) == (True, True, "22:00", "07:30")
+    page = p.client.get("/account?done=notify_saved").text
+    assert "Vos choix pour être prévenu sont enregistrés." in page and 'value="06 11 22 33 44"' in page
+    # The profile form no longer carries the address and number: saving it keeps them.
+    assert p.client.post(
+        "/account/profile", data={"display_name": "Amina D.", "language": "ar"}
+    ).status_code in (200, 303)
+    row = app.state.db.read_sync(lambda c: c.execute("SELECT phone, language FROM accounts").fetchone())
+    assert tuple(row) == ("06 11 22 33 44", "ar")

@@ -47,6 +47,7 @@ EXPECTED = {
     ("/dashboard", "GET"): "signed_in",
     ("/account", "GET"): "signed_in",
     ("/account/profile", "POST"): "signed_in",
+    ("/account/notifications", "POST"): "signed_in",
     ("/account/passkeys/new", "GET"): "signed_in",
     ("/account/passkeys/new", "POST"): "signed_in",
     ("/account/passkeys/{passkey_id}/rename", "POST"): "signed_in",

@@ -136,9 +136,11 @@ def clean(args: dict[str, Any], current: Preferences) -> Preferences:
     """The preferences `args` asks for; absent keys keep their current value.
     Quiet hours come as a pair: one of the two empty means none."""
     values: dict[str, Any] = {}
-    for name in (*CHANNELS, "discreet"):
-        if name in args:
-            values[name] = _flag(args[name])
+    for name in CHANNELS:
+        if f"by_{name}" in args:
+            values[name] = _flag(args[f"by_{name}"])
+    if "discreet" in args:
+        values["discreet"] = _flag(args["discreet"])
     if "quiet_start" in args or "quiet_end" in args:
         start = clean_quiet(args.get("quiet_start", current.quiet_start), "quiet_start")
         end = clean_quiet(args.get("quiet_end", current.quiet_end), "quiet_end")
@@ -149,15 +151,25 @@ def clean(args: dict[str, Any], current: Preferences) -> Preferences:
 
 
 def handle_preferences(ctx: Context[policy.Actor], args: dict[str, Any]) -> dict[str, Any]:
-    """`notify.preferences`: one's own channels, discreet messages, quiet hours,
-    and (optionally) the e-mail address and phone number they go to."""
+    """`notify.preferences`: one's own channels (`by_push`, `by_email`, `by_sms`,
+    `by_organisation`), `discreet`, quiet hours (`quiet_start`, `quiet_end`,
+    HH:MM, both empty: none) and the `email` address and `phone` number they
+    go to. Any subset; absent keys keep their value."""
     actor = ctx.actor
     if not actor.signed_in or actor.account_id is None:
         raise Refused("forbidden")
     account_id = text(args, "account_id", actor.account_id)
-    if not policy.may_act_on_account(actor, account_id):
+    if not policy.may_act_on_account(actor, account_id) or accounts.get(ctx.conn, account_id) is None:
         raise Refused("forbidden")
-    known = {"account_id", "email", "phone", "quiet_start", "quiet_end", "discreet", *CHANNELS}
+    known = {
+        "account_id",
+        "email",
+        "phone",
+        "quiet_start",
+        "quiet_end",
+        "discreet",
+        *(f"by_{c}" for c in CHANNELS),
+    }
     unknown = set(args) - known
     if unknown:
         raise Refused("invalid", sorted(unknown)[0])

@@ -17,6 +17,7 @@ from . import push
 from .auth_pages import codes_page, finish, passkey_step, write_step
 from .common import actor, client_ip, db, form, redirect, run_command, settings, templates
 from .messages import done, message
+from .notifications import account_data as notify_data
 
 
 def _load(conn: Any, account_id: str) -> dict[str, Any]:
@@ -29,6 +30,8 @@ def _load(conn: Any, account_id: str) -> dict[str, Any]:
         "codes_left": recovery.remaining(conn, account_id),
         # A passkey that lives on one phone only is lost with that phone.
         "fragile": len(passkeys) < 2 and not any(p.synced for p in passkeys),
+        # Being told: channels, discreet, quiet hours, failures (ADR 0023).
+        **notify_data(conn, account_id),
     }
 
 
@@ -38,18 +41,35 @@ async def _page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    notify_values: bool = False,
 ) -> Response:
     who = actor(request)
     data = await db(request).read(_load, who.account_id)
     data.update(await db(request).read(lambda conn: push.account_data(request, conn, who.account_id)))
     profile = data["profile"]
     defaults = {name: getattr(profile, name) or "" for name in accounts.PROFILE_FIELDS}
+    prefs = data["notify"]
+    notify_form = (
+        {**(values or {}), **{k: k in (values or {}) for k in ("by_push", "by_email", "by_sms", "discreet")}}
+        if notify_values
+        else {
+            "email": profile.email or "",
+            "phone": profile.phone or "",
+            "quiet_start": prefs.quiet_start or "",
+            "quiet_end": prefs.quiet_end or "",
+            "by_push": prefs.push,
+            "by_email": prefs.email,
+            "by_sms": prefs.sms,
+            "discreet": prefs.discreet,
+        }
+    )
     return templates(request).render(
         request,
         "account/account.html",
         {
             **data,
-            "values": {**defaults, **(values or {})},
+            "values": {**defaults, **({} if notify_values else values or {})},
+            "notify_form": notify_form,
             "errors": errors or {},
             "current_session": who.session_id,
             "done": done(request.query_params.get("done")),

@@ -19,6 +19,7 @@ MESSAGES: dict[str, str] = {
     ),
     "email_format": N_("Cette adresse électronique ne semble pas valide (exemple : nom@exemple.fr)."),
     "phone_format": N_("Ce numéro de téléphone ne semble pas valide (exemple : 06 12 34 56 78)."),
+    "quiet_format": N_("Indiquez les deux heures, comme 21:00 et 08:00, ou laissez-les vides toutes les deux."),
     # passkeys and ceremonies
     "expired": N_("Cette étape a expiré (au bout de quelques minutes). Recommencez, s’il vous plaît."),
     "invalid_response": N_(
@@ -231,6 +232,7 @@ MESSAGES: dict[str, str] = {
 # Confirmations shown after a redirect (?done=…).
 DONE: dict[str, str] = {
     "profile_saved": N_("Vos informations sont enregistrées."),
+    "notify_saved": N_("Vos choix pour être prévenu sont enregistrés."),
     "passkey_added": N_("La nouvelle clé d’accès est enregistrée."),
     "passkey_renamed": N_("La clé d’accès est renommée."),
     "passkey_removed": N_("La clé d’accès est supprimée."),
