@@ -147,7 +147,7 @@ def test_bursts_collapse_discreet_signs_have_no_words_and_a_click_opens_the_page
     # Discreet: not a word on the lock screen.
     deliver_to_worker(context, page, server.base_url, json.dumps({"path": "/dashboard", "discreet": True}))
     [shown] = shown_notifications(page, until=lambda n: n["body"] == "")
-    assert shown["title"] == "" and shown["body"] == ""
+    assert shown["title"] == "•" and shown["body"] == ""
     # The click, offline: the open window goes to the page, from the device's copy.
     context.set_offline(True)
     try:

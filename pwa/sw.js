@@ -182,12 +182,13 @@ self.addEventListener("sync", function (event) {
 
 /* Web Push (ADR 0024). The payload is JSON {title, body, path, lang, dir}, a
  * neutral sentence already in the person's language; {path, discreet} when the
- * person chose no words at all: a bare sign. One tag for every push, so a burst
+ * person chose no words at all: a bare sign (•, as notify's other channels). One tag for every push, so a burst
  * leaves one notification; it rings again only if the one it replaces is old.
  * A click opens the payload's path in an open window of Sésame, else a new one
  * — offline too: the fetch handler above serves the page from the cache. */
 var push = (self.Sesame = self.Sesame || {}).push = {
   TAG: "sesame",
+  SIGN: "\u2022",
   ICON: "__ICON__",
   QUIET_MS: 10 * 60 * 1000,
   /* A path of this site, never another site's address. */
@@ -206,7 +207,7 @@ var push = (self.Sesame = self.Sesame || {}).push = {
   },
   show: function (data) {
     data = data && typeof data === "object" ? data : {};
-    var title = data.discreet ? "" : (typeof data.title === "string" && data.title) || "Sésame";
+    var title = data.discreet ? push.SIGN : (typeof data.title === "string" && data.title) || "Sésame";
     return self.registration.getNotifications({ tag: push.TAG }).then(function (shown) {
       var recent = shown.some(function (n) { return Date.now() - n.timestamp < push.QUIET_MS; });
       return self.registration.showNotification(title, push.options(data, !recent));
