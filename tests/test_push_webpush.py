@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,19 @@ def test_one_vapid_signature_serves_many_pushes(tmp_path: Path) -> None:
 )
 def test_which_endpoints_the_server_pushes_to(endpoint: str, local: bool, allowed: bool) -> None:
     assert subscriptions.endpoint_allowed(endpoint, local=local) is allowed
+
+
+def test_a_bad_vapid_key_stops_the_start(tmp_path: Path) -> None:
+    from server.app import create_app
+
+    settings = load({"SESAME_DATA": str(tmp_path), "SESAME_VAPID_PRIVATE_KEY": "bm90IGEga2V5"})
+    with pytest.raises(vapid.VapidKeyError):
+        create_app(settings)
+
+
+def test_the_worker_shows_pushes_with_the_apps_icon(client) -> None:
+    body = client.get("/sw.js").text
+    assert "__ICON__" not in body
+    icon = re.search(r'ICON: "([^"]+)"', body).group(1)
+    assert icon.startswith("/static/icons/icon-192.png?v=") and client.get(icon).status_code == 200
+    assert 'addEventListener("push"' in body and 'addEventListener("notificationclick"' in body
