@@ -31,6 +31,8 @@ free port with a throw-away data folder, and measures over real HTTP:
   shelter   shelter mode's encryption under the low-end phone profile (4x CPU): time
             to unlock (PIN, passkey PRF), to switch person, to save a field, to
             queue a 500 KB photo (bench/shelter.py)
+  webpush   encrypted Web Push messages per second to a local RFC 8030 push service
+            (encryption alone, one thread, four threads), and each one's time (bench/webpush.py)
 
 Figures, not assertions: budgets are printed beside them (DESIGN.md).
 Results are also written to bench/results/latest.json.
@@ -46,6 +48,7 @@ from . import attestations, drops, figures, inbox, loads, memory, pages, photos,
 from . import notify as notify_bench
 from . import seal as seal_bench
 from . import shelter as shelter_bench
+from . import webpush as webpush_bench
 
 # Measures that start what they need themselves (their own server or database).
 STANDALONE = {
@@ -55,6 +58,7 @@ STANDALONE = {
     "seal": seal_bench.measure,
     "attestations": attestations.measure,
     "notify": notify_bench.measure,
+    "webpush": webpush_bench.measure_all,
 }
 
 

@@ -179,3 +179,72 @@ self.addEventListener("sync", function (event) {
     if (!result.ok && result.reason === "offline") throw new Error("retry later");
   }));
 });
+
+/* Web Push (ADR 0024). The payload is JSON {title, body, path, lang, dir}, a
+ * neutral sentence already in the person's language; {path, discreet} when the
+ * person chose no words at all: a bare sign (•, as notify's other channels). One tag for every push, so a burst
+ * leaves one notification; it rings again only if the one it replaces is old.
+ * A click opens the payload's path in an open window of Sésame, else a new one
+ * — offline too: the fetch handler above serves the page from the cache. */
+var push = (self.Sesame = self.Sesame || {}).push = {
+  TAG: "sesame",
+  SIGN: "\u2022",
+  ICON: "__ICON__",
+  QUIET_MS: 10 * 60 * 1000,
+  /* A path of this site, never another site's address. */
+  target: function (path) {
+    var safe = typeof path === "string" && path.charAt(0) === "/" && path.charAt(1) !== "/" && path.charAt(1) !== "\\";
+    return new URL(safe ? path : "/dashboard", self.location.origin).href;
+  },
+  options: function (data, renotify) {
+    var options = { icon: push.ICON, badge: push.ICON, tag: push.TAG, renotify: renotify, data: { path: data.path || "/dashboard" } };
+    if (!data.discreet) {
+      options.body = typeof data.body === "string" ? data.body : "";
+      if (data.lang) options.lang = data.lang;
+      if (data.dir) options.dir = data.dir;
+    }
+    return options;
+  },
+  show: function (data) {
+    data = data && typeof data === "object" ? data : {};
+    var title = data.discreet ? push.SIGN : (typeof data.title === "string" && data.title) || "Sésame";
+    return self.registration.getNotifications({ tag: push.TAG }).then(function (shown) {
+      var recent = shown.some(function (n) { return Date.now() - n.timestamp < push.QUIET_MS; });
+      return self.registration.showNotification(title, push.options(data, !recent));
+    });
+  },
+  /* The window the click goes to: one already on that page, else any window of
+     ours (taken to that page), else a new one. Resolves to the URL opened. */
+  open: function (path) {
+    var url = push.target(path);
+    return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+      var same = windows.filter(function (w) { return w.url === url; })[0];
+      if (same) return same.focus().catch(function () { return same; }).then(function () { return url; });
+      var ours = windows.filter(function (w) { return new URL(w.url).origin === self.location.origin; })[0];
+      if (ours && ours.navigate) {
+        return ours.navigate(url).then(function (moved) {
+          var client = moved || ours;
+          return client.focus().catch(function () { return client; });
+        }).then(function () { return url; }, function () {
+          return self.clients.openWindow(url).then(function () { return url; });
+        });
+      }
+      return self.clients.openWindow(url).then(function () { return url; });
+    });
+  },
+};
+
+self.addEventListener("push", function (event) {
+  var data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (e) {
+    data = {}; // not JSON: still a sign, with no words
+  }
+  event.waitUntil(push.show(data));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  event.waitUntil(push.open((event.notification.data || {}).path));
+});

@@ -33,6 +33,7 @@ from server.domain import (
     voice,
 )
 from server.notify import preferences as notify_preferences
+from server.notify import subscriptions as push_subscriptions
 from sync import log
 from sync.engine import Handler, apply_batch, apply_command
 from sync.protocol import Command, Result
@@ -64,6 +65,8 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     # outreach workers: mandates, and people recorded on paper
     **mandates.HANDLERS,
     **organisation_commands.HANDLERS,
+    # Web Push: the browsers a person agreed to be reached on (ADR 0024)
+    **push_subscriptions.HANDLERS,
 }
 
 

@@ -28,6 +28,7 @@ from server.web import (
     pieces,
     prefectures,
     questions,
+    push,
     receipt,
     shelter,
     sw,
@@ -101,6 +102,9 @@ routes: list[BaseRoute] = [
     route("/account/sessions/{session_id}/revoke", account.revoke_session, "signed_in", POST),
     route("/account/recovery-codes", account.recovery_codes_page, "signed_in"),
     route("/account/recovery-codes", account.regenerate_codes, "signed_in", POST),
+    # Web Push: this browser may be reached; remove one (ADR 0024)
+    route("/account/push", push.subscribe, "applicant", POST),
+    route("/account/push/{subscription_id}/remove", push.unsubscribe, "applicant", POST),
     # appointments, information, figures (before /files/{file_id}/{step}, which would match them)
     route("/prefectures", prefectures.index, "public"),
     route("/prefectures/{code}", prefectures.page, "public"),

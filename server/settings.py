@@ -61,6 +61,9 @@ VARIABLES = (
     "SESAME_SMS_URL",
     "SESAME_SMS_TOKEN",
     "SESAME_SMS_SENDER",
+    # Web Push (issue 14, ADR 0024)
+    "SESAME_VAPID_PRIVATE_KEY",
+    "SESAME_VAPID_SUBJECT",
 )
 
 
@@ -127,6 +130,11 @@ class Settings:
     sms_url: str = ""
     sms_token: Secret = Secret("")
     sms_sender: str = "Sesame"
+    # Web Push (ADR 0024): the VAPID private key (PEM, or base64url of the raw
+    # P-256 scalar); empty: one is made on first use and kept in the data folder.
+    vapid_private_key: Secret = Secret("")
+    # who the push services may contact about our pushes (mailto: or https:)
+    vapid_subject: str = "mailto:root@localhost"
 
     @property
     def db_path(self) -> Path:
@@ -139,6 +147,11 @@ class Settings:
     @property
     def attestation_keys_dir(self) -> Path:
         return self.attestation_keys or self.data_dir / "keys"
+
+    @property
+    def vapid_key_path(self) -> Path:
+        """Where the VAPID key made on first use is kept (when none is set)."""
+        return self.data_dir / "vapid.pem"
 
     @property
     def replica_dir(self) -> Path:
@@ -233,6 +246,17 @@ def _notify(config: Config, rp_id: str) -> dict[str, object]:
     }
 
 
+def _vapid_subject(config: Config, origin: str) -> str:
+    """RFC 8292 §2.1: a mailto: or https: URI the push service can reach us by.
+    By default the site itself when it is served over https."""
+    subject = config("SESAME_VAPID_SUBJECT", default="").strip()
+    if not subject:
+        return origin if origin.startswith("https://") else "mailto:root@localhost"
+    if not (subject.startswith("mailto:") or subject.startswith("https://")):
+        raise ValueError(f"SESAME_VAPID_SUBJECT: {subject!r} is neither a mailto: nor an https: URI")
+    return subject
+
+
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     config = Config(environ=dict(os.environ if environ is None else environ))
     data_dir = Path(config("SESAME_DATA", default="./data")).resolve()
@@ -263,5 +287,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_networks=_networks(config("SESAME_METRICS_NETWORKS", default=""), "SESAME_METRICS_NETWORKS"),
         ready_max_lag=config("SESAME_READY_MAX_LAG", cast=float, default=60.0),
         **_notify(config, rp_id),  # type: ignore[arg-type]
+        vapid_private_key=Secret(config("SESAME_VAPID_PRIVATE_KEY", default="").strip()),
+        vapid_subject=_vapid_subject(config, origin),
         **_blob_store(config),  # type: ignore[arg-type]
     )

@@ -56,6 +56,8 @@ EXPECTED = {
     ("/account/sessions/{session_id}/revoke", "POST"): "signed_in",
     ("/account/recovery-codes", "GET"): "signed_in",
     ("/account/recovery-codes", "POST"): "signed_in",
+    ("/account/push", "POST"): "applicant",
+    ("/account/push/{subscription_id}/remove", "POST"): "applicant",
     ("/files/new", "GET"): "applicant",
     ("/files/new/q/{question}", "GET"): "applicant",
     ("/files/new/next", "GET"): "applicant",
@@ -268,6 +270,7 @@ def test_matrix(app, settings, role: str) -> None:
                 account_id="00000000-0000-4000-8000-000000000005",
                 person_id="00000000-0000-4000-8000-000000000006",
                 mandate_id="00000000-0000-4000-8000-000000000007",
+                subscription_id="00000000-0000-4000-8000-000000000004",
             )
             response = client.request(method, url, follow_redirects=False)
             allowed = role in policy.PERMISSIONS[permission]

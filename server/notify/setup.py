@@ -1,12 +1,13 @@
 """The senders this process uses, by its settings: e-mail when SESAME_SMTP_URL
-is set, SMS when SESAME_SMS_URL is. Other channels (Web Push, organisations)
-register theirs here too."""
+is set, SMS when SESAME_SMS_URL is, Web Push always (its VAPID key is made on
+first use when none is set, ADR 0024). Other channels (organisations) register
+theirs here too."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import channels
+from . import channels, webpush
 from .dispatch import Policy
 from .mail import EmailSender
 from .organisation import OrganisationSender
@@ -32,6 +33,8 @@ def configure(settings: Settings) -> Policy:
         )
     else:
         channels.unregister("sms")
+    # A bad SESAME_VAPID_PRIVATE_KEY stops the start here, with why.
+    webpush.register(settings)
     return policy(settings)
 
 

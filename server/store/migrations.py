@@ -1032,6 +1032,37 @@ def m019_notifications(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m020_push_subscriptions(db: sqlite_utils.Database) -> None:
+    """Web Push (issue 14, ADR 0024): one row per browser that agreed to be
+    reached, kept after it is removed (removed_at, and why) so the account page
+    can say that a phone stopped receiving, and why. An endpoint belongs to one
+    account at a time: the partial unique index holds the live ones."""
+    db["push_subscriptions"].create(
+        {
+            "id": str,
+            "account_id": str,
+            "endpoint": str,
+            "p256dh": str,
+            "auth": str,
+            "label": str,
+            "created_at": str,
+            "last_success_at": str,
+            "last_failure_at": str,
+            "removed_at": str,
+            "removed_reason": str,
+            "version": int,
+        },
+        pk="id",
+        not_null={"account_id", "endpoint", "p256dh", "auth", "label", "created_at", "version"},
+        foreign_keys=[("account_id", "accounts", "id")],
+    )
+    conn = db.conn
+    conn.execute(
+        "CREATE UNIQUE INDEX push_subscriptions_live ON push_subscriptions (endpoint) WHERE removed_at IS NULL"
+    )
+    conn.execute("CREATE INDEX push_subscriptions_account ON push_subscriptions (account_id, removed_at)")
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:

@@ -13,6 +13,7 @@ from server.domain import accounts, mandates
 from server.translation import gettext
 from server.web.middleware import clear_session_cookie
 
+from . import push
 from .auth_pages import codes_page, finish, passkey_step, write_step
 from .common import actor, client_ip, db, form, redirect, run_command, settings, templates
 from .messages import done, message
@@ -45,6 +46,7 @@ async def _page(
 ) -> Response:
     who = actor(request)
     data = await db(request).read(_load, who.account_id)
+    data.update(await db(request).read(lambda conn: push.account_data(request, conn, who.account_id)))
     profile = data["profile"]
     defaults = {name: getattr(profile, name) or "" for name in accounts.PROFILE_FIELDS}
     prefs = data["notify"]

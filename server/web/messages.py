@@ -55,6 +55,12 @@ MESSAGES: dict[str, str] = {
     "failed": N_(
         "Le serveur n’a pas pu appliquer cette action. Elle reste sur cet appareil : vous pouvez la renvoyer."
     ),
+    # Web Push (ADR 0024)
+    "push_endpoint": N_(
+        "Ce navigateur a donné une adresse de notification que Sésame ne peut pas utiliser. Essayez"
+        " avec un autre navigateur, ou recevez les nouvelles par courriel ou SMS."
+    ),
+    "push_keys": N_("Ce navigateur a donné des clés de notification incomplètes. Réessayez d’activer les notifications."),
     "last_passkey": N_(
         "C’est votre seule clé d’accès : ajoutez-en une autre avant de supprimer celle-ci, sinon"
         " vous ne pourriez plus vous connecter."
@@ -299,6 +305,8 @@ DONE: dict[str, str] = {
     "assisted_passkey_removed": N_(
         "La clé d’accès est retirée, et les appareils où elle avait servi à se connecter sont déconnectés."
     ),
+    "push_on": N_("Les notifications sont activées sur cet appareil."),
+    "push_off": N_("Cet appareil ne recevra plus de notifications."),
     "recovered": N_(
         "Une nouvelle clé d’accès est enregistrée sur cet appareil."
         " Le code de secours utilisé ne servira plus."

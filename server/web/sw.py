@@ -37,6 +37,7 @@ PRECACHE_FILES = (
     "shelter-store.js",
     "shelter-sync.js",
     "shelter.js",
+    "push.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
@@ -62,6 +63,7 @@ def source() -> str:
         text.replace("__VERSION__", version())
         .replace("__PRECACHE__", json.dumps(precache))
         .replace("__SCRIPTS__", json.dumps([static(name) for name in WORKER_SCRIPTS]))
+        .replace("__ICON__", static("icons/icon-192.png"))
     )
 
 
