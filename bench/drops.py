@@ -32,6 +32,7 @@ from pathlib import Path
 from tests import samples
 
 from .server import App
+from .syncing import tus_head
 
 KiB = 1024
 BUDGET = 64 * KiB
@@ -113,18 +114,8 @@ class CuttingProxy:
 def _request(
     app: App, port: int, method: str, path: str, headers: dict[str, str], body: bytes = b""
 ) -> bytes:
-    lines = [
-        f"{method} {path} HTTP/1.1",
-        f"Host: localhost:{app.port}",
-        f"Cookie: {app.cookie}",
-        f"Origin: {app.base}",
-        "Tus-Resumable: 1.0.0",
-        "Connection: close",
-        f"Content-Length: {len(body)}",
-        *(f"{k}: {v}" for k, v in headers.items()),
-    ]
     with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
-        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        s.sendall(tus_head(app, method, path, headers, len(body)) + body)
         answer = b""
         while chunk := s.recv(65536):
             answer += chunk

@@ -58,9 +58,8 @@ def idle_pull(app: App) -> dict[str, int]:
     return result
 
 
-def _tus(
-    app: App, method: str, path: str, headers: dict[str, str], body: bytes = b"", cut: int | None = None
-) -> tuple[int, bytes]:
+def tus_head(app: App, method: str, path: str, headers: dict[str, str], length: int) -> bytes:
+    """The head of a tus request with the bench account's cookie (also used by bench/drops.py)."""
     lines = [
         f"{method} {path} HTTP/1.1",
         f"Host: localhost:{app.port}",
@@ -68,10 +67,16 @@ def _tus(
         f"Origin: {app.base}",
         "Tus-Resumable: 1.0.0",
         "Connection: close",
-        f"Content-Length: {len(body)}",
+        f"Content-Length: {length}",
+        *(f"{k}: {v}" for k, v in headers.items()),
     ]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _tus(
+    app: App, method: str, path: str, headers: dict[str, str], body: bytes = b"", cut: int | None = None
+) -> tuple[int, bytes]:
+    request = tus_head(app, method, path, headers, len(body))
     with socket.create_connection(("127.0.0.1", app.port)) as s:
         s.sendall(request)
         payload = body if cut is None else body[:cut]

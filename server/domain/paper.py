@@ -30,7 +30,7 @@ from server.auth import claims
 from server.auth.policy import Actor
 from sync.engine import Context, Refused
 
-from . import accounts, files
+from . import accounts, files, pieces
 from .file_commands import catalogue, clean_grounds, note
 from .pieces import _insert
 
@@ -131,15 +131,7 @@ def record(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
             "INSERT OR IGNORE INTO blob_grants (sha256, account_id, created_at) VALUES (?, ?, ?)",
             (added.blob, person.id, at),
         )
-        note(
-            ctx,
-            file,
-            "piece_added",
-            piece=added.piece,
-            filename=added.filename,
-            attachment=added.id,
-            size=added.size,
-        )
+        pieces.note_added(ctx, file, added)
     current = files.get(ctx.conn, file_id)
     assert current is not None
     files.transition(ctx.conn, current, "submit", ctx.version)

@@ -140,6 +140,13 @@ def attach(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     piece = text(args, "piece")
     changeable(ctx, file, piece)
     added = _insert(ctx, file, piece, args, None)
+    note_added(ctx, file, added)
+    answered(ctx, file, "piece", [added.piece])
+    return {"attachment_id": added.id}
+
+
+def note_added(ctx: Context[Actor], file: File, added: Attachment) -> None:
+    """The timeline line for a file added to a piece (by the person, or from paper)."""
     note(
         ctx,
         file,
@@ -149,8 +156,6 @@ def attach(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         attachment=added.id,
         size=added.size,
     )
-    answered(ctx, file, "piece", [added.piece])
-    return {"attachment_id": added.id}
 
 
 def _take_off(ctx: Context[Actor], args: dict[str, Any]) -> tuple[File, Attachment]:
