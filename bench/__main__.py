@@ -17,6 +17,8 @@ free port with a throw-away data folder, and measures over real HTTP:
   photos    12-megapixel photos (smooth, textured and noisy) through the phone's preparation
   memory    peak memory of the server under a chunked 200 MB push and the export
             of a 95 MB account (bench/memory.py)
+  tus       peak memory and local disk of the server while a 200 MB file arrives
+            over tus, on the file store and on S3 (SeaweedFS; bench/tus_memory.py)
   attestations  bytes and render time of the attestation PDF (fr, fr + ar, with a
             photo), and its QR code read back from the page and verified
   figures   service figures on the inbox data (200,000 files), domain and HTTP
@@ -44,7 +46,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import attestations, drops, figures, inbox, loads, memory, pages, photos, server, syncing
+from . import attestations, drops, figures, inbox, loads, memory, pages, photos, server, syncing, tus_memory
 from . import notify as notify_bench
 from . import seal as seal_bench
 from . import shelter as shelter_bench
@@ -55,6 +57,7 @@ STANDALONE = {
     "inbox": inbox.measure,
     "figures": figures.measure,
     "memory": memory.measure,
+    "tus": tus_memory.measure,
     "seal": seal_bench.measure,
     "attestations": attestations.measure,
     "notify": notify_bench.measure,

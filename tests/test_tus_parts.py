@@ -227,3 +227,35 @@ def test_a_part_sent_twice_with_different_bytes_completes_with_the_last(app, set
             if again is not None:
                 client.__exit__(None, None, None)
                 again.state.db.close()
+
+
+class Down:
+    """An object store that does not answer."""
+
+    def __getattr__(self, name: str):
+        def fail(*args, **kwargs):
+            from server.store.blobs import Unavailable
+
+            raise Unavailable("S3: connection refused")
+
+        return fail
+
+
+def test_an_object_store_that_does_not_answer_keeps_the_upload_open(app, person) -> None:
+    person.signup()
+    uploads = app.state.uploads
+    if not isinstance(uploads, S3UploadStore):
+        return  # the file store's full disk: test_tus.py
+    data = samples.pdf(6 * MB)
+    url = create(person.client, data).headers["location"]
+    assert plain_patch(person.client, url, 0, data[: 5 * MB + 10]).status_code == 204
+    roomy = uploads.blobs
+    uploads.blobs, uploads.multiparts = Down(), {}
+    head = person.client.head(url, headers=TUS)
+    assert head.status_code == 503 and head.headers["retry-after"]
+    refused = plain_patch(person.client, url, 5 * MB + 10, data[5 * MB + 10 :])
+    assert refused.status_code == 507 and "plus tard" in refused.json()["message"]
+    uploads.blobs = roomy
+    assert person.client.head(url, headers=TUS).headers["upload-offset"] == str(5 * MB + 10)
+    done = plain_patch(person.client, url, 5 * MB + 10, data[5 * MB + 10 :])
+    assert done.headers["sesame-blob"] == hashlib.sha256(data).hexdigest()

@@ -303,6 +303,9 @@ async def head(request: Request) -> Response:
             upload = await _settle(request, await _load(request))
     except UploadError as e:
         return Response(status_code=STATUS.get(e.code, 400), headers=_headers())
+    except OSError as e:  # the object store does not answer: ask again later
+        log.warning("upload %s: cannot settle (%s)", request.path_params["upload_id"], e)
+        return Response(status_code=503, headers=_headers({"retry-after": "60"}))
     if upload.refusal:
         return Response(status_code=410, headers=_headers())
     if upload.complete and not upload.blob:
@@ -359,6 +362,9 @@ async def patch(request: Request) -> Response:
             upload = await _settle(request, await _load(request))
         except UploadError as e:
             return _error(request, e.code)
+        except OSError as e:  # the object store does not answer: the phone retries later
+            log.warning("upload %s: cannot settle (%s)", request.path_params["upload_id"], e)
+            return _error(request, "server_full")
         if upload.refusal:
             return _error(request, upload.refusal, 410)
         try:
