@@ -25,6 +25,9 @@ free port with a throw-away data folder, and measures over real HTTP:
   seal      signed attestations: QR payload bytes and version for short, typical
             and very long names, signatures and verifications per second, and the
             weight of /verify (bench/seal.py)
+  notify    reminders per second by e-mail (a real SMTP server) and SMS (an HTTP
+            provider) on the loopback, and the time from an agent's act to the
+            message leaving (bench/notify.py)
   webpush   encrypted Web Push messages per second to a local RFC 8030 push service
             (encryption alone, one thread, four threads), and each one's time (bench/webpush.py)
 
@@ -39,6 +42,7 @@ import sys
 from pathlib import Path
 
 from . import attestations, drops, figures, inbox, loads, memory, pages, photos, server, syncing
+from . import notify as notify_bench
 from . import seal as seal_bench
 from . import webpush as webpush_bench
 
@@ -49,6 +53,7 @@ STANDALONE = {
     "memory": memory.measure,
     "seal": seal_bench.measure,
     "attestations": attestations.measure,
+    "notify": notify_bench.measure,
     "webpush": webpush_bench.measure_all,
 }
 

@@ -121,6 +121,12 @@ def test_no_axe_violations_on_any_page(lang, admin, new_device_factory, new_plai
     page.locator("form[action='/account/profile'] button[type=submit]").click()
     expect(page.get_by_role("alert")).to_be_visible()
     scan(page, "account with an error")
+    # Being told (ADR 0023): quiet hours with one end only are refused beside the field.
+    page.goto("/account")
+    page.locator("#f-quiet_end").fill("")
+    page.locator("form[action='/account/notifications'] button[type=submit]").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    scan(page, "account with a notification error")
     page.goto("/account/recovery-codes")
     page.locator("main form button[type=submit]").click()
     expect(page.locator("ol.codes code")).to_have_count(8)

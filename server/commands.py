@@ -21,6 +21,7 @@ from server.domain import (
     complement_commands,
     decisions,
     file_commands,
+    mandates,
     messages,
     paper,
     pieces,
@@ -56,6 +57,8 @@ HANDLERS: Mapping[str, Handler[Actor]] = {
     **cards.HANDLERS,
     # reaching people: channels, discreet messages, quiet hours (ADR 0023)
     **notify_preferences.HANDLERS,
+    # outreach workers: mandates, and people recorded on paper
+    **mandates.HANDLERS,
     # Web Push: the browsers a person agreed to be reached on (ADR 0024)
     **push_subscriptions.HANDLERS,
 }
@@ -79,8 +82,37 @@ def apply(conn: sqlite3.Connection, command: Command, actor: Actor) -> Result:
     return result
 
 
+def apply_for(conn: sqlite3.Connection, command: Command, worker: Actor, person_id: str | None) -> Result:
+    """A worker's pushed command. With `person_id` (its `"for"`), applied as
+    the worker acting for that person — only under a live mandate to act for
+    the file it names (`mandates.active_for`), and only for the person's own
+    acts (`mandates.WORKER_OPS`). Without a mandate it is refused `mandate`
+    and not recorded: a mandate given again lets the same command through.
+    A command already applied answers its first result, mandate or not."""
+    if person_id is None:
+        return apply(conn, command, worker)
+    found = log.find(conn, worker.key, command.id)
+    if found is not None:
+        return apply(conn, command, worker)  # the engine answers the first result
+    if command.op not in mandates.WORKER_OPS:
+        return Result(id=command.id, status="refused", code="forbidden")
+    raw = command.args.get("file_id")
+    file_id = raw if isinstance(raw, str) and raw else None
+    # A new file is the person's as a whole, unless a paper mandate names its id.
+    acting = mandates.acting(conn, worker, person_id, file_id, clock.now(), act=True)
+    if acting is None:
+        result = Result(id=command.id, status="refused", code="mandate")
+        metrics.commands_seen([command.op], [result])
+        return result
+    return apply(conn, command, acting)
+
+
 def apply_pushed(
-    conn: sqlite3.Connection, batch: Sequence[Command], actor: Actor, epoch: str | None
+    conn: sqlite3.Connection,
+    batch: Sequence[Command],
+    actor: Actor,
+    epoch: str | None,
+    targets: Sequence[str | None] = (),
 ) -> tuple[list[Result], str, int] | str:
     """Apply a pushed batch inside the caller's one write transaction.
 
@@ -94,6 +126,10 @@ def apply_pushed(
     if actor.role in audit.AUDITED:
         # Staff commands go one by one through `apply`, which audits each.
         return [apply(conn, command, actor) for command in batch], current, commit
+    if actor.role == "worker":
+        # Each command names the person it is for: one mandate check each.
+        people = list(targets) + [None] * (len(batch) - len(targets))
+        return [apply_for(conn, c, actor, p) for c, p in zip(batch, people, strict=True)], current, commit
     results = apply_batch(
         conn, batch, actor=actor, actor_key=actor.key, handlers=HANDLERS, received=clock.now()
     )

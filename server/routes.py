@@ -178,6 +178,9 @@ routes: list[BaseRoute] = [
     # sync: the outbox pushes commands, pulls changes, uploads files in chunks
     api("/sync/push", sync_api.push, "signed_in", POST),
     api("/sync/pull", sync_api.pull, "signed_in", GET),
+    api("/sync/people", sync_api.people, "worker", GET),
+    # outreach workers: the people they follow whom Sésame could not reach (ADR 0023)
+    route("/worker/reach", notifications.worker_reach, "worker"),
     api("/uploads", tus.options, "public", ("OPTIONS",)),
     api("/uploads", tus.create, "signed_in", POST),
     api("/uploads/{upload_id}", tus.head, "signed_in", ("HEAD",)),

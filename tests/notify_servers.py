@@ -9,6 +9,7 @@ import email.policy
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,7 @@ def free_port() -> int:
 class _Mailbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.times: list[float] = []  # when each arrived (time.time())
         self.refuse: set[str] = set()  # recipients answered 550
         self.busy = 0  # answer 451 this many times
 
@@ -44,6 +46,7 @@ class _Mailbox:
             return "451 try again later"
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append((list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
+        self.times.append(time.time())
         return "250 Message accepted"
 
 
@@ -74,6 +77,7 @@ class SmsProviderServer:
     token: str = "test-token"
     sender: str = "Sesame"
     requests: list[dict[str, Any]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # when each request arrived
     accepted: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     fail_next: list[int] = field(default_factory=list)  # status codes to answer first
@@ -109,6 +113,7 @@ class SmsProviderServer:
                 size = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(size).decode())
                 provider.requests.append(body)
+                provider.times.append(time.time())
                 provider.check(self.headers, body)
                 provider.arrived.set()
                 if provider.hold is not None:

@@ -94,6 +94,8 @@ EXPECTED = {
     ("/account/export", "GET"): "applicant",
     ("/sync/push", "POST"): "signed_in",
     ("/sync/pull", "GET"): "signed_in",
+    ("/sync/people", "GET"): "worker",
+    ("/worker/reach", "GET"): "worker",
     ("/uploads", "OPTIONS"): "public",
     ("/uploads", "POST"): "signed_in",
     ("/uploads/{upload_id}", "HEAD"): "signed_in",
@@ -183,6 +185,11 @@ def sign_in_as(app, client: TestClient, role: str) -> None:
         return
 
     def make(conn):
+        organisation = None
+        if role == "worker":
+            from .orgs import approved_organisation
+
+            organisation = approved_organisation(conn).id
         account = accounts.create(
             conn,
             display_name=role,
@@ -190,7 +197,8 @@ def sign_in_as(app, client: TestClient, role: str) -> None:
             user_handle=role.encode().ljust(32, b"."),
             version=1,
             role=role,
-            prefecture=None if role == "applicant" else "75",
+            prefecture=None if role in ("applicant", "worker") else "75",
+            organisation=organisation,
         )
         token, _ = sessions.create(
             conn, account.id, lifetime=3600, sliding=False, user_agent="", ip="", now=clock.now()

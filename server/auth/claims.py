@@ -39,7 +39,13 @@ class Found:
 
 
 def create_held(
-    conn: sqlite3.Connection, *, display_name: str, language: str, version: int, now: datetime
+    conn: sqlite3.Connection,
+    *,
+    display_name: str,
+    language: str,
+    version: int,
+    now: datetime,
+    account_id: str | None = None,
 ) -> accounts.Account:
     """An applicant account kept for someone: no passkey, so nobody can sign in yet."""
     account = accounts.create(
@@ -49,6 +55,7 @@ def create_held(
         user_handle=accounts.new_user_handle(),
         version=version,
         now=now,
+        account_id=account_id,
     )
     conn.execute("UPDATE accounts SET held_since = ? WHERE id = ?", (clock.iso(now), account.id))
     return account

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ANONYMOUS = "anonymous"
-ROLES = (ANONYMOUS, "applicant", "agent", "admin")
-SIGNED_IN = frozenset({"applicant", "agent", "admin"})
+ROLES = (ANONYMOUS, "applicant", "agent", "admin", "worker")
+SIGNED_IN = frozenset({"applicant", "agent", "admin", "worker"})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # Public pages: landing, sign-in, sign-up, recovery, enrolment, health.
@@ -48,6 +48,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "prefecture.paper": frozenset({"agent", "admin"}),
     # What people said of the service (anonymised): a prefecture's administrators.
     "prefecture.voice": frozenset({"admin"}),
+    # Outreach workers of an approved organisation: their dashboard, the people
+    # they follow (each person then checked against a mandate,
+    # `server/domain/mandates.py`), and the device's shelter mode.
+    "worker": frozenset({"worker"}),
+    # An organisation's administrator (a worker with the flag): invite and remove
+    # workers (checked further by `may_manage_organisation`).
+    "organisation.admin": frozenset({"worker"}),
+    # Approve or suspend an organisation: a national administrator (any), a
+    # prefecture's administrator (own département, `may_approve_organisation`).
+    "organisations.approve": frozenset({"admin"}),
 }
 
 
@@ -59,10 +69,30 @@ class Actor:
     account_id: str | None = None
     prefecture: str | None = None
     session_id: str | None = None
+    # An outreach worker: their organisation; and, while acting for a person
+    # under a mandate checked by `server/domain/mandates.py`, that person's
+    # account and the mandate's id.
+    organisation: str | None = None
+    acting_for: str | None = None
+    mandate_id: str | None = None
+    organisation_admin: bool = False
 
     @property
     def signed_in(self) -> bool:
         return self.account_id is not None
+
+    @property
+    def owner(self) -> str | None:
+        """The account whose data this actor's commands touch: the person a
+        worker acts for, else the actor's own account."""
+        return self.acting_for or self.account_id
+
+    @property
+    def applicant_side(self) -> bool:
+        """Acts as the applicant: the person, or a worker under a mandate."""
+        return self.signed_in and (
+            self.role == "applicant" or (self.role == "worker" and self.acting_for is not None)
+        )
 
     @property
     def key(self) -> str:
@@ -100,8 +130,25 @@ def may_invite(actor: Actor, prefecture: str | None) -> bool:
 
 
 def may_act_on_account(actor: Actor, account_id: str) -> bool:
-    """Own account only (mandates for outreach workers come later, logged)."""
-    return actor.signed_in and actor.account_id == account_id
+    """Own account only: a worker never changes a person's passkeys or
+    sessions (assisted recovery is its own logged ceremony)."""
+    return actor.signed_in and actor.acting_for is None and actor.account_id == account_id
+
+
+def may_approve_organisation(actor: Actor, departement: str | None) -> bool:
+    """A national administrator approves any organisation; a prefecture's
+    administrator those of their own département."""
+    return may_invite(actor, departement)
+
+
+def may_manage_organisation(actor: Actor, organisation_id: str | None) -> bool:
+    """An organisation's administrator manages its own workers only."""
+    return (
+        actor.role == "worker"
+        and actor.organisation_admin
+        and actor.organisation is not None
+        and actor.organisation == organisation_id
+    )
 
 
 # -- files -----------------------------------------------------------------
@@ -109,8 +156,9 @@ def may_act_on_account(actor: Actor, account_id: str) -> bool:
 
 
 def is_applicant_of(actor: Actor, owner_id: str) -> bool:
-    """The person whose file it is (outreach workers under a mandate come later)."""
-    return actor.signed_in and actor.account_id == owner_id
+    """The person whose file it is, or a worker acting for them (the mandate
+    was checked when the actor was made: `server/domain/mandates.py`)."""
+    return actor.applicant_side and actor.owner == owner_id
 
 
 def is_agent_of(actor: Actor, departement: str | None) -> bool:

@@ -21,7 +21,7 @@ from server.auth import policy
 from server.auth.policy import Actor
 from sync.engine import Context, Refused, text
 
-ROLES = ("applicant", "agent", "admin")
+ROLES = ("applicant", "agent", "admin", "worker")
 STAFF_ROLES = ("agent", "admin")
 NAME_MAX = 80
 
@@ -42,6 +42,9 @@ class Account:
     phone: str | None
     created_at: str
     version: int
+    # Outreach workers (role 'worker'): their organisation, and whether they administer it.
+    organisation: str | None = None
+    organisation_admin: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -49,7 +52,9 @@ class Account:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Account:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+        data = {name: row[name] for name in cls.__dataclass_fields__}
+        data["organisation_admin"] = bool(data["organisation_admin"])
+        return cls(**data)
 
 
 def get(conn: sqlite3.Connection, account_id: str) -> Account | None:
@@ -77,14 +82,21 @@ def create(
     role: str = "applicant",
     prefecture: str | None = None,
     now: datetime | None = None,
+    account_id: str | None = None,
+    organisation: str | None = None,
+    organisation_admin: bool = False,
 ) -> Account:
+    """A new account (`account_id`: chosen by a worker's device offline, for a
+    person recorded on paper; else a new one)."""
     profile = clean_profile({"display_name": display_name, "language": language})
     if role not in ROLES:
         raise ValueError(role)
-    account_id = str(uuid.uuid4())
+    if (role == "worker") != (organisation is not None):
+        raise ValueError("a worker, and only a worker, belongs to an organisation")
+    account_id = account_id or str(uuid.uuid4())
     conn.execute(
         "INSERT INTO accounts (id, user_handle, display_name, language, role, prefecture,"
-        " created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at, version, organisation, organisation_admin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             account_id,
             user_handle,
@@ -94,6 +106,8 @@ def create(
             prefecture,
             clock.iso(now or clock.now()),
             version,
+            organisation,
+            int(organisation_admin),
         ),
     )
     account = get(conn, account_id)

@@ -177,3 +177,14 @@ def sources_for(actor: Actor) -> tuple[list[Source], dict[str, Any]]:
     if actor.role in ("agent", "admin"):
         return STAFF, params
     return APPLICANT, params
+
+
+# A worker pulling one person's records (`/sync/pull?for=`), under a mandate
+# checked by the caller: that person's account and files — only the one file
+# of a one-file mandate. Not their "I'm blocked" reports (not a file's).
+FOLLOWED = "SELECT id FROM files WHERE owner_id = :me AND (:file IS NULL OR id = :file)"
+WORKER = _sources(FOLLOWED, with_account=True)
+
+
+def for_worker(person_id: str, file_id: str | None) -> tuple[list[Source], dict[str, Any]]:
+    return WORKER, {"me": person_id, "file": file_id}

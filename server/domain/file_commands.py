@@ -64,12 +64,11 @@ def note(ctx: Context[Actor], file: File, kind: str, **data: Any) -> None:
         kind=kind,
         person_id=file.owner_id,
         file_id=file.id,
-        actor_id=ctx.actor.account_id,
-        actor_role=ctx.actor.role,
         version=ctx.version,
         after_submission=file.submitted,
         command_id=ctx.command.id,
         at=when(ctx),
+        **timeline.by(ctx.actor),
         **data,
     )
 
@@ -130,7 +129,8 @@ def clean_grounds(procedure_id: str, grounds: Any, title: Any) -> tuple[list[str
 def create(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`file.create` {file_id, procedure, grounds: [..], title?}: a new draft."""
     actor = ctx.actor
-    if actor.role != "applicant" or actor.account_id is None:
+    # The person, or a worker acting for them: the file is the person's.
+    if not actor.applicant_side or actor.owner is None or actor.account_id is None:
         raise Refused("forbidden")
     try:
         file_id = str(uuid.UUID(text(args, "file_id")))
@@ -142,7 +142,7 @@ def create(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     file = files.create(
         ctx.conn,
         file_id=file_id,
-        owner_id=actor.account_id,
+        owner_id=actor.owner,
         procedure=str(args["procedure"]),
         grounds=grounds,
         title=title,

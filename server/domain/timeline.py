@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import clock
+from server.auth.policy import Actor
 
 KINDS = (
     "created",
@@ -46,6 +47,9 @@ KINDS = (
     "blockage_answered",
     "paper_recorded",  # an agent recorded a file handed in on paper
     "claimed",  # the person claimed the account an agent kept for them
+    # outreach workers (issue 12): data names the organisation and the mandate
+    "mandate_granted",
+    "mandate_revoked",
 )
 
 
@@ -60,6 +64,9 @@ class Event:
     kind: str
     data: dict[str, Any]
     after_submission: bool
+    # A worker's act: their organisation and the mandate they acted under.
+    organisation_id: str | None = None
+    mandate_id: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Event:
@@ -73,6 +80,8 @@ class Event:
             kind=row["kind"],
             data=json.loads(row["data"] or "{}"),
             after_submission=bool(row["after_submission"]),
+            organisation_id=row["organisation_id"],
+            mandate_id=row["mandate_id"],
         )
 
 
@@ -88,13 +97,16 @@ def record(
     after_submission: bool = False,
     command_id: str | None = None,
     at: str | None = None,
+    organisation_id: str | None = None,
+    mandate_id: str | None = None,
     **data: Any,
 ) -> None:
     if kind not in KINDS:
         raise ValueError(kind)
     conn.execute(
         "INSERT INTO timeline (file_id, person_id, at, actor_id, actor_role, kind, data,"
-        " after_submission, command_id, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " after_submission, command_id, version, organisation_id, mandate_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             file_id,
             person_id,
@@ -106,8 +118,21 @@ def record(
             int(after_submission),
             command_id,
             version,
+            organisation_id,
+            mandate_id,
         ),
     )
+
+
+def by(actor: Actor) -> dict[str, Any]:
+    """Who did it, for `record`: a worker's act also names their organisation
+    and the mandate they acted under ("par <worker> (<organisation>), mandat du …")."""
+    return {
+        "actor_id": actor.account_id,
+        "actor_role": actor.role,
+        "organisation_id": actor.organisation if actor.role == "worker" else None,
+        "mandate_id": actor.mandate_id if actor.role == "worker" else None,
+    }
 
 
 def for_file(conn: sqlite3.Connection, file_id: str) -> list[Event]:

@@ -97,15 +97,19 @@ def _last_notice(conn: sqlite3.Connection, account_id: str) -> datetime | None:
     return clock.parse(row["at"]) if row and row["at"] else None
 
 
-def plan(conn: sqlite3.Connection, now: datetime, policy: Policy, kinds: list[str]) -> int:
-    """Gather due reminders into notices and sends; inside the caller's write
-    transaction. Returns the number of sends made."""
+def plan(
+    conn: sqlite3.Connection, now: datetime, policy: Policy, kinds: list[str], after: str = ""
+) -> tuple[int, str | None]:
+    """Gather due reminders into notices and sends, for up to BATCH people
+    (account ids past `after`); inside the caller's write transaction. Returns
+    the number of sends made and the last account seen (None: no more)."""
     stamp = clock.iso(now)
     accounts = [
         r["account_id"]
         for r in conn.execute(
-            "SELECT DISTINCT account_id FROM notify_reminders WHERE state = 'pending' AND due_at <= ? LIMIT ?",
-            (stamp, BATCH),
+            "SELECT DISTINCT account_id FROM notify_reminders WHERE state = 'pending' AND due_at <= ?"
+            " AND account_id > ? ORDER BY account_id LIMIT ?",
+            (stamp, after, BATCH),
         )
     ]
     made = 0
@@ -155,7 +159,7 @@ def plan(conn: sqlite3.Connection, now: datetime, policy: Policy, kinds: list[st
             "UPDATE notify_reminders SET state = 'grouped', notice_id = ?, settled_at = ? WHERE id = ?",
             [(notice_id, stamp, r["id"]) for r in live],
         )
-    return made
+    return made, accounts[-1] if len(accounts) == BATCH else None
 
 
 # -- claim, send, finish ------------------------------------------------------
@@ -204,7 +208,7 @@ def _message_for(conn: sqlite3.Connection, send: Claimed) -> Message:
 def deliver(db: Database, send: Claimed, sender: Sender | None) -> list[Outcome]:
     """Send one claimed send; never raises (an exception is a retryable failure)."""
     if sender is None:
-        return [Outcome(send.channel, send.channel, delivered=False, error="channel_off")]
+        return []  # the channel was turned off since it was planned: nothing to reach, no failure
     message = db.read_sync(_message_for, send)
     try:
         return sender.send(db, send.account_id, message)
@@ -278,7 +282,10 @@ def run(db: Database, policy: Policy | None = None, now: datetime | None = None)
         if read < schedule.BATCH:
             break
     moment = now or clock.now()
-    done["planned"] += db.write_sync(lambda c: plan(c, moment, policy, sorted(registered)))
+    after: str | None = ""
+    while after is not None:
+        made, after = db.write_sync(lambda c, a=after: plan(c, moment, policy, sorted(registered), a))
+        done["planned"] += made
     while True:
         moment = now or clock.now()
         taken = db.write_sync(lambda c, m=moment: claim(c, m, policy))

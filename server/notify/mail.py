@@ -103,6 +103,10 @@ class EmailSender:
         to = self._address(db, account_id)
         if to is None:
             return []
+        return self.deliver(to, message)
+
+    def deliver(self, to: str, message: Message) -> list[Outcome]:
+        """One message to one address (the organisation channel uses it too)."""
         mail = compose(message, self.sender, to, self.origin)
         try:
             with self._connect() as smtp:

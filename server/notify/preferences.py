@@ -174,7 +174,7 @@ def handle_preferences(ctx: Context[policy.Actor], args: dict[str, Any]) -> dict
     if unknown:
         raise Refused("invalid", sorted(unknown)[0])
     prefs = clean(args, get(ctx.conn, account_id))
-    contact = {name: args[name] for name in ("email", "phone") if name in args}
+    contact: dict[str, Any] = {name: args[name] for name in ("email", "phone") if name in args}
     changed = sorted(accounts.update_profile(ctx.conn, account_id, contact, ctx.version))
     save(ctx.conn, account_id, prefs, ctx.version)
     return {"changed": changed}

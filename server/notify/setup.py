@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from . import channels, webpush
 from .dispatch import Policy
 from .mail import EmailSender
+from .organisation import OrganisationSender
 from .sms import HttpSmsProvider, SmsSender
 
 if TYPE_CHECKING:
@@ -19,9 +20,13 @@ if TYPE_CHECKING:
 def configure(settings: Settings) -> Policy:
     """Register the senders the settings allow; return the dispatcher's policy."""
     if settings.smtp_url:
-        channels.register(EmailSender(settings.smtp_url, settings.mail_from, settings.origin))
+        mail = EmailSender(settings.smtp_url, settings.mail_from, settings.origin)
+        channels.register(mail)
+        # The person's organisation, by e-mail to its contact address (with a live mandate).
+        channels.register(OrganisationSender(mail))
     else:
         channels.unregister("email")
+        channels.unregister("organisation")
     if settings.sms_url:
         channels.register(
             SmsSender(HttpSmsProvider(settings.sms_url, str(settings.sms_token), settings.sms_sender))

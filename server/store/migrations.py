@@ -852,6 +852,70 @@ def m016_blob_store(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m017_organisations_and_mandates(db: sqlite_utils.Database) -> None:
+    """Outreach workers (issue 12, docs/adr/0020). An organisation (association,
+    shelter) is approved by an administrator; its workers are accounts with the
+    role 'worker' and the organisation's id (one of them its administrator). A
+    person grants a mandate to an organisation: for all their files or one,
+    to act or only to view, until a date; from their phone, or on paper (the
+    worker records it with the scan of the signed form). Revoking sets
+    `revoked_at`: nothing is ever deleted. Timeline rows written by a worker
+    name the organisation and the mandate the worker acted under."""
+    db["organisations"].create(
+        {
+            "id": str,
+            "name": str,
+            "kind": str,  # association | shelter | other
+            "departement": str,
+            "status": str,  # pending | approved | suspended
+            "contact_name": str,
+            "contact_email": str,
+            "contact_phone": str,
+            "code": str,  # the short code a worker shows a person granting a mandate
+            "created_at": str,
+            "approved_by": str,
+            "approved_at": str,
+            "suspended_at": str,
+            "version": int,
+        },
+        pk="id",
+        not_null={"name", "kind", "departement", "status", "code", "created_at", "version"},
+    )
+    db["organisations"].create_index(["code"], unique=True)
+    db["organisations"].create_index(["status", "departement"])
+    db["accounts"].add_column("organisation", str)
+    db["accounts"].add_column("organisation_admin", int, not_null_default=0)
+    db["accounts"].create_index(["organisation"])
+    # A worker is invited like an agent (one-time passkey enrolment link).
+    db["invitations"].add_column("organisation", str)
+    db["invitations"].add_column("organisation_admin", int, not_null_default=0)
+    db["mandates"].create(
+        {
+            "id": str,
+            "person_id": str,
+            "organisation_id": str,
+            "file_id": str,  # NULL: all the person's files
+            "can_act": int,  # 1: act; 0: view only
+            "granted_at": str,
+            "expires_at": str,
+            "granted_by": str,  # actor key: the person, or the worker who recorded a paper mandate
+            "paper_blob": str,  # sha256 of the signed paper form's scan
+            "revoked_at": str,
+            "revoked_by": str,
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("person_id", "accounts", "id"), ("organisation_id", "organisations", "id")],
+        not_null={"person_id", "organisation_id", "can_act", "granted_at", "expires_at", "granted_by", "version"},
+    )
+    db["mandates"].create_index(["organisation_id", "person_id"])
+    db["mandates"].create_index(["person_id"])
+    db["mandates"].create_index(["version"])
+    db["timeline"].add_column("organisation_id", str)
+    db["timeline"].add_column("mandate_id", str)
+
+
+@migrations()
 def m019_notifications(db: sqlite_utils.Database) -> None:
     """Reaching people (issue 14, ADR 0023).
 

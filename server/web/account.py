@@ -50,7 +50,13 @@ async def _page(
     defaults = {name: getattr(profile, name) or "" for name in accounts.PROFILE_FIELDS}
     prefs = data["notify"]
     notify_form = (
-        {**(values or {}), **{k: k in (values or {}) for k in ("by_push", "by_email", "by_sms", "discreet")}}
+        {
+            **(values or {}),
+            **{
+                k: k in (values or {})
+                for k in ("by_push", "by_email", "by_sms", "by_organisation", "discreet")
+            },
+        }
         if notify_values
         else {
             "email": profile.email or "",
@@ -60,6 +66,7 @@ async def _page(
             "by_push": prefs.push,
             "by_email": prefs.email,
             "by_sms": prefs.sms,
+            "by_organisation": prefs.organisation,
             "discreet": prefs.discreet,
         }
     )

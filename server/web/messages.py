@@ -227,6 +227,19 @@ MESSAGES: dict[str, str] = {
     "clear_unknown": N_("Une valeur envoyée n’est pas valide."),
     "voice_empty": N_("Choisissez une réponse ou écrivez quelques mots."),
     "voice_too_long": N_("Ce texte est trop long (2 000 caractères au plus)."),
+    # outreach workers: organisations and mandates
+    "mandate": N_(
+        "Votre organisation n’a pas (ou plus) de mandat pour faire cela pour cette personne."
+        " Rien n’a été changé."
+    ),
+    "mandate_ended": N_(
+        "Le mandat de votre organisation pour cette personne a pris fin : ses données quittent cet appareil."
+    ),
+    "organisation_unknown": N_("Aucune organisation agréée ne porte ce code. Vérifiez-le avec l’intervenant."),
+    "mandate_scope": N_("Choisissez l’un de vos dossiers, ou « tous mes dossiers »."),
+    "mandate_expiry": N_("Choisissez une date de fin à venir, dans les trois ans."),
+    "mandate_unknown": N_("Ce mandat n’existe pas, ou plus."),
+    "paper_scan_missing": N_("Joignez la photo ou le scan du mandat signé par la personne."),
 }
 
 # Confirmations shown after a redirect (?done=…).

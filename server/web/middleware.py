@@ -153,6 +153,8 @@ class Identity:
                 account_id=account.id,
                 prefecture=account.prefecture,
                 session_id=session.id,
+                organisation=account.organisation,
+                organisation_admin=account.organisation_admin,
             )
             if sessions.needs_touch(session, now):
                 lifetime = self.settings.applicant_session_seconds

@@ -49,12 +49,28 @@ def account_data(conn: sqlite3.Connection, account_id: str) -> dict[str, Any]:
         " GROUP BY send_id, attempt ORDER BY at DESC, id DESC LIMIT ?",
         (account_id, SHOWN),
     ).fetchall()
+    names = _organisation_names(conn, account_id)
     return {
         "notify": preferences.get(conn, account_id),
+        "notify_organisations": names,
         "notify_failures": [Sent(r["at"], r["channel"], False) for r in failures],
         "notify_log": [Sent(r["at"], r["channel"], bool(r["delivered"])) for r in log],
         "channel_names": CHANNEL_NAMES,
     }
+
+
+def _organisation_names(conn: sqlite3.Connection, account_id: str) -> list[str]:
+    """The organisations holding a live mandate of this person (the channel's addressees)."""
+    from server.notify.organisation import live_organisations
+
+    ids = [o["id"] for o in live_organisations(conn, account_id)]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return [
+        r["name"]
+        for r in conn.execute(f"SELECT name FROM organisations WHERE id IN ({marks}) ORDER BY name", ids)
+    ]
 
 
 async def save(request: Request) -> Response:
@@ -67,7 +83,7 @@ async def save(request: Request) -> Response:
         "quiet_start": values.get("quiet_start", ""),
         "quiet_end": values.get("quiet_end", ""),
         # An unticked box is not sent: absent means off.
-        **{f"by_{name}": f"by_{name}" in values for name in ("push", "email", "sms")},
+        **{f"by_{name}": f"by_{name}" in values for name in ("push", "email", "sms", "organisation")},
         "discreet": "discreet" in values,
     }
     result = await run_command(request, "notify.preferences", args, values.get("command_id"))
@@ -75,3 +91,57 @@ async def save(request: Request) -> Response:
         errors = {result.field or "form": message(result.code)}
         return await _page(request, values=values, errors=errors, status_code=400, notify_values=True)
     return redirect("/account?done=notify_saved#notify")
+
+
+# -- the worker's side: people followed who could not be reached ------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    person_id: str
+    display_name: str
+    news: list[str]  # when the organisation was told this person has news (newest first)
+    failures: list[Sent]  # messages to the person that could not reach them
+
+
+def worker_data(conn: sqlite3.Connection, organisation_id: str | None) -> list[Reach]:
+    """For each person the organisation holds a live mandate for: when the
+    organisation was told of news (the person chose it), and what could not
+    reach them in the last 30 days."""
+    from server.domain import mandates
+
+    now = clock.now()
+    since = clock.iso(now - timedelta(days=FAILURE_DAYS))
+    found = []
+    for person in mandates.people_followed(conn, organisation_id, now):
+        failures = conn.execute(
+            "SELECT channel, max(created_at) AS at FROM notify_sends WHERE account_id = ? AND state = 'failed'"
+            " AND channel != 'organisation' AND created_at >= ? GROUP BY notice_id, channel ORDER BY at DESC LIMIT ?",
+            (person.id, since, SHOWN),
+        ).fetchall()
+        news = conn.execute(
+            "SELECT DISTINCT s.created_at FROM notify_sends s JOIN notify_log l ON l.send_id = s.id"
+            " WHERE s.account_id = ? AND s.channel = 'organisation' AND l.channel_id = ? AND l.delivered = 1"
+            " AND s.created_at >= ? ORDER BY s.created_at DESC LIMIT ?",
+            (person.id, organisation_id, since, SHOWN),
+        ).fetchall()
+        found.append(
+            Reach(
+                person.id,
+                person.display_name,
+                [r["created_at"] for r in news],
+                [Sent(r["at"], r["channel"], False) for r in failures],
+            )
+        )
+    # Those who could not be reached first: they are the ones to call.
+    return sorted(found, key=lambda r: (not r.failures, r.display_name.casefold()))
+
+
+async def worker_reach(request: Request) -> Response:
+    from .common import actor, db, templates
+
+    who = actor(request)
+    people = await db(request).read(worker_data, who.organisation)
+    return templates(request).render(
+        request, "worker/reach.html", {"people": people, "channel_names": CHANNEL_NAMES}
+    )

@@ -28,8 +28,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import commands
+from server import clock, commands
+from server.auth.policy import Actor
 from server.domain import feed as feed_sources
+from server.domain import mandates
 from server.store import replica
 from sync import feed, log
 from sync.bounded_json import BadJSON, loads
@@ -90,16 +92,21 @@ async def push(request: Request) -> Response:
     if epoch is not None and not isinstance(epoch, str):
         return _json({"error": "bad_request"}, 400)
     parsed: list[Command | Result] = []
+    targets: list[str | None] = []
     for raw in body["commands"]:
         try:
-            parsed.append(Command.from_json(raw))
+            command = Command.from_json(raw)
+            target = _target(raw, who)
         except ProtocolError:
             # Refused alone: the commands after it still apply.
             command_id = raw.get("id") if isinstance(raw, dict) else None
             parsed.append(Result(id=_echo(command_id), status="refused", code="bad_command"))
+        else:
+            parsed.append(command)
+            targets.append(target)
     batch = [c for c in parsed if isinstance(c, Command)]
     marks = durability(request)
-    outcome = await db(request).write(commands.apply_pushed, batch, who, epoch)
+    outcome = await db(request).write(commands.apply_pushed, batch, who, epoch, targets)
     if isinstance(outcome, str):
         return _json({"error": "epoch_changed", "epoch": outcome}, 409)
     applied, current, commit = outcome
@@ -117,6 +124,16 @@ async def push(request: Request) -> Response:
         },
         409 if conflict else 200,
     )
+
+
+def _target(raw: dict[str, Any], who: Actor) -> str | None:
+    """The person a worker's command is for (`"for"`); only workers name one."""
+    target = raw.get("for")
+    if target is None:
+        return None
+    if who.role != "worker" or not isinstance(target, str) or not 0 < len(target) <= 64:
+        raise ProtocolError("for names a person, and only a worker's command has it")
+    return target
 
 
 def _echo(command_id: Any) -> str:
@@ -154,7 +171,15 @@ async def pull(request: Request) -> Response:
     raw = request.query_params.get("cursor", "0")
     if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or int(raw) > MAX_SEQ:
         return _json({"error": "bad_request"}, 400)
-    sources, params = feed_sources.sources_for(who)
+    person = request.query_params.get("for")
+    if person is not None:
+        # A worker pulls one person's records, under a live mandate (view or act).
+        found = await db(request).read(mandates.best_for, who.organisation, person, clock.now())
+        if who.role != "worker" or found is None:
+            return _json({"error": "mandate_ended", "message": message("mandate_ended")}, 403)
+        sources, params = feed_sources.for_worker(person, found.file_id)
+    else:
+        sources, params = feed_sources.sources_for(who)
     page, epoch, commit = await db(request).read(_page, list(sources), dict(params), int(raw))
     return _json(
         {
@@ -164,4 +189,14 @@ async def pull(request: Request) -> Response:
             "records": page.records,
             "more": page.more,
         }
+    )
+
+
+async def people(request: Request) -> Response:
+    """`GET /sync/people`: everyone the worker's organisation follows under a
+    live mandate. A person not listed leaves the worker's devices."""
+    who = actor(request)
+    followed = await db(request).read(mandates.people_followed, who.organisation, clock.now())
+    return _json(
+        {"people": [{"id": f.id, "display_name": f.display_name, "mandate": f.mandate.to_json()} for f in followed]}
     )
