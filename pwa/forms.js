@@ -206,7 +206,7 @@
       if (submitter && submitter.value === "stay") next = location.pathname;
       return one({ file_id: file, fields: fields });
     }
-    if (op === "account.update") {
+    if (op === "account.update" || op === "notify.preferences") {
       delete v.then;
       return one(v);
     }

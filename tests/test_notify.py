@@ -382,7 +382,15 @@ def test_the_account_page_form_saves_all_optional_choices(app, make_person) -> N
     page = p.client.get("/account").text
     assert "Être prévenu" in page and 'name="discreet"' in page
     # Everything empty and unticked is a valid choice: nothing is required.
-    saved = p.client.post("/account/notifications", data={}, follow_redirects=False)
+    # What the page sends with every field emptied and every box unticked.
+    shown = {
+        "shown": "by_push by_email by_sms discreet",
+        "email": "",
+        "phone": "",
+        "quiet_start": "",
+        "quiet_end": "",
+    }
+    saved = p.client.post("/account/notifications", data=shown, follow_redirects=False)
     assert saved.status_code == 303 and saved.headers["location"] == "/account?done=notify_saved#notify"
     account_id = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM accounts").fetchone()[0])
     from server.notify import preferences
@@ -397,6 +405,7 @@ def test_the_account_page_form_saves_all_optional_choices(app, make_person) -> N
     )
     # A bad time keeps what was typed, with the reason beside it.
     data = {
+        **shown,
         "phone": "06 11 22 33 44",
         "by_sms": "1",
         "quiet_start": "22:00",
@@ -418,3 +427,28 @@ def test_the_account_page_form_saves_all_optional_choices(app, make_person) -> N
     ).status_code in (200, 303)
     row = app.state.db.read_sync(lambda c: c.execute("SELECT phone, language FROM accounts").fetchone())
     assert tuple(row) == ("06 11 22 33 44", "ar")
+
+
+def test_the_outbox_form_of_the_phone_applies_the_same(app, make_person) -> None:
+    """Offline, the form becomes a command in the outbox (pwa/forms.js): ticked
+    boxes as lists, unticked ones absent but named in `shown`."""
+    from server.notify import preferences
+
+    p = make_person()
+    p.signup()
+    account_id = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM accounts").fetchone()[0])
+    args = {
+        "shown": "by_push by_email by_sms discreet",
+        "by_sms": ["1"],
+        "phone": "0611223344",
+        "quiet_start": "21:30",
+        "quiet_end": "07:00",
+    }
+    assert as_person(app, account_id, "notify.preferences", args).applied
+    prefs = app.state.db.read_sync(preferences.get, account_id)
+    assert (prefs.push, prefs.email, prefs.sms, prefs.discreet) == (False, False, True, False)
+    assert (prefs.quiet_start, prefs.quiet_end) == ("21:30", "07:00")
+    # A key the page did not show keeps its value.
+    assert as_person(app, account_id, "notify.preferences", {"discreet": ["1"]}).applied
+    prefs = app.state.db.read_sync(preferences.get, account_id)
+    assert (prefs.sms, prefs.discreet) == (True, True)

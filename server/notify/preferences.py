@@ -118,7 +118,23 @@ def save(conn: sqlite3.Connection, account_id: str, prefs: Preferences, version:
 def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
+    if isinstance(value, list):  # a ticked box, as the phone's outbox sends it: ["1"]
+        return any(_flag(v) for v in value)
     return str(value or "").strip().lower() in ("1", "on", "true", "yes")
+
+
+BOXES = (*(f"by_{c}" for c in CHANNELS), "discreet")
+
+
+def unticked(args: dict[str, Any]) -> dict[str, Any]:
+    """A form sends no value for an unticked box: `shown` names the boxes the
+    page showed, and those absent are off (other keys absent keep their value)."""
+    shown = args.pop("shown", None)
+    names = shown if isinstance(shown, list) else str(shown or "").split()
+    for name in names:
+        if name in BOXES:
+            args.setdefault(name, False)
+    return args
 
 
 def clean_quiet(value: Any, name: str) -> str | None:
@@ -152,7 +168,8 @@ def clean(args: dict[str, Any], current: Preferences) -> Preferences:
 
 def handle_preferences(ctx: Context[policy.Actor], args: dict[str, Any]) -> dict[str, Any]:
     """`notify.preferences`: one's own channels (`by_push`, `by_email`, `by_sms`,
-    `by_organisation`), `discreet`, quiet hours (`quiet_start`, `quiet_end`,
+    `by_organisation`), `discreet` (`shown`: the boxes a form showed, those
+    absent being unticked), quiet hours (`quiet_start`, `quiet_end`,
     HH:MM, both empty: none) and the `email` address and `phone` number they
     go to. Any subset; absent keys keep their value."""
     actor = ctx.actor
@@ -161,15 +178,9 @@ def handle_preferences(ctx: Context[policy.Actor], args: dict[str, Any]) -> dict
     account_id = text(args, "account_id", actor.account_id)
     if not policy.may_act_on_account(actor, account_id) or accounts.get(ctx.conn, account_id) is None:
         raise Refused("forbidden")
-    known = {
-        "account_id",
-        "email",
-        "phone",
-        "quiet_start",
-        "quiet_end",
-        "discreet",
-        *(f"by_{c}" for c in CHANNELS),
-    }
+    args = unticked(dict(args))
+    args.pop("account_id", None)
+    known = {"email", "phone", "quiet_start", "quiet_end", *BOXES}
     unknown = set(args) - known
     if unknown:
         raise Refused("invalid", sorted(unknown)[0])

@@ -77,15 +77,8 @@ async def save(request: Request) -> Response:
     from .account import _page  # the page this form belongs to
 
     values = await form(request)
-    args: dict[str, Any] = {
-        "email": values.get("email", ""),
-        "phone": values.get("phone", ""),
-        "quiet_start": values.get("quiet_start", ""),
-        "quiet_end": values.get("quiet_end", ""),
-        # An unticked box is not sent: absent means off.
-        **{f"by_{name}": f"by_{name}" in values for name in ("push", "email", "sms", "organisation")},
-        "discreet": "discreet" in values,
-    }
+    keys = ("email", "phone", "quiet_start", "quiet_end", "shown", *preferences.BOXES)
+    args: dict[str, Any] = {k: values[k] for k in keys if k in values}
     result = await run_command(request, "notify.preferences", args, values.get("command_id"))
     if not result.applied:
         errors = {result.field or "form": message(result.code)}
