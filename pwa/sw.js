@@ -182,11 +182,12 @@ self.addEventListener("sync", function (event) {
 
 /* Web Push (ADR 0024). The payload is JSON {title, body, path, lang, dir}, a
  * neutral sentence already in the person's language; {path, discreet} when the
- * person chose no words at all: a bare sign (•, as notify's other channels). One tag for every push, so a burst
- * leaves one notification; it rings again only if the one it replaces is old.
+ * person chose no words at all: a bare sign (•, as notify's other channels).
+ * One tag for every push, so a burst leaves one notification; it rings again
+ * only if the one it replaces is old.
  * A click opens the payload's path in an open window of Sésame, else a new one
  * — offline too: the fetch handler above serves the page from the cache. */
-var push = (self.Sesame = self.Sesame || {}).push = {
+var webPush = (self.Sesame = self.Sesame || {}).push = {
   TAG: "sesame",
   SIGN: "\u2022",
   ICON: "__ICON__",
@@ -197,7 +198,7 @@ var push = (self.Sesame = self.Sesame || {}).push = {
     return new URL(safe ? path : "/dashboard", self.location.origin).href;
   },
   options: function (data, renotify) {
-    var options = { icon: push.ICON, badge: push.ICON, tag: push.TAG, renotify: renotify, data: { path: data.path || "/dashboard" } };
+    var options = { icon: webPush.ICON, badge: webPush.ICON, tag: webPush.TAG, renotify: renotify, data: { path: data.path || "/dashboard" } };
     if (!data.discreet) {
       options.body = typeof data.body === "string" ? data.body : "";
       if (data.lang) options.lang = data.lang;
@@ -207,16 +208,16 @@ var push = (self.Sesame = self.Sesame || {}).push = {
   },
   show: function (data) {
     data = data && typeof data === "object" ? data : {};
-    var title = data.discreet ? push.SIGN : (typeof data.title === "string" && data.title) || "Sésame";
-    return self.registration.getNotifications({ tag: push.TAG }).then(function (shown) {
-      var recent = shown.some(function (n) { return Date.now() - n.timestamp < push.QUIET_MS; });
-      return self.registration.showNotification(title, push.options(data, !recent));
+    var title = data.discreet ? webPush.SIGN : (typeof data.title === "string" && data.title) || "Sésame";
+    return self.registration.getNotifications({ tag: webPush.TAG }).then(function (shown) {
+      var recent = shown.some(function (n) { return Date.now() - n.timestamp < webPush.QUIET_MS; });
+      return self.registration.showNotification(title, webPush.options(data, !recent));
     });
   },
   /* The window the click goes to: one already on that page, else any window of
      ours (taken to that page), else a new one. Resolves to the URL opened. */
   open: function (path) {
-    var url = push.target(path);
+    var url = webPush.target(path);
     return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
       var same = windows.filter(function (w) { return w.url === url; })[0];
       if (same) return same.focus().catch(function () { return same; }).then(function () { return url; });
@@ -241,10 +242,10 @@ self.addEventListener("push", function (event) {
   } catch (e) {
     data = {}; // not JSON: still a sign, with no words
   }
-  event.waitUntil(push.show(data));
+  event.waitUntil(webPush.show(data));
 });
 
 self.addEventListener("notificationclick", function (event) {
   event.notification.close();
-  event.waitUntil(push.open((event.notification.data || {}).path));
+  event.waitUntil(webPush.open((event.notification.data || {}).path));
 });

@@ -103,7 +103,8 @@ def sends(path: Path) -> list[sqlite3.Row]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     try:
-        return conn.execute("SELECT * FROM notify_sends ORDER BY created_at, id").fetchall()
+        # The SMS sends (every notice also has a push send, dropped: no device here).
+        return conn.execute("SELECT * FROM notify_sends WHERE channel = 'sms' ORDER BY created_at, id").fetchall()
     finally:
         conn.close()
 

@@ -11,6 +11,7 @@ and the attestation keys are: `make run` and the tests need no set-up.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import threading
 import time
@@ -24,6 +25,8 @@ from py_vapid import Vapid02
 
 if TYPE_CHECKING:
     from server.settings import Settings
+
+log = logging.getLogger("sesame")
 
 # A VAPID token may live 24 hours (RFC 8292 §2); ours live 12 and are made
 # again after 6, so one in use never expires while it travels.
@@ -77,6 +80,10 @@ def _kept(path: Path) -> ec.EllipticCurvePrivateKey:
         else:
             with os.fdopen(fd, "wb") as f:
                 f.write(pem)
+            log.info(
+                "Web Push: made the VAPID key %s (keep it with the database: a new key voids every subscription)",
+                path,
+            )
     return parse_key(path.read_text())
 
 
