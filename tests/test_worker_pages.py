@@ -187,3 +187,27 @@ def test_paper_mandate_dashboard_and_counts(app, settings, make_person) -> None:
     assert rows["people_followed"] == 2 and rows["people_on_paper_mandate"] == 1 and rows["files_draft"] == 1
     for name in ("Amina", "Diallo", "Moussa", "Keita", person_id, file_id):
         assert name not in export.text
+
+
+def test_the_prefecture_sees_who_acted_under_which_mandate(app, settings, make_person) -> None:
+    from .test_prefecture_review import staff, submitted_file
+
+    person, file_id = submitted_file(make_person)  # Aminata, Saint-Denis (93)
+    org = app.state.db.write_sync(approved_organisation)
+    karim = signed_in_client(app, settings, app.state.db.write_sync(lambda c: worker_account(c, org.id)).id)
+    with karim:
+        person_id = account_id_of(app, "Aminata")
+        _give(person, org, scope=file_id)  # this one file only
+        chose = karim.post(f"/worker/people/{person_id}/act", follow_redirects=False)
+        assert chose.headers["location"] == f"/files/{file_id}"
+        # A one-file mandate: that file's pages, not the person's home page.
+        assert karim.get("/dashboard", follow_redirects=False).headers["location"] == "/worker"
+        sent = karim.post(
+            f"/files/{file_id}/messages",
+            data={"body": "Bonjour, je complète pour Aminata."},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303, sent.text
+    agent = staff(app, settings, prefecture="93")
+    page = agent.get(f"/prefecture/files/{file_id}").text
+    assert "par Karim (Abri Solidaire), mandat du" in page

@@ -60,7 +60,8 @@ async def request_send(request: Request) -> Response:
     result = await run_command(request, "organisation.request", {**args, "organisation_id": cid}, cid)
     if not result.applied:
         errors = {result.field or "form": message(result.code)}
-        return _request_form(request, {**args, "cid": cid}, errors, 400)
+        # A refusal is final for its id: the corrected form is a new request.
+        return _request_form(request, {**args, "cid": str(uuid.uuid4())}, errors, 400)
     found = await db(request).read(organisations.get, cid)
     assert found is not None
     departement = geography.get(found.departement)
