@@ -107,7 +107,7 @@ def _command(request: Request, op: str, args: dict[str, Any], cid: str | None) -
 async def approve(request: Request) -> Response:
     """Approve (or, approved already, a new link for its administrator): the
     organisation's administrator's one-time enrolment link, shown once."""
-    limit(request, "enrol")
+    limit(request, "organisation_invite")
     who = actor(request)
     values = await form(request)
     organisation_id = request.path_params["organisation_id"]
@@ -188,7 +188,7 @@ async def manage(request: Request) -> Response:
 
 
 async def invite_worker(request: Request) -> Response:
-    limit(request, "enrol")
+    limit(request, "organisation_invite")
     who = actor(request)
     if not policy.may_manage_organisation(who, who.organisation):
         raise not_found()
