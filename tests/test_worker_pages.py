@@ -79,6 +79,7 @@ def test_the_worker_acts_for_the_person_visibly(app, settings, make_person) -> N
     assert chose.status_code == 303 and chose.headers["location"] == "/dashboard"
     dashboard = karim.get("/dashboard")
     assert BANNER + " Amina Diallo — mandat tous les dossiers, pour agir" in dashboard.text
+    assert dashboard.headers["cache-control"] == "no-store"  # never kept on a shared device
     assert file_id in dashboard.text
     # Through the person's own pages.
     assert (
@@ -211,3 +212,38 @@ def test_the_prefecture_sees_who_acted_under_which_mandate(app, settings, make_p
     agent = staff(app, settings, prefecture="93")
     page = agent.get(f"/prefecture/files/{file_id}").text
     assert "par Karim (Abri Solidaire), mandat du" in page
+
+
+def test_what_needs_action_is_on_the_worker_home(app, settings, make_person) -> None:
+    import uuid
+
+    from server import commands
+    from server.auth.policy import Actor
+    from sync.protocol import Command
+
+    from .test_prefecture_review import submitted_file
+
+    person, file_id = submitted_file(make_person)
+    org = app.state.db.write_sync(approved_organisation)
+    _give(person, org)
+    agent = Actor(role="agent", account_id="agent-93", prefecture="93")
+    item = {"kind": "field", "target": "city", "reason": "Commune ?"}
+    command = Command(
+        id=str(uuid.uuid4()),
+        client="t",
+        seq=0,
+        op="complement.request",
+        args={"file_id": file_id, "items": [item]},
+    )
+    assert app.state.db.write_sync(lambda c: commands.apply(c, command, agent)).applied
+    due = app.state.db.read_sync(lambda c: c.execute("SELECT due FROM complement_items").fetchone()[0])
+    karim = signed_in_client(app, settings, app.state.db.write_sync(lambda c: worker_account(c, org.id)).id)
+    with karim:
+        home = karim.get("/worker").text
+    todo = home.split("data-actions", 1)[1].split("</ul>", 1)[0]
+    assert "Aminata" in todo and "Complément demandé par la préfecture" in todo
+    from datetime import date
+
+    from babel.dates import format_date
+
+    assert format_date(date.fromisoformat(due), format="long", locale="fr") in todo
