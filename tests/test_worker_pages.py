@@ -104,7 +104,11 @@ def test_the_worker_acts_for_the_person_visibly(app, settings, make_person) -> N
     assert karim.get(f"/files/{file_id}").status_code == 403
     assert karim.get("/dashboard").headers["location"] == "/worker"
     # Stop acting: back to the list.
-    assert karim.post("/worker/stop").headers["location"] == "/worker"
+    stopped = karim.post("/worker/stop")
+    assert stopped.headers["location"] == "/worker" and "sesame_for=;" in stopped.headers["set-cookie"]
+    # Signing out forgets the choice too (a shared device).
+    karim.cookies.set("sesame_for", person_id)
+    assert "sesame_for=;" in ",".join(karim.post("/signout").headers.get_list("set-cookie"))
 
 
 def test_view_only_shows_without_acting(app, settings, make_person) -> None:
