@@ -59,10 +59,10 @@ def png(seed: int, side: int = 48) -> bytes:
     )
 
 
-def become_worker(server: Any, page: Page, name: str, organisation: str) -> str:
+def become_worker(server: Any, page: Page, name: str, organisation: str, language: str = "fr") -> str:
     """Sign up in the browser (a real passkey), then make that account a worker
     of an approved organisation. Returns the organisation's id."""
-    signup(page, name)
+    signup(page, name, language)
     continue_after_codes(page)
     [me] = rows(server, "SELECT id FROM accounts WHERE display_name = ?", name)
     org_id = str(uuid.uuid4())
@@ -91,10 +91,11 @@ def become_worker(server: Any, page: Page, name: str, organisation: str) -> str:
     return org_id
 
 
-def record_person(worker: Page, name: str) -> str:
+def record_person(worker: Page, name: str, language: str = "fr") -> str:
     """The worker records a person with no account and her signed paper mandate."""
     worker.goto("/worker/people/new")
     worker.locator("#f-display_name").fill(name)
+    worker.locator("#f-language").select_option(language)
     worker.locator("#f-scan").set_input_files(
         {"name": "mandat.png", "mimeType": "image/png", "buffer": png(1)}
     )
@@ -117,9 +118,9 @@ def printed_code(worker: Page) -> str:
 
 def test_hand_off_then_assisted_recovery(new_device_factory, server, name: str) -> None:
     _, worker, _ = new_device_factory()
-    worker_name = f"Inès {name[:8]}"
+    worker_name = f"Inès {name}"
     become_worker(server, worker, worker_name, "La Cimade Bobigny")
-    person = f"Aminata {name[:8]}"
+    person = f"Aminata {name}"
     person_id = record_person(worker, person)
 
     # Acting for her, the worker starts a file and adds a piece.
