@@ -46,6 +46,9 @@ def test_the_request_form_says_what_is_wrong(client) -> None:
         page = _request(client, **values)
         assert page.status_code == 400 and expected in page.text, values
         assert "Abri Solidaire" in page.text or values.get("name") == ""  # what was typed is kept
+    # Corrected after a refusal: the same form goes through.
+    cid = re.search(r'name="cid" value="([^"]+)"', page.text).group(1)
+    assert _request(client, cid=cid).status_code == 200
 
 
 def test_request_approve_enrol_invite_remove(app, settings, client, make_person) -> None:
