@@ -285,3 +285,16 @@ def test_the_person_removes_the_lost_phones_key_themselves(app, settings, make_p
     removed = phone.client.post(f"/account/passkeys/{old}/remove", data={}, follow_redirects=False)
     assert removed.status_code == 303
     assert "Vous avez retiré la clé d’accès" in phone.client.get("/timeline").text
+
+
+def test_codes_printed_by_one_worker_are_rate_limited(app, settings, make_person, world) -> None:
+    from server.auth.ratelimit import Limit
+
+    app.state.limiter.limits["assist:worker"] = Limit(2, 3600)
+    person = make_person()
+    person.signup("Karim")
+    pid = account_id(app, person)
+    grant(app, pid, world.org.id)
+    worker = world.worker()
+    assert [issue(worker, pid).status_code for _ in range(3)] == [200, 200, 429]
+    assert len(codes(app, pid)) == 1  # each new code replaced the one before
