@@ -211,6 +211,7 @@ def _sheet(
         "lines": lines,
         "address": gettext("Adresse :"),
         "code": gettext("Votre code :"),
+        "qr": gettext("QR code : l’adresse et le code"),
     }
 
 
