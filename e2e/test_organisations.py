@@ -61,7 +61,7 @@ def test_organisation_worker_mandate_acting_and_revocation(server, new_device_fa
     # 6. The worker sees her and acts for her: a banner says for whom, under what.
     karim.goto("/worker")
     card = karim.locator("[data-people] li.card", has_text="Amina Diallo")
-    card.locator("button").click()
+    card.locator("form[action$='/act'] button").click()
     karim.wait_for_url("**/dashboard")
     banner = karim.locator("[data-acting]")
     expect(banner).to_contain_text(

@@ -127,6 +127,9 @@ def test_request_approve_enrol_invite_remove(app, settings, client, make_person)
     followed = app.state.db.read_sync(lambda c: mandates.people_followed(c, org.id, clock.now()))
     assert followed == []
     assert claire.client.get("/sync/people").json() == {"people": []}
+    refused = claire.client.post("/organisation/invitations", data={"name": "Nouvelle"})
+    assert refused.status_code == 403 and "ne peut pas inviter" in refused.text
+    assert "invite-link" not in refused.text
 
 
 def test_a_national_administrator_approves_anywhere(app, settings, client) -> None:

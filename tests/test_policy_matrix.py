@@ -113,6 +113,7 @@ EXPECTED = {
     ("/worker/people/new", "GET"): "worker",
     ("/worker/people/new", "POST"): "worker",
     ("/worker/people/{person_id}/act", "POST"): "worker",
+    ("/worker/people/{person_id}/release", "POST"): "worker",
     ("/worker/stop", "POST"): "worker",
     ("/worker/mandate-form", "GET"): "worker",
     ("/worker/export.csv", "GET"): "worker",

@@ -251,3 +251,18 @@ def test_what_needs_action_is_on_the_worker_home(app, settings, make_person) -> 
     from babel.dates import format_date
 
     assert format_date(date.fromisoformat(due), format="long", locale="fr") in todo
+
+
+def test_the_worker_stops_following_a_person(app, settings, make_person) -> None:
+    amina, file_id, org, karim = _world(app, settings, make_person)
+    _give(amina, org)
+    _give(amina, org, can_act="0")
+    person_id = account_id_of(app, "Amina Diallo")
+    released = karim.post(f"/worker/people/{person_id}/release")
+    assert released.status_code == 303 and released.headers["location"] == "/worker?done=person_released"
+    live = [m for m in app.state.db.read_sync(lambda c: mandates.for_person(c, person_id)) if m.revoked_at is None]
+    assert live == []
+    assert "Amina Diallo" not in karim.get("/worker").text.split('id="people"', 1)[1]
+    assert karim.post(f"/worker/people/{person_id}/release").status_code == 404
+    # She reads it in her history.
+    assert "Mandat retiré à Abri Solidaire" in amina.client.get("/timeline").text
