@@ -261,4 +261,59 @@ def test_no_axe_violations_on_organisation_pages(lang, admin, new_device_factory
     expect(karim.locator("[data-acting]")).to_be_visible()
     scan(karim, "dashboard, acting for a person")
 
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_no_axe_violations_on_hand_off_and_assisted_recovery(lang, new_device_factory, server, name):
+    """Every page of a worker's help with access (ADR 0022), in both languages."""
+    from .test_handoff_recovery import become_worker, record_person
+
+    scan = Scanner(lang)
+    locale = {"fr": "fr-FR", "ar": "ar"}[lang]
+    _, worker, _ = new_device_factory(locale=locale)
+    become_worker(server, worker, f"Inès {lang}", f"La Cimade {lang}", language=lang)
+    person_id = record_person(worker, f"Aminata {lang}", language=lang)
+    access = f"/worker/people/{person_id}/access"
+    worker.goto(access)
+    scan(worker, "access (held: hand-off)")
+    worker.locator(f"form[action='{access[:-7]}/handoff'] button").click()
+    expect(worker.locator("main [data-code]").first).to_be_visible()
+    code = worker.locator("main [data-code]").first.inner_text().strip()
+    scan(worker, "hand-off printout")
+
+    _, phone, _ = new_device_factory(locale=locale)
+    phone.goto(f"/claim?code={code}")
+    phone.locator("form[action='/claim'] button[type=submit]").click()
+    phone.locator("[data-passkey-start]").click()
+    expect(phone.locator("ol.codes code")).to_have_count(8)
+    scan(phone, "recovery codes after a hand-off (the mandate stays)")
+
+    worker.goto(access)
+    scan(worker, "access (recovery, passkeys)")
+    worker.locator(f"form[action='{access[:-7]}/recovery'] button[type=submit]").click()
+    expect(worker.get_by_role("alert")).to_be_visible()
+    scan(worker, "access with an error")
+    worker.locator("#f-identity_checked").check()
+    worker.locator("#f-document-other").check()
+    worker.locator("#f-document_other").fill("Carte CAF")
+    worker.locator(f"form[action='{access[:-7]}/recovery'] button[type=submit]").click()
+    expect(worker.locator("main [data-code]").first).to_be_visible()
+    enrolment = worker.locator("main [data-code]").first.inner_text().strip()
+    scan(worker, "enrolment printout")
+
+    _, new_phone, _ = new_device_factory(locale=locale)
+    new_phone.goto("/recover/assisted")
+    scan(new_phone, "recover/assisted")
+    new_phone.locator("#f-code").fill("AAAA-BBBB-CCCCC")
+    new_phone.locator("form[action='/recover/assisted'] button[type=submit]").click()
+    expect(new_phone.get_by_role("alert")).to_be_visible()
+    scan(new_phone, "recover/assisted with an error")
+    new_phone.locator("#f-code").fill(enrolment)
+    new_phone.locator("form[action='/recover/assisted'] button[type=submit]").click()
+    expect(new_phone.locator("[data-passkey-start]")).to_be_visible()
+    scan(new_phone, "recover/assisted passkey step")
+    new_phone.locator("[data-passkey-start]").click()
+    new_phone.wait_for_url("**/account?done=assisted_recovered")
+    scan(new_phone, "account after an assisted recovery")
+    worker.goto(access)
+    scan(worker, "access (two passkeys to choose from)")
     scan.check()

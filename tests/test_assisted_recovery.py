@@ -4,6 +4,7 @@ passkey on a new phone with it; the old passkeys go at the person's choice."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from server import clock
+from server.domain import audit
 from server.web import messages
 
 from .assistance_world import Worker, World, apply, code_in, codes, grant, make_world, revoke
@@ -99,6 +101,15 @@ def test_a_worker_helps_a_person_onto_a_new_phone(app, settings, make_person, wo
         lambda c: dict(c.execute("SELECT * FROM auth_events WHERE kind = 'assisted_recovery'").fetchone())
     )
     assert json.loads(event["detail"])["by"] == worker.account_id
+    # Each step is audited: the worker's command, then the enrolment with the code.
+    trail = app.state.db.read_sync(
+        lambda c: [
+            (r["actor_id"], r["action"], r["outcome"]) for r in c.execute("SELECT * FROM audit ORDER BY id")
+        ]
+    )
+    assert (worker.account_id, "assist.recovery_code", "applied") in trail
+    assert (pid, "assisted_recovery.enrol", "applied") in trail
+    assert app.state.db.read_sync(lambda c: audit.check(c))[1] is None  # the chain holds
 
 
 def test_the_identity_check_is_required_and_the_document_recorded(app, settings, make_person, world) -> None:
@@ -146,6 +157,20 @@ def test_no_mandate_view_only_or_one_file_is_refused(app, settings, make_person,
     refused = issue(worker, pid)
     assert refused.status_code == 403 and messages.MESSAGES["mandate"] in refused.text
     assert apply(app, worker.actor, "assist.recovery_code", args).code == "mandate"
+    assert codes(app, pid) == []
+
+
+def test_a_worker_acting_for_the_person_cannot_touch_their_access(app, settings, make_person, world) -> None:
+    """Through a pushed `"for"` (acting in the person's name), these commands are
+    not the person's own acts: refused, whatever the mandate."""
+    person = make_person()
+    person.signup("Karim")
+    pid = account_id(app, person)
+    mandate = grant(app, pid, world.org.id)
+    worker = world.worker()
+    acting = dataclasses.replace(worker.actor, acting_for=pid, mandate_id=mandate)
+    args = {"person_id": pid, "code_hash": "0" * 64, "identity_checked": True, "document": "passport"}
+    assert apply(app, acting, "assist.recovery_code", args).code == "forbidden"
     assert codes(app, pid) == []
 
 
@@ -260,3 +285,16 @@ def test_the_person_removes_the_lost_phones_key_themselves(app, settings, make_p
     removed = phone.client.post(f"/account/passkeys/{old}/remove", data={}, follow_redirects=False)
     assert removed.status_code == 303
     assert "Vous avez retiré la clé d’accès" in phone.client.get("/timeline").text
+
+
+def test_codes_printed_by_one_worker_are_rate_limited(app, settings, make_person, world) -> None:
+    from server.auth.ratelimit import Limit
+
+    app.state.limiter.limits["assist:worker"] = Limit(2, 3600)
+    person = make_person()
+    person.signup("Karim")
+    pid = account_id(app, person)
+    grant(app, pid, world.org.id)
+    worker = world.worker()
+    assert [issue(worker, pid).status_code for _ in range(3)] == [200, 200, 429]
+    assert len(codes(app, pid)) == 1  # each new code replaced the one before

@@ -415,45 +415,6 @@ def test_nobody_reads_a_piece_without_an_audit_row(app, settings, make_person) -
     assert agent.get(f"/files/{file_id}/attachments/{attachments[0]}").status_code == 403
 
 
-ACCESS_ROUTES = (
-    "/worker/people/{person_id}/access",
-    "/worker/people/{person_id}/handoff",
-    "/worker/people/{person_id}/recovery",
-    "/worker/people/{person_id}/passkeys/",
-)
-
-
-def test_a_worker_without_a_mandate_reaches_nothing_of_a_persons_access(app, settings, make_person) -> None:
-    """Every route of a worker's help with access, on a real person: a worker
-    of an organisation without a mandate (or with a view-only one, for the
-    acts) is refused, and nothing is issued or removed."""
-    from . import orgs
-
-    person = make_person()
-    person.signup("Karim")
-    pid = orgs.account_id_of(app, "Karim")
-    passkey = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM passkeys").fetchone()[0])
-    ours = app.state.db.write_sync(lambda c: orgs.approved_organisation(c, "Ours"))
-    theirs = app.state.db.write_sync(lambda c: orgs.approved_organisation(c, "Theirs"))
-    orgs.grant(app, pid, ours.id, can_act=False)
-    for org, expected in ((theirs.id, 404), (ours.id, None)):
-        worker = app.state.db.write_sync(lambda c, org=org: orgs.worker_account(c, org, f"W {org[:4]}"))
-        with orgs.signed_in_client(app, settings, worker.id) as client:
-            for path, method in EXPECTED:
-                if not path.startswith(ACCESS_ROUTES):
-                    continue
-                url = path.format(person_id=pid, passkey_id=passkey)
-                data = {"identity_checked": "yes", "document": "passport", "present": "yes"}
-                status = client.request(method, url, data=data).status_code
-                if expected == 404 or method == "GET":
-                    assert status == (expected or 200), f"{org} {method} {url} → {status}"
-                else:  # view only: no act
-                    assert status == 403, f"{method} {url} → {status}"
-    count = app.state.db.read_sync(lambda c: c.execute("SELECT count(*) FROM claim_codes").fetchone()[0])
-    assert count == 0
-    assert app.state.db.read_sync(lambda c: c.execute("SELECT count(*) FROM passkeys").fetchone()[0]) == 1
-
-
 def test_a_worker_reaches_a_person_only_under_a_live_mandate(app, settings, make_person) -> None:
     """Every applicant route, with a real file of the person, as a worker who
     names that person: no mandate, another organisation's mandate, or a
@@ -524,3 +485,42 @@ def test_a_worker_reaches_a_person_only_under_a_live_mandate(app, settings, make
         walk(expect_pages=True)  # view only: pages, and every action refused
         assert tuple(app.state.db.read_sync(lambda c: c.execute(changes).fetchone())) == before
         assert before[3] == 0
+
+
+ACCESS_ROUTES = (
+    "/worker/people/{person_id}/access",
+    "/worker/people/{person_id}/handoff",
+    "/worker/people/{person_id}/recovery",
+    "/worker/people/{person_id}/passkeys/",
+)
+
+
+def test_a_worker_without_a_mandate_reaches_nothing_of_a_persons_access(app, settings, make_person) -> None:
+    """Every route of a worker's help with access, on a real person: a worker
+    of an organisation without a mandate (or with a view-only one, for the
+    acts) is refused, and nothing is issued or removed."""
+    from . import orgs
+
+    person = make_person()
+    person.signup("Karim")
+    pid = orgs.account_id_of(app, "Karim")
+    passkey = app.state.db.read_sync(lambda c: c.execute("SELECT id FROM passkeys").fetchone()[0])
+    ours = app.state.db.write_sync(lambda c: orgs.approved_organisation(c, "Ours"))
+    theirs = app.state.db.write_sync(lambda c: orgs.approved_organisation(c, "Theirs"))
+    orgs.grant(app, pid, ours.id, can_act=False)
+    for org, expected in ((theirs.id, 404), (ours.id, None)):
+        worker = app.state.db.write_sync(lambda c, org=org: orgs.worker_account(c, org, f"W {org[:4]}"))
+        with orgs.signed_in_client(app, settings, worker.id) as client:
+            for path, method in EXPECTED:
+                if not path.startswith(ACCESS_ROUTES):
+                    continue
+                url = path.format(person_id=pid, passkey_id=passkey)
+                data = {"identity_checked": "yes", "document": "passport", "present": "yes"}
+                status = client.request(method, url, data=data).status_code
+                if expected == 404 or method == "GET":
+                    assert status == (expected or 200), f"{org} {method} {url} → {status}"
+                else:  # view only: no act
+                    assert status == 403, f"{method} {url} → {status}"
+    count = app.state.db.read_sync(lambda c: c.execute("SELECT count(*) FROM claim_codes").fetchone()[0])
+    assert count == 0
+    assert app.state.db.read_sync(lambda c: c.execute("SELECT count(*) FROM passkeys").fetchone()[0]) == 1

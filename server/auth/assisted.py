@@ -76,6 +76,8 @@ def finish(
     row = conn.execute("SELECT * FROM claim_codes WHERE code_hash = ?", (ch.data["code_hash"],)).fetchone()
     if row is None or row["account_id"] != ch.account_id:
         raise flows.FlowError("code_unknown", "code")
+    if row["spent_at"] is None and row["expires_at"] <= clock.iso(now):
+        raise flows.FlowError("code_expired", "code", account_id=row["account_id"])  # while the prompt was open
     mandate = claims.backing_mandate(conn, row, now)
     if mandate is None:
         raise flows.FlowError("code_mandate", "code", account_id=row["account_id"])

@@ -39,7 +39,7 @@ class Person:
     account: accounts.Account
     held: bool
     act: mandates.Mandate | None  # the mandate to act for all files, if any
-    any: mandates.Mandate  # some live mandate (view or act): the worker may see the person
+    seen: mandates.Mandate  # some live mandate (view or act): the worker may see the person
 
 
 async def _person(request: Request) -> Person:
@@ -211,6 +211,7 @@ def _sheet(
         "lines": lines,
         "address": gettext("Adresse :"),
         "code": gettext("Votre code :"),
+        "qr": gettext("QR code : l’adresse et le code"),
     }
 
 

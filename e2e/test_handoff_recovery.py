@@ -1,0 +1,220 @@
+"""Hand-off and assisted recovery (issue 12, ADR 0022), on real browsers with
+virtual passkeys.
+
+A worker records a person who has no account (paper mandate), starts a file
+for her and adds a piece, then prints a one-time claim code; on her own phone
+(a second browser context) she claims the account with her own passkey and
+finds its whole history, and is told the mandate stays. She then loses that
+phone: the worker checks her identity and prints an enrolment code; a third
+context (the new phone, no credential) registers a passkey with it, signs in,
+and removes the old phone's key; the timeline says so.
+
+The worker's organisation is made and approved in the server's database through
+the app's code (the worker signs up in the browser with a real passkey);
+everything after that goes through the pages.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import uuid
+import zlib
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from server import clock
+from server.domain import organisations
+from server.store.db import Database
+
+from .helpers import continue_after_codes, said, sign_in, signup
+from .test_files import start_file, upload
+from .test_offline import rows
+
+CODE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}$")
+
+
+def png(seed: int, side: int = 48) -> bytes:
+    """A small, valid PNG of its own."""
+    raw = b"".join(
+        b"\x00" + bytes(((x * 7 + y * 3 + seed * 31) % 256) for x in range(side) for _ in range(3))
+        for y in range(side)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def become_worker(server: Any, page: Page, name: str, organisation: str, language: str = "fr") -> str:
+    """Sign up in the browser (a real passkey), then make that account a worker
+    of an approved organisation. Returns the organisation's id."""
+    signup(page, name, language)
+    continue_after_codes(page)
+    [me] = rows(server, "SELECT id FROM accounts WHERE display_name = ?", name)
+    org_id = str(uuid.uuid4())
+
+    def make(conn: Any) -> None:
+        organisations.create(
+            conn,
+            organisation_id=org_id,
+            name=organisation,
+            kind="association",
+            departement="93",
+            contact_name=name,
+            contact_email=None,
+            contact_phone=None,
+            version=1,
+            now=clock.now(),
+        )
+        organisations.set_status(conn, org_id, "approved", "admin:e2e", 1, clock.now())
+        conn.execute("UPDATE accounts SET role = 'worker', organisation = ? WHERE id = ?", (org_id, me["id"]))
+
+    db = Database(server.db_path)
+    try:
+        db.write_sync(make)
+    finally:
+        db.close()
+    return org_id
+
+
+def record_person(worker: Page, name: str, language: str = "fr") -> str:
+    """The worker records a person with no account and her signed paper mandate."""
+    worker.goto("/worker/people/new")
+    worker.locator("#f-display_name").fill(name)
+    worker.locator("#f-language").select_option(language)
+    worker.locator("#f-scan").set_input_files(
+        {"name": "mandat.png", "mimeType": "image/png", "buffer": png(1)}
+    )
+    worker.locator("#f-can_act").check()
+    worker.locator("form[action='/worker/people/new'] button[type=submit]").click()
+    worker.wait_for_url("**/worker?done=person_recorded")
+    card = worker.locator("[data-person]", has_text=name)
+    person_id = card.get_attribute("data-person")
+    assert person_id
+    return person_id
+
+
+def printed_code(worker: Page) -> str:
+    """The code on the printable page (shown once), with its QR code."""
+    expect(worker.locator("main img.code-sheet__qr").first).to_be_visible()
+    code = worker.locator("main [data-code]").first.inner_text().strip()
+    assert CODE.match(code), code
+    return code
+
+
+def test_hand_off_then_assisted_recovery(new_device_factory, server, name: str) -> None:
+    _, worker, _ = new_device_factory()
+    worker_name = f"Inès {name}"
+    become_worker(server, worker, worker_name, "La Cimade Bobigny")
+    person = f"Aminata {name}"
+    person_id = record_person(worker, person)
+
+    # Acting for her, the worker starts a file and adds a piece.
+    worker.locator(f"[data-person='{person_id}'] form[action$='/act'] button").click()
+    file_id = start_file(worker, "duplicate")
+    upload(
+        worker, file_id, "identity_photo", [{"name": "photo.png", "mimeType": "image/png", "buffer": png(2)}]
+    )
+    worker.locator("form[action='/worker/stop'] button").click()
+    worker.wait_for_url("**/worker")
+
+    # The hand-off code, printed (the page is the printout: print CSS, a QR code).
+    worker.get_by_role("link", name=re.compile(re.escape(person))).click()
+    worker.wait_for_url(f"**/worker/people/{person_id}/access")
+    worker.locator(f"form[action='/worker/people/{person_id}/handoff'] button").click()
+    code = printed_code(worker)
+    expect(worker.locator("main")).to_contain_text("garde son mandat")
+    [row] = rows(
+        server, "SELECT expires_at FROM claim_codes WHERE account_id = ? AND spent_at IS NULL", person_id
+    )
+    assert clock.parse(row["expires_at"]) > clock.now()
+
+    # Her phone: the QR code opens the claim page with the code in it.
+    _, phone, _ = new_device_factory()
+    phone.goto(f"/claim?code={code}")
+    expect(phone.locator("#f-code")).to_have_value(code)
+    phone.locator("form[action='/claim'] button[type=submit]").click()
+    phone.locator("[data-passkey-start]").click()
+    expect(phone.locator("ol.codes code")).to_have_count(8)
+    notice = phone.locator("main [role=note]", has_text="La Cimade Bobigny")
+    expect(notice).to_contain_text("tant que vous ne le retirez pas")
+    expect(notice.locator("a[href='/account#mandates']")).to_be_visible()
+    continue_after_codes(phone)
+    phone.goto(f"/files/{file_id}/checklist")
+    expect(phone.locator("main")).to_contain_text(re.compile(r"photo\.(png|jpg)"))
+    phone.goto("/timeline")
+    history = phone.locator("main")
+    expect(history).to_contain_text("a imprimé pour vous un code pour prendre votre compte en main")
+    expect(history).to_contain_text("Vous avez retrouvé votre dossier sur Sésame")
+    expect(history).to_contain_text(f"par {worker_name} (La Cimade Bobigny)")
+    phone.goto("/account")
+    expect(phone.locator("[data-mandates]")).to_contain_text("La Cimade Bobigny")
+
+    # The printed code served once.
+    _, other, _ = new_device_factory()
+    other.goto(f"/claim?code={code}")
+    other.locator("form[action='/claim'] button[type=submit]").click()
+    expect(other.locator("main [role=alert]")).to_contain_text(said("message", "code_used"))
+
+    # She loses that phone. In person, the worker checks her identity, then prints an enrolment code.
+    worker.goto(f"/worker/people/{person_id}/access")
+    worker.locator(f"form[action='/worker/people/{person_id}/recovery'] button[type=submit]").click()
+    expect(worker.locator("main [role=alert]")).to_contain_text(said("message", "identity_unchecked"))
+    worker.locator("#f-identity_checked").check()
+    worker.locator("#f-document-passport").check()
+    worker.locator(f"form[action='/worker/people/{person_id}/recovery'] button[type=submit]").click()
+    enrolment = printed_code(worker)
+    expect(worker.locator("main")).to_contain_text("24 heures")
+
+    # The new phone has no credential: it registers one with the code, and is signed in.
+    _, new_phone, _ = new_device_factory()
+    new_phone.goto("/signin")
+    new_phone.goto(f"/recover/assisted?code={enrolment}")
+    new_phone.locator("form[action='/recover/assisted'] button[type=submit]").click()
+    new_phone.locator("[data-passkey-start]").click()
+    new_phone.wait_for_url("**/account?done=assisted_recovered")
+    expect(new_phone.locator("main [data-done]")).to_contain_text(said("done", "assisted_recovered"))
+    # The old phone's session ended at once.
+    phone.goto("/dashboard")
+    phone.wait_for_url("**/signin**")
+
+    # She removes the old phone's key (her choice), on her account page.
+    cards = new_phone.locator("main section[aria-labelledby=passkeys] li.card")
+    expect(cards).to_have_count(2)
+    old = cards.filter(has_not_text="la clé de cet appareil")
+    new_phone.once("dialog", lambda dialog: dialog.accept())
+    old.locator("form[action$='/remove'] button").click()
+    new_phone.wait_for_url("**/account?done=passkey_removed*")
+    expect(cards).to_have_count(1)
+
+    # Signed out and in again with the new phone's passkey.
+    new_phone.locator("form[action='/signout'] button").click()
+    new_phone.wait_for_url("**/signin?done=signed_out")
+    sign_in(new_phone)
+    new_phone.goto("/timeline")
+    history = new_phone.locator("main")
+    expect(history).to_contain_text(
+        f"Une nouvelle clé d’accès a été ajoutée avec l’aide de {worker_name} (La Cimade Bobigny) le"
+    )
+    expect(history).to_contain_text("a vérifié votre identité en personne (passeport)")
+    expect(history).to_contain_text("Vous avez retiré la clé d’accès")
+
+    # The enrolment code served once.
+    _, again, _ = new_device_factory()
+    again.goto(f"/recover/assisted?code={enrolment}")
+    again.locator("form[action='/recover/assisted'] button[type=submit]").click()
+    expect(again.locator("main [role=alert]")).to_contain_text(said("message", "code_used"))
