@@ -370,8 +370,17 @@ def test_unsent_work_of_a_revoked_person_stays_until_discarded(new_plain_context
     assert [r["state"] for r in shelter_rows(page, "outbox")] == ["revoked"]
     assert_nothing_in_clear(page, [who, message])
 
-    # Locked, a wrong PIN opens nothing; the right one does; the work is still there.
-    page.locator("[data-lock]").click()
+    # Signing out deletes nothing: signed in again, the page starts locked and still
+    # counts the work (no name); a wrong PIN opens nothing; the right one does.
+    page.locator("form[action='/signout'] button").click()
+    page.wait_for_url("**/signin?done=signed_out")
+    page.locator("[data-passkey-start]").click()
+    page.wait_for_url(lambda url: "/signin" not in url)
+    open_shelter(page)
+    expect(page.locator("#shelter-locked")).to_be_visible()
+    expect(entry).to_have_count(1)
+    expect(entry.locator("[data-handover-state]")).to_contain_text("mandat retiré")
+    expect(entry).not_to_contain_text(who)
     page.locator("#pin-unlock").fill("000000")
     page.locator("[data-unlock-pin] button").click()
     expect(page.locator("[data-shelter-status]")).to_contain_text("ne déverrouille pas")
@@ -403,6 +412,7 @@ def test_the_device_locks_itself_after_inactivity(new_plain_context, server, nam
     expect(page.locator("#shelter-locked")).to_be_visible()
     assert f"Farida Benali {name}" not in page.locator("main").inner_text()
     expect(page.locator("[data-handover] > li")).to_have_count(1)
+    assert f"Farida Benali {name}" not in page.locator("main").inner_text()
 
 
 def test_a_day_offline_for_ten_people_syncs_each_under_their_own(new_plain_context, server, name):

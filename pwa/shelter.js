@@ -70,6 +70,7 @@
     // Nothing of anyone stays on screen.
     clear($("[data-people]"));
     clear($("[data-files]"));
+    clear($("[data-handover]")); // drawn again below, with counts only
     $("[data-person-name]").textContent = "";
     $("[data-person-mandate]").textContent = "";
     sections.person.hidden = true;
