@@ -157,6 +157,11 @@ SHELTER_ROWS = """async (store) => {
 
 STORES = ("people", "records", "outbox", "blobs")
 
+KEPT_SHELTER = """async () => {
+  for (const name of await caches.keys()) if (await (await caches.open(name)).match("/shelter")) return true;
+  return false;
+}"""
+
 
 def shelter_rows(page: Page, store: str) -> list[dict[str, Any]]:
     return list(page.evaluate(SHELTER_ROWS, store))
@@ -273,6 +278,7 @@ def test_three_people_offline_locked_unlocked_synced_then_one_revoked(new_plain_
         (f"Yusuf Haddad {name}", f"Boulevard Voltaire {name}", f"Message de Yusuf {name}"),
         (f"Oksana Melnyk {name}", f"Avenue de Flandre {name}", f"Oksana demande un rendez-vous {name}"),
     ]
+    until(lambda: page.evaluate(KEPT_SHELTER), "the service worker keeps /shelter for offline use")
     context.set_offline(True)
     for i, (who, city, message) in enumerate(people):
         new_person(page, who, i)
@@ -305,6 +311,12 @@ def test_three_people_offline_locked_unlocked_synced_then_one_revoked(new_plain_
 
     # Storage: no name, address or message in clear anywhere.
     assert_nothing_in_clear(page, [p for person in people for p in person])
+
+    # Reloaded with no network: the page comes from the device, locked, all still there.
+    page.reload()
+    expect(page.locator("html[data-served=cache][data-shelter-ready]")).to_have_count(1)
+    expect(page.locator("#shelter-locked")).to_be_visible()
+    expect(handover).to_have_count(3)
 
     # Unlock with the passkey; back online, everything leaves.
     page.locator("[data-unlock-prf]").click()
