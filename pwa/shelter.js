@@ -476,6 +476,12 @@
     if (!record) {
       show("setup");
       $("[data-setup-prf]").hidden = !prfPossible;
+      // Where the browser can tell, offer the passkey only if it has PRF.
+      if (prfPossible && PublicKeyCredential.getClientCapabilities) {
+        PublicKeyCredential.getClientCapabilities().then(function (can) {
+          if (can["extension:prf"] === false) $("[data-setup-prf]").hidden = true;
+        }, function () { /* unknown: keep the offer; a failure falls back to the PIN */ });
+      }
     } else {
       showLocked();
     }
