@@ -167,3 +167,81 @@ def test_no_axe_violations_in_shelter_mode(lang, new_plain_context, server, name
     expect(page.locator("#shelter-locked")).to_be_visible()
     scan(page, "shelter: locked, with the hand-over list")
     scan.check()
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_no_axe_violations_on_organisation_pages(lang, admin, new_device_factory, new_plain_context, name):
+    """Issue 12: the organisation's request, its approval, its administrator's and
+    its worker's pages, the person's mandates, and acting for a person."""
+    from .organisations import approve, enrol_worker, give_mandate, invite_worker, organisation_code
+
+    scan = Scanner(lang)
+    locale = {"fr": "fr-FR", "ar": "ar"}[lang]
+    org_name = f"Abri {lang} {name}"
+
+    visitor = new_plain_context(locale=locale).new_page()
+    visitor.goto("/organisations/new")
+    set_language(visitor, lang)
+    scan(visitor, "organisations/new")
+    visitor.locator("form[action='/organisations/new'] button[type=submit]").click()
+    expect(visitor.get_by_role("alert")).to_be_visible()
+    scan(visitor, "organisations/new with errors")
+    visitor.locator("#f-name").fill(org_name)
+    visitor.locator("#f-departement").select_option("93")
+    visitor.locator("#f-contact_name").fill("Claire")
+    visitor.locator("#f-contact_phone").fill("06 12 34 56 78")
+    visitor.locator("form[action='/organisations/new'] button[type=submit]").click()
+    expect(visitor.locator("main .alert--success")).to_be_visible()
+    scan(visitor, "organisation requested")
+
+    set_language(admin, lang)
+    admin.goto("/admin/organisations")
+    scan(admin, "admin/organisations")
+    link = approve(admin, org_name)
+    scan(admin, "admin/organisations with a link")
+
+    _, claire, _ = new_device_factory(locale=locale)
+    claire.goto(link)
+    scan(claire, "enrol (organisation administrator)")
+    enrol_worker(claire, link, f"Claire {lang}", lang)
+    claire.goto("/organisation")
+    scan(claire, "organisation (workers)")
+    invite_worker(claire, f"Karim {lang}")
+    scan(claire, "organisation with a link")
+
+    # Claire is a worker too (the organisation's administrator): her pages are a
+    # worker's (one enrolment less: enrolments are rate limited per address).
+    karim = claire
+    karim.goto("/worker")
+    scan(karim, "worker home (nobody yet)")
+    code = organisation_code(karim)
+    karim.goto("/worker/people/new")
+    scan(karim, "worker: a person on paper")
+    karim.locator("form[action='/worker/people/new'] button[type=submit]").click()
+    expect(karim.get_by_role("alert")).to_be_visible()
+    scan(karim, "worker: a person on paper, with errors")
+    karim.goto("/worker/mandate-form")
+    scan(karim, "worker: paper mandate form")
+
+    _, person, _ = new_device_factory(locale=locale)
+    person.goto("/signup")
+    person.locator("#f-display_name").fill(name)
+    person.locator("#f-language").select_option(lang)
+    person.locator("form[action='/signup'] button[type=submit]").click()
+    person.locator("[data-passkey-start]").click()
+    expect(person.locator("ol.codes code")).to_have_count(8)
+    person.goto("/account#mandates")
+    scan(person, "account with no mandate")
+    person.goto(f"/account/mandates/new?q={code}")
+    scan(person, "give a mandate")
+    give_mandate(person, code)
+    scan(person, "account with a mandate")
+
+    karim.goto("/worker")
+    scan(karim, "worker home (one person)")
+    karim.locator("[data-people] li.card form[action$='/act'] button").first.click()
+    karim.wait_for_url("**/dashboard")
+    expect(karim.locator("[data-acting]")).to_be_visible()
+    scan(karim, "dashboard, acting for a person")
+
+    scan.check()

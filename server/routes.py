@@ -194,6 +194,7 @@ routes: list[BaseRoute] = [
     route("/worker/people/new", worker.person_page, "worker"),
     route("/worker/people/new", worker.person_create, "worker", POST),
     route("/worker/people/{person_id}/act", worker.act, "worker", POST),
+    route("/worker/people/{person_id}/release", worker.release, "worker", POST),
     route("/worker/stop", worker.stop, "worker", POST),
     route("/worker/mandate-form", worker.mandate_form, "worker"),
     route("/worker/export.csv", worker.export, "worker"),

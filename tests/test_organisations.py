@@ -46,6 +46,9 @@ def test_the_request_form_says_what_is_wrong(client) -> None:
         page = _request(client, **values)
         assert page.status_code == 400 and expected in page.text, values
         assert "Abri Solidaire" in page.text or values.get("name") == ""  # what was typed is kept
+    # Corrected after a refusal: the same form goes through.
+    cid = re.search(r'name="cid" value="([^"]+)"', page.text).group(1)
+    assert _request(client, cid=cid).status_code == 200
 
 
 def test_request_approve_enrol_invite_remove(app, settings, client, make_person) -> None:
@@ -124,6 +127,9 @@ def test_request_approve_enrol_invite_remove(app, settings, client, make_person)
     followed = app.state.db.read_sync(lambda c: mandates.people_followed(c, org.id, clock.now()))
     assert followed == []
     assert claire.client.get("/sync/people").json() == {"people": []}
+    refused = claire.client.post("/organisation/invitations", data={"name": "Nouvelle"})
+    assert refused.status_code == 403 and "ne peut pas inviter" in refused.text
+    assert "invite-link" not in refused.text
 
 
 def test_a_national_administrator_approves_anywhere(app, settings, client) -> None:

@@ -106,6 +106,7 @@ EXPECTED = {
     ("/worker/people/new", "GET"): "worker",
     ("/worker/people/new", "POST"): "worker",
     ("/worker/people/{person_id}/act", "POST"): "worker",
+    ("/worker/people/{person_id}/release", "POST"): "worker",
     ("/worker/stop", "POST"): "worker",
     ("/worker/mandate-form", "GET"): "worker",
     ("/worker/export.csv", "GET"): "worker",
@@ -394,3 +395,75 @@ def test_nobody_reads_a_piece_without_an_audit_row(app, settings, make_person) -
         )
     # The applicant's route refuses staff: staff read only through the audited one.
     assert agent.get(f"/files/{file_id}/attachments/{attachments[0]}").status_code == 403
+
+
+def test_a_worker_reaches_a_person_only_under_a_live_mandate(app, settings, make_person) -> None:
+    """Every applicant route, with a real file of the person, as a worker who
+    names that person: no mandate, another organisation's mandate, or a
+    revoked one → refused and nothing of the file sent; a view-only mandate
+    → pages, but every action refused and nothing changed."""
+    from .orgs import (
+        account_id_of,
+        approved_organisation,
+        grant,
+        person_actor,
+        run,
+        signed_in_client,
+        worker_account,
+    )
+    from .test_prefecture_review import submitted_file
+
+    person, file_id = submitted_file(make_person)
+    person_id = account_id_of(app, "Aminata")
+    org = app.state.db.write_sync(approved_organisation)
+    other = app.state.db.write_sync(lambda c: approved_organisation(c, "Autre", "93"))
+    karim = signed_in_client(app, settings, app.state.db.write_sync(lambda c: worker_account(c, org.id)).id)
+    karim.follow_redirects = False
+    applicant_routes = [(p, m) for (p, m), permission in EXPECTED.items() if permission == "applicant"]
+
+    def walk(expect_pages: bool) -> None:
+        for path, method in applicant_routes:
+            url = path.replace("{index:int}", "0").format(
+                file_id=file_id,
+                piece_id="passport",
+                attachment_id="a",
+                message_id="m",
+                step="identity",
+                procedure="renewal",
+                decision_id="d",
+                item_id="i",
+                appointment_id="x",
+                mandate_id="m",
+                attestation_id="ABCDE12345",
+                code="75",
+                desk_id="d",
+                report_id="r",
+                number="B-2026-000001",
+                upload_id="u",
+            )
+            response = karim.request(method, url, data={"family_name": "Changed", "body": "x"})
+            label = f"{method} {path} → {response.status_code}"
+            if not expect_pages:
+                assert response.status_code == 403, label
+                assert "Aminata" not in response.text, label  # nothing of the person
+            else:
+                assert response.status_code < 500, label
+
+    with karim:
+        karim.cookies.set("sesame_for", person_id)
+        walk(expect_pages=False)  # no mandate at all
+        grant(app, person_id, other.id)
+        walk(expect_pages=False)  # a mandate, but to another organisation
+        mandate_id = grant(app, person_id, org.id)
+        run(app, person_actor(person_id), "mandate.revoke", mandate_id=mandate_id)
+        walk(expect_pages=False)  # revoked
+        grant(app, person_id, org.id, can_act=False)
+        changes = (
+            "SELECT (SELECT max(version) FROM files), (SELECT count(*) FROM messages),"
+            " (SELECT count(*) FROM attachments), (SELECT count(*) FROM commands WHERE actor LIKE 'worker:%')"
+        )
+        before = tuple(app.state.db.read_sync(lambda c: c.execute(changes).fetchone()))
+        assert karim.get(f"/files/{file_id}").status_code == 200
+        walk(expect_pages=True)  # view only: pages, and every action refused
+        assert tuple(app.state.db.read_sync(lambda c: c.execute(changes).fetchone())) == before
+        assert before[3] == 0

@@ -79,6 +79,7 @@ def test_the_worker_acts_for_the_person_visibly(app, settings, make_person) -> N
     assert chose.status_code == 303 and chose.headers["location"] == "/dashboard"
     dashboard = karim.get("/dashboard")
     assert BANNER + " Amina Diallo — mandat tous les dossiers, pour agir" in dashboard.text
+    assert dashboard.headers["cache-control"] == "no-store"  # never kept on a shared device
     assert file_id in dashboard.text
     # Through the person's own pages.
     assert (
@@ -103,7 +104,11 @@ def test_the_worker_acts_for_the_person_visibly(app, settings, make_person) -> N
     assert karim.get(f"/files/{file_id}").status_code == 403
     assert karim.get("/dashboard").headers["location"] == "/worker"
     # Stop acting: back to the list.
-    assert karim.post("/worker/stop").headers["location"] == "/worker"
+    stopped = karim.post("/worker/stop")
+    assert stopped.headers["location"] == "/worker" and "sesame_for=;" in stopped.headers["set-cookie"]
+    # Signing out forgets the choice too (a shared device).
+    karim.cookies.set("sesame_for", person_id)
+    assert "sesame_for=;" in ",".join(karim.post("/signout").headers.get_list("set-cookie"))
 
 
 def test_view_only_shows_without_acting(app, settings, make_person) -> None:
@@ -187,3 +192,77 @@ def test_paper_mandate_dashboard_and_counts(app, settings, make_person) -> None:
     assert rows["people_followed"] == 2 and rows["people_on_paper_mandate"] == 1 and rows["files_draft"] == 1
     for name in ("Amina", "Diallo", "Moussa", "Keita", person_id, file_id):
         assert name not in export.text
+
+
+def test_the_prefecture_sees_who_acted_under_which_mandate(app, settings, make_person) -> None:
+    from .test_prefecture_review import staff, submitted_file
+
+    person, file_id = submitted_file(make_person)  # Aminata, Saint-Denis (93)
+    org = app.state.db.write_sync(approved_organisation)
+    karim = signed_in_client(app, settings, app.state.db.write_sync(lambda c: worker_account(c, org.id)).id)
+    with karim:
+        person_id = account_id_of(app, "Aminata")
+        _give(person, org, scope=file_id)  # this one file only
+        chose = karim.post(f"/worker/people/{person_id}/act", follow_redirects=False)
+        assert chose.headers["location"] == f"/files/{file_id}"
+        # A one-file mandate: that file's pages, not the person's home page.
+        assert karim.get("/dashboard", follow_redirects=False).headers["location"] == "/worker"
+        sent = karim.post(
+            f"/files/{file_id}/messages",
+            data={"body": "Bonjour, je complète pour Aminata."},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303, sent.text
+    agent = staff(app, settings, prefecture="93")
+    page = agent.get(f"/prefecture/files/{file_id}").text
+    assert "par Karim (Abri Solidaire), mandat du" in page
+
+
+def test_what_needs_action_is_on_the_worker_home(app, settings, make_person) -> None:
+    import uuid
+
+    from server import commands
+    from server.auth.policy import Actor
+    from sync.protocol import Command
+
+    from .test_prefecture_review import submitted_file
+
+    person, file_id = submitted_file(make_person)
+    org = app.state.db.write_sync(approved_organisation)
+    _give(person, org)
+    agent = Actor(role="agent", account_id="agent-93", prefecture="93")
+    item = {"kind": "field", "target": "city", "reason": "Commune ?"}
+    command = Command(
+        id=str(uuid.uuid4()),
+        client="t",
+        seq=0,
+        op="complement.request",
+        args={"file_id": file_id, "items": [item]},
+    )
+    assert app.state.db.write_sync(lambda c: commands.apply(c, command, agent)).applied
+    due = app.state.db.read_sync(lambda c: c.execute("SELECT due FROM complement_items").fetchone()[0])
+    karim = signed_in_client(app, settings, app.state.db.write_sync(lambda c: worker_account(c, org.id)).id)
+    with karim:
+        home = karim.get("/worker").text
+    todo = home.split("data-actions", 1)[1].split("</ul>", 1)[0]
+    assert "Aminata" in todo and "Complément demandé par la préfecture" in todo
+    from datetime import date
+
+    from babel.dates import format_date
+
+    assert format_date(date.fromisoformat(due), format="long", locale="fr") in todo
+
+
+def test_the_worker_stops_following_a_person(app, settings, make_person) -> None:
+    amina, file_id, org, karim = _world(app, settings, make_person)
+    _give(amina, org)
+    _give(amina, org, can_act="0")
+    person_id = account_id_of(app, "Amina Diallo")
+    released = karim.post(f"/worker/people/{person_id}/release")
+    assert released.status_code == 303 and released.headers["location"] == "/worker?done=person_released"
+    live = [m for m in app.state.db.read_sync(lambda c: mandates.for_person(c, person_id)) if m.revoked_at is None]
+    assert live == []
+    assert "Amina Diallo" not in karim.get("/worker").text.split('id="people"', 1)[1]
+    assert karim.post(f"/worker/people/{person_id}/release").status_code == 404
+    # She reads it in her history.
+    assert "Mandat retiré à Abri Solidaire" in amina.client.get("/timeline").text

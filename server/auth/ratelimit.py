@@ -37,6 +37,8 @@ LIMITS = {
     "voice": Limit(30, 600),
     # Requests to register an organisation (a public form).
     "organisation": Limit(10, 3600),
+    # Enrolment links made by administrators of organisations (signed in).
+    "organisation_invite": Limit(30, 900),
     # Per target, whatever the address: a person signs in a few times a day at most.
     "signin:account": Limit(10, 300),
     "recover:account": Limit(5, 900),

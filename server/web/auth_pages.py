@@ -17,7 +17,7 @@ from server import clock, translation
 from server.auth import flows, invitations, sessions, tokens
 from server.domain import geography, organisations
 from server.translation import gettext
-from server.web.middleware import clear_session_cookie, language_cookie, session_cookie
+from server.web.middleware import acting_cookie, clear_session_cookie, language_cookie, session_cookie
 
 from .common import (
     client_ip,
@@ -223,6 +223,9 @@ async def signout(request: Request) -> Response:
         await db(request).write(flows.sign_out, session)
     response = redirect("/signin?done=signed_out")
     response.headers.append("set-cookie", clear_session_cookie(settings(request)))
+    if request.state.acting_choice:
+        # A shared device: the next worker starts acting for no one.
+        response.headers.append("set-cookie", acting_cookie(settings(request), ""))
     return response
 
 

@@ -48,6 +48,12 @@ def guarded(endpoint: Endpoint, permission: str, api: bool = False) -> Endpoint:
         actor: policy.Actor = request.state.actor
         if permission in ACTING_PERMISSIONS and actor.role == "worker" and request.state.acting_choice:
             actor = await _act_for(request, actor, permission)
+            if actor.acting_for is not None and policy.allowed(actor, permission):
+                # A person's page seen by a worker is never kept by the browser
+                # nor the service worker (a shared device: docs/adr/0020).
+                response = await endpoint(request)
+                response.headers["cache-control"] = "no-store"
+                return response
         if not policy.allowed(actor, permission):
             if api:
                 status = 403 if actor.signed_in else 401

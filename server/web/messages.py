@@ -306,6 +306,10 @@ DONE: dict[str, str] = {
     "person_recorded": N_(
         "La personne est enregistrée avec son mandat papier. Vous pouvez maintenant agir pour elle."
     ),
+    "person_released": N_(
+        "Votre organisation ne suit plus cette personne : ses mandats sont retirés, elle en est avertie dans"
+        " son historique."
+    ),
     "worker_removed": N_("L’intervenant est retiré de l’organisation ; ses sessions sont fermées."),
 }
 

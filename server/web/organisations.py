@@ -60,7 +60,8 @@ async def request_send(request: Request) -> Response:
     result = await run_command(request, "organisation.request", {**args, "organisation_id": cid}, cid)
     if not result.applied:
         errors = {result.field or "form": message(result.code)}
-        return _request_form(request, {**args, "cid": cid}, errors, 400)
+        # A refusal is final for its id: the corrected form is a new request.
+        return _request_form(request, {**args, "cid": str(uuid.uuid4())}, errors, 400)
     found = await db(request).read(organisations.get, cid)
     assert found is not None
     departement = geography.get(found.departement)
@@ -106,7 +107,7 @@ def _command(request: Request, op: str, args: dict[str, Any], cid: str | None) -
 async def approve(request: Request) -> Response:
     """Approve (or, approved already, a new link for its administrator): the
     organisation's administrator's one-time enrolment link, shown once."""
-    limit(request, "enrol")
+    limit(request, "organisation_invite")
     who = actor(request)
     values = await form(request)
     organisation_id = request.path_params["organisation_id"]
@@ -187,7 +188,7 @@ async def manage(request: Request) -> Response:
 
 
 async def invite_worker(request: Request) -> Response:
-    limit(request, "enrol")
+    limit(request, "organisation_invite")
     who = actor(request)
     if not policy.may_manage_organisation(who, who.organisation):
         raise not_found()

@@ -20,7 +20,7 @@ from server import clock
 from server.domain import followed, mandates, organisations, uploads
 from server.domain.catalogue import load as load_catalogue
 
-from .common import actor, db, not_found, redirect, settings, templates
+from .common import actor, db, not_found, redirect, run_command, settings, templates
 from .messages import done, message
 from .middleware import acting_cookie
 from .pieces import apply_with_blobs, receive, upload_refusal, uploaded_files
@@ -68,6 +68,32 @@ async def act(request: Request) -> Response:
     target = "/dashboard" if found.file_id is None else f"/files/{found.file_id}"
     response = redirect(target)
     response.headers.append("set-cookie", acting_cookie(settings(request), person_id))
+    return response
+
+
+async def release(request: Request) -> Response:
+    """"Ne plus suivre": the worker ends every live mandate of their
+    organisation for this person (`mandate.revoke` each, in the timeline)."""
+    who = _worker(request)
+    person_id = request.path_params["person_id"]
+    now = clock.now()
+
+    def live(conn: sqlite3.Connection) -> list[str]:
+        return [
+            m.id
+            for m in mandates.for_person(conn, person_id)
+            if m.organisation_id == who.organisation and m.active(now)
+        ]
+
+    found = await db(request).read(live)
+    if not found:
+        raise not_found()
+    for mandate_id in found:
+        result = await run_command(request, "mandate.revoke", {"mandate_id": mandate_id})
+        if not result.applied:
+            raise not_found()
+    response = redirect("/worker?done=person_released")
+    response.headers.append("set-cookie", acting_cookie(settings(request), ""))
     return response
 
 

@@ -1,0 +1,59 @@
+"""Journeys of issue 12 shared by the browser tests: an organisation asked
+for, approved, its administrator and a worker enrolled, a mandate given."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from .helpers import enrol
+
+
+def request_organisation(page: Page, name: str, departement: str = "93") -> None:
+    page.goto("/organisations/new")
+    page.locator("#f-name").fill(name)
+    page.locator("input[name=kind][value=shelter]").check()
+    page.locator("#f-departement").select_option(departement)
+    page.locator("#f-contact_name").fill("Claire Martin")
+    page.locator("#f-contact_email").fill("claire@abri.example")
+    page.locator("form[action='/organisations/new'] button[type=submit]").click()
+    expect(page.locator("main .alert--success")).to_contain_text(name)
+
+
+def approve(admin: Page, name: str) -> str:
+    """As an administrator: approve the organisation; return its administrator's link."""
+    admin.goto("/admin/organisations")
+    card = admin.locator("li.card", has_text=name)
+    card.locator("form[action$='/approve'] button").click()
+    link = admin.locator("input#invite-link")
+    expect(link).to_be_visible()
+    return link.input_value()
+
+
+def enrol_worker(page: Page, link: str, name: str, language: str = "fr") -> None:
+    enrol(page, link, name, language)
+    page.locator("main .actions a[href='/dashboard']").click()
+    page.wait_for_url("**/worker")
+
+
+def invite_worker(org_admin: Page, name: str) -> str:
+    org_admin.goto("/organisation")
+    org_admin.locator("#f-name").fill(name)
+    org_admin.locator("form[action='/organisation/invitations'] button[type=submit]").click()
+    link = org_admin.locator("input#invite-link")
+    expect(link).to_be_visible()
+    return link.input_value()
+
+
+def organisation_code(worker: Page) -> str:
+    worker.goto("/worker")
+    return worker.locator("[data-organisation-code]").inner_text().strip()
+
+
+def give_mandate(person: Page, code: str, *, can_act: bool = True) -> None:
+    person.goto("/account#mandates")
+    person.locator("a[href='/account/mandates/new']").click()
+    person.locator("#f-q").fill(code)
+    person.locator("form[role=search] button[type=submit]").click()
+    person.locator("input[name=can_act][value='1']" if can_act else "input[name=can_act][value='0']").check()
+    person.locator("form[action='/account/mandates'] button[type=submit]").click()
+    person.wait_for_url("**/account?done=mandate_granted*")
