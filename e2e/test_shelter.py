@@ -380,9 +380,15 @@ def test_three_people_offline_locked_unlocked_synced_then_one_revoked(
     until(lambda: page.locator("html").get_attribute("data-shelter-synced") != before, "a second sync")
     assert_in_order(server, worker_id, 15)
 
-    # The server ends Yusuf's mandate: refused at once, gone from the device at the next sync.
+    # The worker stops following Yusuf (their organisation's page, another tab): the
+    # mandate ends on the server, refused at once, gone from the device at the next sync.
     revoked = held[1]["id"]
-    revoke(server, org_id, worker_id, revoked)
+    other = context.new_page()
+    other.goto("/worker")
+    with other.expect_navigation():
+        other.locator(f"form[action='/worker/people/{revoked}/release'] button").click()
+    other.close()
+    assert rows(server, "SELECT revoked_at FROM mandates WHERE person_id = ?", revoked)[0]["revoked_at"]
     status = page.evaluate(
         "async (id) => (await fetch('/sync/pull?for=' + id + '&cursor=0')).status", revoked
     )
