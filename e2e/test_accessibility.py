@@ -158,13 +158,13 @@ def test_no_axe_violations_on_any_page(lang, admin, new_device_factory, new_plai
 @pytest.mark.parametrize("lang", ["fr", "ar"])
 def test_no_axe_violations_in_shelter_mode(lang, new_plain_context, server, name):
     """The shelter page in each of its states: first use, at work for a person, locked."""
-    from .test_shelter import become_worker, new_person, open_shelter
+    from .test_shelter import new_person, open_shelter, signed_up_worker
 
     scan = Scanner(lang)
     context = new_plain_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
     add_authenticator(page)
-    become_worker(server, page, name)
+    signed_up_worker(server, page, name)
     open_shelter(page)
     set_language(page, lang)
     expect(page.locator("html[data-shelter-ready]")).to_have_count(1)
@@ -260,6 +260,7 @@ def test_no_axe_violations_on_organisation_pages(lang, admin, new_device_factory
     karim.wait_for_url("**/dashboard")
     expect(karim.locator("[data-acting]")).to_be_visible()
     scan(karim, "dashboard, acting for a person")
+    scan.check()
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])

@@ -94,7 +94,7 @@
     });
   }
 
-  function settle(worker, batch, body) {
+  function settle(worker, batch, body, known) {
     var byId = {};
     (body.results || []).forEach(function (r) { byId[r.id] = r; });
     return Promise.all(batch.map(function (item) {
@@ -106,7 +106,9 @@
         entry.code = null;
         entry.ack = { epoch: body.epoch, commit: body.commit };
       } else {
-        entry.state = result.code === "mandate" ? "revoked" : "refused";
+        // "mandate" for a person the server knew: their mandate ended. For one
+        // whose person.create did not go through, it is that refusal's echo.
+        entry.state = result.code === "mandate" && known[entry.person] ? "revoked" : "refused";
         entry.code = result.code || "refused";
       }
       return store.tx(["outbox", "people"], "readwrite", function (outbox, people) {
@@ -159,9 +161,12 @@
             });
           }));
         }).then(function (batch) {
-          return push(worker, batch, epoch).then(function (body) {
+          return Promise.all([push(worker, batch, epoch), store.mine("people", worker)]).then(function (found) {
+            var body = found[0];
+            var known = {};
+            found[1].forEach(function (p) { known[p.id] = p.known; });
             epoch = body.epoch || epoch;
-            return settle(worker, batch, body);
+            return settle(worker, batch, body, known);
           });
         }).then(step, function (error) {
           if (error.kind === "refused") {

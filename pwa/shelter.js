@@ -70,6 +70,7 @@
     // Nothing of anyone stays on screen.
     clear($("[data-people]"));
     clear($("[data-files]"));
+    clear($("[data-handover]")); // drawn again below, with counts only
     $("[data-person-name]").textContent = "";
     $("[data-person-mandate]").textContent = "";
     sections.person.hidden = true;
@@ -258,7 +259,7 @@
     form.querySelectorAll("label[data-for]").forEach(function (el) { el.htmlFor = "f-" + el.getAttribute("data-for") + "-" + suffix; });
   }
 
-  function drawFile(file, index) {
+  function drawFile(file, index, canAct) {
     var node = document.getElementById("file-template").content.firstElementChild.cloneNode(true);
     labelled(node, index);
     node.setAttribute("data-file", file.id);
@@ -285,6 +286,8 @@
     Object.keys(file.messages).forEach(function (k) {
       $("[data-messages]", node).appendChild(item(file.messages[k].body + " (" + STATES[file.messages[k].state] + ")"));
     });
+    // A mandate to view only: what is there is shown, nothing can be done.
+    node.querySelectorAll("form").forEach(function (form) { form.hidden = !canAct; });
     wire(node, file);
     return node;
   }
@@ -337,7 +340,7 @@
       var files = view(found[1]);
       var box = $("[data-files]");
       clear(box);
-      files.forEach(function (f, i) { box.appendChild(drawFile(f, i)); });
+      files.forEach(function (f, i) { box.appendChild(drawFile(f, i, !!m.can_act)); });
       $("[data-files-empty]").hidden = files.length > 0;
     });
   }
@@ -454,6 +457,15 @@
     store.put("meta", lockMinutes, "lock-minutes:" + worker).then(activity);
   });
 
+  /* This page holds no personal data: the service worker keeps it, so it opens
+   * with no network (its scripts are precached). */
+  function keepForOffline() {
+    if (!navigator.serviceWorker) return;
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (registration.active) registration.active.postMessage({ type: "warm", urls: ["/shelter"] });
+    });
+  }
+
   /* -- start: always locked ----------------------------------------------------- */
   Promise.all([store.vaultOf(worker), store.get("meta", "lock-minutes:" + worker)]).then(function (found) {
     if (found[1]) {
@@ -464,10 +476,17 @@
     if (!record) {
       show("setup");
       $("[data-setup-prf]").hidden = !prfPossible;
+      // Where the browser can tell, offer the passkey only if it has PRF.
+      if (prfPossible && PublicKeyCredential.getClientCapabilities) {
+        PublicKeyCredential.getClientCapabilities().then(function (can) {
+          if (can["extension:prf"] === false) $("[data-setup-prf]").hidden = true;
+        }, function () { /* unknown: keep the offer; a failure falls back to the PIN */ });
+      }
     } else {
       showLocked();
     }
     html.setAttribute("data-shelter-ready", "");
+    keepForOffline();
     return renderHandover();
   });
 })();
