@@ -458,6 +458,9 @@ def test_a_worker_reaches_a_person_only_under_a_live_mandate(app, settings, make
                 report_id="r",
                 number="B-2026-000001",
                 upload_id="u",
+                question="permit",
+                outcome="duplicate",
+                subscription_id="s",
             )
             response = karim.request(method, url, data={"family_name": "Changed", "body": "x"})
             label = f"{method} {path} → {response.status_code}"

@@ -88,7 +88,7 @@ def test_the_worker_acts_for_the_person_visibly(app, settings, make_person) -> N
         ).status_code
         == 303
     )
-    form = karim.get("/files/new/grounds", params={"procedure": "change_of_situation"}).text
+    form = karim.get("/files/new/for/change_of_situation").text
     new_file = re.search(r'name="file_id" value="([^"]+)"', form).group(1)
     made = karim.post("/files", data={"procedure": "change_of_situation", "file_id": new_file})
     assert made.status_code == 303, made.text
