@@ -31,7 +31,7 @@ from server.web.checklist_rows import files_and_pages
 
 from .helpers import tr
 from .test_offline import command, push
-from .test_way_through import PHONE, axe, person
+from .test_way_through import axe, person
 from .test_way_through_details import flat_png
 
 SCREEN = 640  # a small phone's screen height, at 360 px wide
@@ -56,7 +56,9 @@ def photo(seed: int) -> bytes:
 
 def file_with(page: Page, server: Any, procedure: str, grounds: list[str]) -> str:
     file_id = str(uuid.uuid4())
-    made = command("file.create", {"file_id": file_id, "procedure": procedure, "grounds": grounds, "title": None})
+    made = command(
+        "file.create", {"file_id": file_id, "procedure": procedure, "grounds": grounds, "title": None}
+    )
     response = push(page, server, [made])
     assert response.json()["results"][0]["status"] == "applied", response.text()
     return file_id
@@ -96,12 +98,18 @@ def test_choosing_a_file_sends_it_and_the_status_line_says_its_pages(lang, new_d
     expect(control.locator("label.pick-label")).to_have_text(said_in(lang, "Ajouter une photo ou un fichier"))
     expect(control.locator("label.pick-label")).to_be_visible()
     # The file input is the one control (its role is "button", named by the label) …
-    expect(control.get_by_role("button", name=said_in(lang, "Ajouter une photo ou un fichier"))).to_have_count(1)
+    expect(
+        control.get_by_role("button", name=said_in(lang, "Ajouter une photo ou un fichier"))
+    ).to_have_count(1)
     # … and the form's own submit button is there only for pages without JavaScript.
     expect(control.locator("button")).to_have_count(1)
     expect(control.locator("button")).to_be_hidden()
 
-    choose(page, "residence_card", [{"name": "carte-3-pages.pdf", "mimeType": "application/pdf", "buffer": pdf_pages(3)}])
+    choose(
+        page,
+        "residence_card",
+        [{"name": "carte-3-pages.pdf", "mimeType": "application/pdf", "buffer": pdf_pages(3)}],
+    )
     expect(line).to_have_text(state_of(lang, [("application/pdf", 3)]))
     if lang == "fr":
         expect(line).to_have_text("1 fichier, 3 pages")
@@ -162,7 +170,11 @@ def test_a_blurry_photo_is_asked_about_in_the_page_in_its_language(lang, new_dev
     card.locator("#files-residence_card").set_input_files(blurry)  # sends at once: the question comes first
     question = card.get_by_role("alertdialog")
     expect(question).to_be_visible()
-    expect(question).to_contain_text(said_in(lang, "La photo « %(name)s » semble floue : la préfecture pourrait la refuser.", "js").split("«")[0].strip())
+    expect(question).to_contain_text(
+        said_in(lang, "La photo « %(name)s » semble floue : la préfecture pourrait la refuser.", "js")
+        .split("«")[0]
+        .strip()
+    )
     keep = question.locator("[data-photo-choice=keep]")
     retake = question.locator("[data-photo-choice=retake]")
     expect(keep).to_have_text(said_in(lang, "Garder cette photo", "js"))
@@ -187,7 +199,9 @@ def test_ten_pieces_fit_two_screens_per_five_and_pass_axe(lang, new_device_facto
     expect(pieces).to_have_count(10)
     # Some pieces with files: a PDF, photos.
     ids = [p.get_attribute("data-piece-card") or "" for p in pieces.all()]
-    takes_pdf = [i for i in ids if "application/pdf" in (page.locator(f"#files-{i}").get_attribute("accept") or "")]
+    takes_pdf = [
+        i for i in ids if "application/pdf" in (page.locator(f"#files-{i}").get_attribute("accept") or "")
+    ]
     choose(page, takes_pdf[0], [{"name": "a.pdf", "mimeType": "application/pdf", "buffer": pdf_pages(4)}])
     choose(page, ids[0], [{"name": "b.jpg", "mimeType": "image/jpeg", "buffer": photo(2)}])
     choose(page, ids[2], [{"name": "c.jpg", "mimeType": "image/jpeg", "buffer": photo(3)}])
