@@ -366,10 +366,9 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
     page.evaluate(RECORD_TEXTS, "[data-form-status]")
     card = page.locator("#piece-identity_photo")
     expect(card).to_be_visible()
-    card.locator("#files-identity_photo").set_input_files(photos)
-    card.locator("form.upload-form button[type=submit]").click()
+    card.locator("#files-identity_photo").set_input_files(photos)  # sent as soon as chosen
     # Not on the server yet: the same page again, never its "added" confirmation.
-    page.wait_for_url(re.compile(rf"/files/{file_id}/checklist#piece-identity_photo$"))
+    page.wait_for_url(re.compile(rf"/files/{file_id}/checklist\?open=identity_photo#piece-identity_photo$"))
     served(page, "shell")
     local = page.locator("#piece-identity_photo [data-local-files] > li")
     expect(local).to_have_count(2)
@@ -479,8 +478,7 @@ def test_upload_cut_in_the_middle_resumes_where_it_stopped(new_device_factory, s
 
     page.goto(f"/files/{file_id}/checklist")
     form = page.locator("#piece-residence_card form.upload-form")
-    form.locator("#files-residence_card").set_input_files(big)
-    form.locator("button[type=submit]").click()
+    form.locator("#files-residence_card").set_input_files(big)  # sent as soon as chosen
     deadline = time.monotonic() + SAFETY_NET
     while not cut:
         assert time.monotonic() < deadline, f"no chunk past a third of the file was sent: {sent}"
@@ -505,7 +503,7 @@ def test_upload_cut_in_the_middle_resumes_where_it_stopped(new_device_factory, s
     uploads = rows(server, 'SELECT length, "offset", result FROM uploads WHERE owner = ?', account)
     assert len(uploads) == 1 and uploads[0]["offset"] == len(data), uploads  # resumed, not started again
     page.goto(f"/files/{file_id}/checklist")
-    expect(page.locator("#piece-residence_card ul.attachments > li")).to_contain_text("releves-bancaires.pdf")
+    expect(page.locator("#piece-residence_card ol.attachments > li")).to_contain_text("releves-bancaires.pdf")
 
 
 # -- 3. the same push, three times ----------------------------------------------------------------
@@ -855,9 +853,8 @@ def test_export_then_import_elsewhere_sends_once(new_device_factory, server, nam
     scan = tmp_path / "avis-imposition.pdf"
     data = pdf_file(scan, 200_000, f"export {name}")
     form = page.locator("#piece-residence_card form.upload-form")
-    form.locator("#files-residence_card").set_input_files(scan)
-    form.locator("button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/checklist#piece-residence_card$"))
+    form.locator("#files-residence_card").set_input_files(scan)  # sent as soon as chosen
+    page.wait_for_url(re.compile(r"/checklist\?open=residence_card#piece-residence_card$"))
     page.goto(thread)
     page.locator("#f-body").fill("Envoyé depuis un autre navigateur.")
     page.get_by_role("button", name="Envoyer le message").click()
