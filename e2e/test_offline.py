@@ -232,7 +232,16 @@ def ready_for_offline(page: Page, also: tuple[str, ...] = (), timeout: float = S
 
 
 def outbox(page: Page) -> list[dict[str, Any]]:
-    return list(page.evaluate(OUTBOX))
+    """What the outbox holds; a page being replaced (a form going on offline) is asked again."""
+    deadline = time.monotonic() + SAFETY_NET
+    while True:
+        try:
+            return list(page.evaluate(OUTBOX))
+        except PlaywrightError as error:
+            if "destroyed" not in str(error) and "navigat" not in str(error):
+                raise
+        assert time.monotonic() < deadline, "the page never settled"
+        page.wait_for_timeout(250)
 
 
 def wait_until(page: Page, script: str, timeout: float = SAFETY_NET, what: str = "") -> None:

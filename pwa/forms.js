@@ -506,7 +506,7 @@
     });
     Object.keys(counts).forEach(function (piece) {
       var line = document.querySelector("[data-piece-card='" + CSS.escape(piece) + "'] [data-piece-state]");
-      if (line) line.textContent = format(gettext("en attente d’envoi sur cet appareil : %(n)s"), { n: S.number(counts[piece]) });
+      if (line) line.textContent = format(gettext("gardé sur cet appareil, à envoyer : %(n)s"), { n: S.number(counts[piece]) });
     });
   }
 
