@@ -171,7 +171,7 @@ def test_a_blurry_photo_is_asked_about_in_the_page_in_its_language(lang, new_dev
     question = card.get_by_role("alertdialog")
     expect(question).to_be_visible()
     expect(question).to_contain_text(
-        said_in(lang, "La photo « %(name)s » semble floue : la préfecture pourrait la refuser.", "js")
+        said_in(lang, "La photo « %(name)s » semble floue : la préfecture pourrait la refuser.", "js")
         .split("«")[0]
         .strip()
     )

@@ -347,7 +347,7 @@ def test_renewal_and_change_of_address_submitted_then_amended(applicant, tmp_pat
 
     # Review: nothing left to do; submit.
     page.goto(f"/files/{renewal}/checklist")
-    page.get_by_role("link", name="Continuer : vérifier et envoyer").click()
+    page.get_by_role("link", name="Continuer : vérifier et envoyer").click()
     page.wait_for_url(f"**/files/{renewal}/review")
     expect(page.locator("h1")).to_have_text("Vérifier vos réponses")
     expect(page.locator("main .alert--warning")).to_have_count(0)  # nothing left to do

@@ -384,7 +384,7 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
     expect(local.first).to_contain_text("photo-1.jpg")
     statuses = page.evaluate(SEEN_TEXTS)
     size = r"[\d  ,.]+ Mo"
-    resized = js_pattern("forms.js", "%(name)s : %(before)s →", name=r"photo-2\.jpg", before=size, after=size)
+    resized = js_pattern("forms.js", "%(name)s : %(before)s →", name=r"photo-2\.jpg", before=size, after=size)
     assert any(resized.search(s) and "photo-1.jpg" in s for s in statuses), statuses
 
     # A message to the prefecture, on the file's messages shell.
@@ -745,7 +745,7 @@ def test_refused_commands_wait_under_needs_attention_with_what_was_typed(new_dev
     expect(page.locator("[data-outbox-pending] > li.card")).to_have_count(0)
     locked = refused.filter(has_text=said("message", "file_locked"))
     expect(locked).to_have_count(len(corrections))
-    expect(locked.first).to_contain_text("phone : 07 98 76 54 32")
+    expect(locked.first).to_contain_text("phone : 07 98 76 54 32")
     for button in ("Corriger", "Renvoyer tel quel", "Supprimer"):
         expect(
             locked.first.get_by_role("link" if button == "Corriger" else "button", name=button)
@@ -930,7 +930,7 @@ def test_kept_pages_open_offline_and_say_since_when(new_device_factory, server, 
 
     # Offline: each opens as it was, and says since when it is a copy.
     context.set_offline(True)
-    since = js_pattern("sync.js", "Hors connexion : cette page", date=r"\d{1,2} \S+ \d{4}.+\d{1,2}:\d{2}")
+    since = js_pattern("sync.js", "Hors connexion : cette page", date=r"\d{1,2} \S+ \d{4}.+\d{1,2}:\d{2}")
     for path, heading in visited.items():
         page.goto(path)
         served(page, "cache")

@@ -124,13 +124,13 @@
       return chain.then(function (kept) {
         return S.compress.prepare(file).then(function (p) {
           if (limit && p.data.byteLength > limit) {
-            throw Object.assign(new Error("size"), { user: format(gettext("%(name)s dépasse %(size)s : réduisez-le ou envoyez chaque page séparément."), { name: file.name, size: mb(limit) }) });
+            throw Object.assign(new Error("size"), { user: format(gettext("%(name)s dépasse %(size)s : réduisez-le ou envoyez chaque page séparément."), { name: file.name, size: mb(limit) }) });
           }
           if (!p.blurry && !p.dark) return p;
           return ask(form, format(
             p.blurry
-              ? gettext("La photo « %(name)s » semble floue : la préfecture pourrait la refuser.")
-              : gettext("La photo « %(name)s » semble trop sombre : la préfecture pourrait la refuser."),
+              ? gettext("La photo « %(name)s » semble floue : la préfecture pourrait la refuser.")
+              : gettext("La photo « %(name)s » semble trop sombre : la préfecture pourrait la refuser."),
             { name: "\u2068" + file.name + "\u2069" }
           )).then(function (keepIt) {
             if (keepIt) return p;
@@ -138,8 +138,8 @@
           });
         }).then(function (p) {
           report.push(p.after < p.before
-            ? format(gettext("%(name)s : %(before)s → %(after)s"), { name: p.name, before: mb(p.before), after: mb(p.after) })
-            : format(gettext("%(name)s : %(size)s"), { name: p.name, size: mb(p.after) }));
+            ? format(gettext("%(name)s : %(before)s → %(after)s"), { name: p.name, before: mb(p.before), after: mb(p.after) })
+            : format(gettext("%(name)s : %(size)s"), { name: p.name, size: mb(p.after) }));
           say(form, report.join(" · "));
           return S.uploader.keep(p.data, p.name, p.type).then(function (record) {
             kept.push(record);
@@ -348,7 +348,7 @@
               summary(form, refused);
             });
           }
-          if (mine.length) say(form, gettext("Pas de connexion : c’est gardé sur cet appareil et partira au retour du réseau."));
+          if (mine.length) say(form, gettext("Pas de connexion : c’est gardé sur cet appareil et partira au retour du réseau."));
           // Not yet on the server: where the form says to wait (never its confirmation page).
           go(mine.length ? form.getAttribute("data-next-offline") || built.next : built.next, !mine.length);
         });
@@ -405,7 +405,7 @@
       var li = document.createElement("li");
       var a = document.createElement("a");
       a.href = "/outbox";
-      a.textContent = format(gettext("Refusé par le serveur, à revoir : %(n)s"), { n: S.number(refused) });
+      a.textContent = format(gettext("Refusé par le serveur, à revoir : %(n)s"), { n: S.number(refused) });
       li.appendChild(a);
       list.appendChild(li);
     }
@@ -506,7 +506,7 @@
     });
     Object.keys(counts).forEach(function (piece) {
       var line = document.querySelector("[data-piece-card='" + CSS.escape(piece) + "'] [data-piece-state]");
-      if (line) line.textContent = format(gettext("gardé sur cet appareil, à envoyer : %(n)s"), { n: S.number(counts[piece]) });
+      if (line) line.textContent = format(gettext("gardé sur cet appareil, à envoyer : %(n)s"), { n: S.number(counts[piece]) });
     });
   }
 

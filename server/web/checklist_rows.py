@@ -63,7 +63,7 @@ def rows(
         wanted = asked.get(item.piece.id)
         refused = wanted is not None and wanted.status != "answered"
         if refused:
-            kind, state = "refused", gettext("refusée :")
+            kind, state = "refused", gettext("refusée :")
         elif files:
             kind, state = "done", files_and_pages(files)
         elif item.optional:
