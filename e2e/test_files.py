@@ -205,7 +205,9 @@ def timeline_items(page: Page) -> list[str]:
 
 
 def index_of(items: list[str], text: str, *, after_submission: bool | None = None) -> int:
-    """The position of the (only) history line containing `text`."""
+    """The position of the (only) history line containing `text` (spaces read as the
+    lines are: a non-breaking one is a space)."""
+    text = " ".join(text.split())
     found = [i for i, item in enumerate(items) if text in item]
     assert len(found) == 1, f"{text!r} in {len(found)} history lines:\n" + "\n".join(items)
     if after_submission is not None:
@@ -598,12 +600,12 @@ def test_download_all_my_data(applicant):
     ours = [n for n in names if n.startswith(f"{number}/pieces/residence_card/")]
     assert len(ours) == 1 and ours[0].endswith("carte recto-verso.pdf"), names
     assert archive.read(ours[0]) == kept
-    assert f'<a href="{ours[0]}">carte recto-verso.pdf</a>' in index
+    assert f'<a href="{ours[0]}"><bdi>carte recto-verso.pdf</bdi></a>' in index
 
     # Every piece and message attachment of every file is in the archive.
     for entry in data["files"]:
         for piece in entry["pieces"]:
-            assert f">{html.escape(piece['filename'])}</a>" in index, piece
+            assert f"<bdi>{html.escape(piece['filename'])}</bdi></a>" in index, piece
         pieces_in_zip = [n for n in names if n.startswith(f"{entry['number']}/pieces/")]
         assert len(pieces_in_zip) == len(entry["pieces"]), (entry["number"], pieces_in_zip)
         for piece in entry["pieces"]:
