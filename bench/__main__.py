@@ -3,7 +3,8 @@
 It starts the real server (`sesame serve`: Litestream wrapping uvicorn) on a
 free port with a throw-away data folder, and measures over real HTTP:
 
-  pages     compressed bytes of HTML, CSS and JS of each key page
+  pages     compressed bytes of HTML, CSS and JS of each key page; the documents page
+            with 10 pieces (3 with files): its weight and its height at 360 px
   loads     cold and warm load times in Debian's chromium under a low-end phone
             profile (4x CPU slowdown, 1.6 Mbps, 150 ms RTT) and a 2G-like one
             (250 kbps, 800 ms RTT); cold loads block the service worker (CDP
@@ -14,7 +15,8 @@ free port with a throw-away data folder, and measures over real HTTP:
   drops     bytes re-sent per dropped connection through a cutting proxy (bench/drops.py),
             at 256 KiB chunks and at the uploader's chunk size
   push      commands applied per second through POST /sync/push
-  photos    12-megapixel photos (smooth, textured and noisy) through the phone's preparation
+  photos    12-megapixel photos (smooth, textured and noisy, dark and noisy) through the
+            phone's preparation
   memory    peak memory of the server under a chunked 200 MB push and the export
             of a 95 MB account (bench/memory.py)
   tus       peak memory and local disk of the server while a 200 MB file arrives

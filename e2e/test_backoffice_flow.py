@@ -148,7 +148,6 @@ def test_submit_open_ask_answer_offline_accept_refuse_and_read_why(new_device_fa
     applicant.locator("#files-passport").set_input_files(
         files=[{"name": "passeport-nouveau.pdf", "mimeType": "application/pdf", "buffer": samples.pdf(4000)}]
     )
-    applicant.locator("#piece-passport form.upload-form button[type=submit]").click()
     wait_until(
         applicant,
         "async () => (await Sesame.outbox.list()).some((e) => e.command.op === 'piece.attach')",
@@ -208,7 +207,7 @@ def test_submit_open_ask_answer_offline_accept_refuse_and_read_why(new_device_fa
     expect(main).to_contain_text(refusal.explanation.fr)
     expect(main).to_contain_text(DETAILS)
     expect(main).to_contain_text(f"Article {article} du code de l’entrée et du séjour des étrangers")
-    expect(main).to_contain_text("Délai : 2 mois")
+    expect(main).to_contain_text("Délai : 2 mois")
     expect(main).to_contain_text("tribunal administratif")
 
     # The letter, in Arabic beside the French, once the person reads Arabic.

@@ -185,7 +185,7 @@ def test_a_report_made_offline_gets_its_number_back_online(new_plain_context) ->
     expect(status).not_to_contain_text("B-")
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")  # what the browser fires on reconnection
-    expect(status).to_contain_text("Envoyé : accusé de réception n° B-")
+    expect(status).to_contain_text("Envoyé : accusé de réception n° B-")
     status.get_by_role("link").click()
     expect(page.locator("main h1")).to_contain_text("Accusé de réception n° B-")
     expect(page.locator("main")).to_contain_text("Paris (75)")

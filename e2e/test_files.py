@@ -184,11 +184,11 @@ def upload(
     once the checklist is back with them (ready for the next upload)."""
     page.goto(f"/files/{file_id}/checklist")
     card = page.locator(f"#piece-{piece}")
-    before = card.locator("ul.attachments > li").count()
+    before = card.locator("ol.attachments > li").count()
+    # The piece's one control: choosing sends (no second button).
     card.locator(f"#files-{piece}").set_input_files(files)
-    card.locator("form.upload-form button[type=submit]").click()
-    expect(page).to_have_url(re.compile(rf"/files/{file_id}/checklist\?done=pieces_added"))
-    expect(card.locator("ul.attachments > li")).to_have_count(before + len(files))
+    expect(page).to_have_url(re.compile(rf"/files/{file_id}/checklist\?done=pieces_added&open={piece}"))
+    expect(card.locator("ol.attachments > li")).to_have_count(before + len(files))
     return card
 
 
@@ -212,7 +212,9 @@ def timeline_items(page: Page) -> list[str]:
 
 
 def index_of(items: list[str], text: str, *, after_submission: bool | None = None) -> int:
-    """The position of the (only) history line containing `text`."""
+    """The position of the (only) history line containing `text` (spaces read as the
+    lines are: a non-breaking one is a space)."""
+    text = " ".join(text.split())
     found = [i for i, item in enumerate(items) if text in item]
     assert len(found) == 1, f"{text!r} in {len(found)} history lines:\n" + "\n".join(items)
     if after_submission is not None:
@@ -331,16 +333,16 @@ def test_renewal_and_change_of_address_submitted_then_amended(applicant, tmp_pat
     big = [tmp_path / f"preuve-{i}.pdf" for i in (1, 2, 3)]
     for i, path in enumerate(big, 1):
         path.write_bytes(pdf(8 * MB, tag=f"preuve {i}"))
-    button = page.locator(f"#piece-{BIG} form.upload-form button[type=submit]")
-    expect(button).to_have_text(f"Ajouter à « {piece_label(BIG)} »")
+    control = page.locator(f"#piece-{BIG} form.upload-form label[for=files-{BIG}]")
+    expect(control).to_have_text("Ajouter une photo ou un fichier")
     card = upload(page, renewal, BIG, big)
     expect(page.locator(".alert--success[role=status]")).to_have_text(said("done", "pieces_added"))
-    listed = card.locator("ul.attachments > li")
+    listed = card.locator("ol.attachments > li")
     expect(listed).to_have_count(3)
     for i in (1, 2, 3):
         line = listed.filter(has=page.get_by_role("link", name=f"preuve-{i}.pdf", exact=True))
         expect(line).to_contain_text(re.compile(r"\b8[.,]0 Mo\b"))
-    expect(card.locator("h2 .badge")).to_have_text("3 fichiers")
+    expect(card.locator("[data-piece-state]")).to_have_text(re.compile("^3 fichiers"))
 
     # The other required pieces: small PDFs, and a PNG for the photo (images only).
     others = [p for p in required_pieces("renewal", RENEWAL_GROUNDS) if p != BIG]
@@ -354,7 +356,7 @@ def test_renewal_and_change_of_address_submitted_then_amended(applicant, tmp_pat
 
     # Review: nothing left to do; submit.
     page.goto(f"/files/{renewal}/checklist")
-    page.get_by_role("link", name="Continuer : vérifier et envoyer").click()
+    page.get_by_role("link", name="Continuer : vérifier et envoyer").click()
     page.wait_for_url(f"**/files/{renewal}/review")
     expect(page.locator("h1")).to_have_text("Vérifier vos réponses")
     expect(page.locator("main .alert--warning")).to_have_count(0)  # nothing left to do
@@ -376,9 +378,9 @@ def test_renewal_and_change_of_address_submitted_then_amended(applicant, tmp_pat
     next_button(page).click()
     page.wait_for_url(f"**/files/{renewal}/checklist")
     card = upload(page, renewal, LATE, [payload("quittance-mars.pdf", pdf(tag="late"))])
-    late = card.locator("ul.attachments > li").filter(has_text="quittance-mars.pdf")
+    late = card.locator("ol.attachments > li").filter(has_text="quittance-mars.pdf")
     expect(late).to_contain_text("ajouté après l’envoi")
-    first = card.locator("ul.attachments > li").filter(has_text=f"{LATE}.pdf")
+    first = card.locator("ol.attachments > li").filter(has_text=f"{LATE}.pdf")
     expect(first).not_to_contain_text("ajouté après l’envoi")
     page.goto(f"/files/{renewal}/address")
     expect(page.locator("#f-phone")).to_have_value("07 98 76 54 32")
@@ -452,19 +454,20 @@ def test_a_renamed_executable_is_refused(applicant, new_plain_context):
     # With JavaScript (the person's phone): refused, said at once, next to the form.
     page.goto(f"/files/{file_id}/checklist")
     card = page.locator("#piece-residence_card")
-    card.locator("#files-residence_card").set_input_files(exe)
-    card.get_by_role("button", name=re.compile("^Ajouter à")).click()
+    card.locator("summary.piece__line").click()
+    card.locator("#files-residence_card").set_input_files(exe)  # sent as soon as chosen
     alert = page.get_by_role("alert").filter(has_text=refused)
     expect(alert).to_be_visible()
-    expect(card.locator("ul.attachments > li")).to_have_count(0)
+    expect(card.locator("ol.attachments > li")).to_have_count(0)
 
     # Without JavaScript: the server's own check, with the file's name.
     nojs = new_plain_context(java_script_enabled=False, storage_state=page.context.storage_state()).new_page()
     nojs.goto(f"/files/{file_id}/checklist")
     form = nojs.locator("#piece-residence_card form.upload-form")
+    nojs.locator("#piece-residence_card summary.piece__line").click()
     form.locator("#files-residence_card").set_input_files(exe)
-    with nojs.expect_navigation() as navigation:
-        form.get_by_role("button", name=re.compile("^Ajouter à")).click()
+    with nojs.expect_navigation() as navigation:  # without JavaScript: one submit button
+        form.get_by_role("button", name="Envoyer").click()
     response = navigation.value
     assert response is not None and response.status == 400
     alert = nojs.get_by_role("alert")
@@ -472,12 +475,12 @@ def test_a_renamed_executable_is_refused(applicant, new_plain_context):
     expect(alert).to_contain_text("Certains fichiers n’ont pas été ajoutés")
     expect(alert).to_contain_text("passport.pdf")
     expect(alert).to_contain_text(refused)
-    expect(nojs.locator("#piece-residence_card ul.attachments > li")).to_have_count(0)
+    expect(nojs.locator("#piece-residence_card ol.attachments > li")).to_have_count(0)
 
     # Nothing was kept: not on the checklist, not in the history.
     page.goto(f"/files/{file_id}/checklist")
-    expect(page.locator("#piece-residence_card ul.attachments > li")).to_have_count(0)
-    expect(page.locator("#piece-residence_card h2 .badge")).to_have_text("à ajouter")
+    expect(page.locator("#piece-residence_card ol.attachments > li")).to_have_count(0)
+    expect(page.locator("#piece-residence_card [data-piece-state]")).to_have_text("manquante")
     page.goto(f"/files/{file_id}")
     expect(page.locator("ol.timeline > li")).to_have_count(1)  # created, and nothing else
     expect(page.locator("ol.timeline")).not_to_contain_text("passport.pdf")
@@ -490,8 +493,8 @@ def test_files_added_to_two_pieces_in_a_row_are_both_listed(applicant):
     for piece in ("residence_card", "proof_of_address"):
         form = page.locator(f"#piece-{piece} form.upload-form")
         form.locator(f"#files-{piece}").set_input_files(payload(f"{piece}.pdf", pdf(tag=f"row {piece}")))
-        form.locator("button[type=submit]").click()
-        expect(page.locator(f"#piece-{piece} ul.attachments > li")).to_have_count(1)
+        page.wait_for_url(re.compile(rf"open={piece}"))
+        expect(page.locator(f"#piece-{piece} ol.attachments > li")).to_have_count(1)
 
 
 # -- 3. withdraw ------------------------------------------------------------------
@@ -604,12 +607,12 @@ def test_download_all_my_data(applicant):
     ours = [n for n in names if n.startswith(f"{number}/pieces/residence_card/")]
     assert len(ours) == 1 and ours[0].endswith("carte recto-verso.pdf"), names
     assert archive.read(ours[0]) == kept
-    assert f'<a href="{ours[0]}">carte recto-verso.pdf</a>' in index
+    assert f'<a href="{ours[0]}"><bdi>carte recto-verso.pdf</bdi></a>' in index
 
     # Every piece and message attachment of every file is in the archive.
     for entry in data["files"]:
         for piece in entry["pieces"]:
-            assert f">{html.escape(piece['filename'])}</a>" in index, piece
+            assert f"<bdi>{html.escape(piece['filename'])}</bdi></a>" in index, piece
         pieces_in_zip = [n for n in names if n.startswith(f"{entry['number']}/pieces/")]
         assert len(pieces_in_zip) == len(entry["pieces"]), (entry["number"], pieces_in_zip)
         for piece in entry["pieces"]:
@@ -697,7 +700,6 @@ def test_file_pages_are_accessible_and_fit_a_small_phone(lang, new_device_factor
     upload(page, file_id, "residence_card", [payload("titre_de_sejour_recto_verso_scan_2026.pdf", pdf())])
     form = page.locator("#piece-residence_card form.upload-form")
     form.locator("#files-residence_card").set_input_files(payload("passport.pdf", samples.exe()))
-    form.locator("button[type=submit]").click()
     expect(page.get_by_role("alert").first).to_be_visible()
     check(page, "checklist with a file and an upload error")
 

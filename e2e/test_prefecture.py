@@ -140,9 +140,9 @@ def test_an_agent_reviews_a_file_and_the_applicant_sees_it(national_admin, new_d
     applicant.goto(f"/files/{file_id}")
     expect(applicant.locator("#status-title .badge")).to_have_text("En cours d’examen")
     history = applicant.locator("ol.timeline")
-    expect(history).to_contain_text(f"Dossier consulté par la préfecture : {SEINE_SAINT_DENIS}")
+    expect(history).to_contain_text(f"Dossier consulté par la préfecture : {SEINE_SAINT_DENIS}")
     expect(history).to_contain_text(
-        f"Pièce acceptée par la préfecture : {piece_label(first)} — Lisible et complet."
+        f"Pièce acceptée par la préfecture : {piece_label(first)} — Lisible et complet."
     )
     expect(history).not_to_contain_text("Jeanne")
     # …and the phone still shows it with no network.
@@ -151,7 +151,7 @@ def test_an_agent_reviews_a_file_and_the_applicant_sees_it(national_admin, new_d
     applicant.goto(f"/files/{file_id}")
     expect(applicant.locator("html")).to_have_attribute("data-served", "cache")
     expect(applicant.locator("ol.timeline")).to_contain_text(
-        f"Dossier consulté par la préfecture : {SEINE_SAINT_DENIS}"
+        f"Dossier consulté par la préfecture : {SEINE_SAINT_DENIS}"
     )
     expect(applicant.locator("#status-title .badge")).to_have_text("En cours d’examen")
     applicant.context.set_offline(False)

@@ -215,8 +215,7 @@ def test_the_phone_keeps_its_copy_until_the_server_names_its_hash(new_device_fac
     context.route("**/uploads/**", claim_done_without_blob)
     page.goto(f"/files/{file_id}/checklist")
     form = page.locator("#piece-residence_card form.upload-form")
-    form.locator("#files-residence_card").set_input_files(path)
-    form.locator("button[type=submit]").click()
+    form.locator("#files-residence_card").set_input_files(path)  # sent as soon as chosen
     deadline = time.monotonic() + 60
     while len(lied) < 2:  # the phone was told "done" without the name, and tried again
         assert time.monotonic() < deadline, f"the last chunk was not sent twice: {lied}"

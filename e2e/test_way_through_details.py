@@ -14,7 +14,6 @@ import pytest
 from playwright.sync_api import expect
 
 from .helpers import tr
-from .test_offline import new_file
 from .test_way_through import PHONE, axe, person
 
 # -- 3. passkeys explained, recovery codes ---------------------------------------------------------
@@ -41,7 +40,7 @@ def test_recovery_codes_are_eight_short_codes_and_save_as_an_image(new_device_fa
     expect(page.locator("main")).not_to_contain_text("association")
 
 
-# -- 4. the documents page: a blurry photo is asked about inside the page ----------------------------
+# -- 4. the documents page: e2e/test_documents_page.py (the blurry photo asked about inside the page)
 
 
 def flat_png(width: int = 400, height: int = 300, grey: int = 128) -> bytes:
@@ -58,30 +57,6 @@ def flat_png(width: int = 400, height: int = 300, grey: int = 128) -> bytes:
         + chunk(b"IDAT", zlib.compress(raw))
         + chunk(b"IEND", b"")
     )
-
-
-@pytest.mark.parametrize("lang", ["fr", "ar"])
-def test_a_blurry_photo_is_asked_about_in_the_page_in_its_language(lang, new_device_factory, server, name):
-    _, page = person(new_device_factory, f"{name} {lang}", lang)
-    file_id = new_file(page, server)
-    page.goto(f"/files/{file_id}/checklist")
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    card = page.locator("#piece-residence_card")
-    card.locator("#files-residence_card").set_input_files(
-        {"name": "photo-floue.png", "mimeType": "image/png", "buffer": flat_png()}
-    )
-    card.locator("form.upload-form button[type=submit]").click()
-    question = card.get_by_role("alertdialog")
-    expect(question).to_be_visible()
-    keep = question.locator("[data-photo-choice=keep]")
-    expect(keep).to_have_text(tr(lang, "Garder cette photo", "js") if lang != "fr" else "Garder cette photo")
-    expect(question.locator("[data-photo-choice=retake]")).to_have_text(
-        tr(lang, "Reprendre la photo", "js") if lang != "fr" else "Reprendre la photo"
-    )
-    keep.click()
-    expect(card.locator("ul.attachments > li")).to_have_count(1)
-    assert dialogs == []  # no native confirm(), whose buttons follow the browser's language
 
 
 # -- 5. small things: notices in three languages, the language at the top, the landing -----------

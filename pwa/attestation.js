@@ -28,7 +28,7 @@
       if (data.in_force && until && now > until) {
         texts.push(gettext("La date de validité de cette attestation est passée. Connectez-vous à Internet pour afficher celle qui la remplace."));
       } else if (now - fetched > data.stale_days * DAY) {
-        texts.push(format(gettext("Cette copie a été enregistrée il y a %(days)s jours : l’attestation a peut-être changé depuis. Connectez-vous à Internet pour la mettre à jour."), { days: Math.floor((now - fetched) / DAY) }));
+        texts.push(format(gettext("Cette copie a été enregistrée il y a %(days)s jours : l’attestation a peut-être changé depuis. Connectez-vous à Internet pour la mettre à jour."), { days: Math.floor((now - fetched) / DAY) }));
       }
     });
     var unique = texts.filter(function (t, i) { return texts.indexOf(t) === i; });

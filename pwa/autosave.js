@@ -97,7 +97,7 @@
       saving.then(function (how) {
         say(how === "sent"
           ? format(gettext("Enregistré à %(time)s."), { time: time() })
-          : format(gettext("Gardé sur cet appareil à %(time)s ; partira au retour du réseau."), { time: time() }));
+          : format(gettext("Gardé sur cet appareil à %(time)s ; partira au retour du réseau."), { time: time() }));
         form.dispatchEvent(new CustomEvent("autosave:saved", { detail: { fields: fields } }));
       }).catch(function (error) {
         // Keep what was not sent (unless newer typing replaced it) and say so;
@@ -108,7 +108,7 @@
         });
         say(refused ? error.message : error && error.name === "QuotaExceededError"
           ? gettext("Plus assez de place sur cet appareil. Libérez de la place, ou enregistrez vos éléments non envoyés dans un fichier (page « En attente d’envoi »).")
-          : gettext("Pas encore enregistré : la connexion semble coupée. Ce que vous avez tapé reste sur cette page ; nouvel essai dans quelques secondes."));
+          : gettext("Pas encore enregistré : la connexion semble coupée. Ce que vous avez tapé reste sur cette page ; nouvel essai dans quelques secondes."));
         form.dispatchEvent(new CustomEvent("autosave:failed", { detail: { fields: fields } }));
         if (!refused) setTimeout(send, 10000);
       }).then(function () {

@@ -70,7 +70,7 @@
       if (e.state === "sent") {
         box.className = "alert alert--success";
         box.setAttribute("role", "status");
-        p.textContent = format(gettext("Envoyé : accusé de réception n° %(number)s."), { number: e.number }) + " ";
+        p.textContent = format(gettext("Envoyé : accusé de réception n° %(number)s."), { number: e.number }) + " ";
         var a = document.createElement("a");
         a.href = e.url;
         a.textContent = gettext("Ouvrir l’accusé de réception");
@@ -78,11 +78,11 @@
       } else if (e.state === "refused") {
         box.className = "alert alert--error";
         box.setAttribute("role", "alert");
-        p.textContent = gettext("Le signalement n’a pas été accepté :") + " " + (e.message || "");
+        p.textContent = gettext("Le signalement n’a pas été accepté :") + " " + (e.message || "");
       } else {
         box.className = "alert alert--warning";
         box.setAttribute("role", "status");
-        p.textContent = gettext("Pas encore envoyé — gardez cette page ; il sera envoyé dès votre retour en ligne. Le numéro de l’accusé de réception vous sera donné à ce moment-là.");
+        p.textContent = gettext("Pas encore envoyé — gardez cette page ; il sera envoyé dès votre retour en ligne. Le numéro de l’accusé de réception vous sera donné à ce moment-là.");
       }
       status.appendChild(box);
     });

@@ -173,13 +173,13 @@
       return chain.then(function (kept) {
         return S.compress.prepare(file).then(function (p) {
           if (limit && p.data.byteLength > limit) {
-            throw Object.assign(new Error("size"), { user: format(gettext("%(name)s dépasse %(size)s : réduisez-le ou envoyez chaque page séparément."), { name: file.name, size: mb(limit) }) });
+            throw Object.assign(new Error("size"), { user: format(gettext("%(name)s dépasse %(size)s : réduisez-le ou envoyez chaque page séparément."), { name: file.name, size: mb(limit) }) });
           }
           if (!p.blurry && !p.dark) return p;
           return ask(form, format(
             p.blurry
-              ? gettext("La photo « %(name)s » semble floue : la préfecture pourrait la refuser.")
-              : gettext("La photo « %(name)s » semble trop sombre : la préfecture pourrait la refuser."),
+              ? gettext("La photo « %(name)s » semble floue : la préfecture pourrait la refuser.")
+              : gettext("La photo « %(name)s » semble trop sombre : la préfecture pourrait la refuser."),
             { name: "\u2068" + file.name + "\u2069" }
           )).then(function (keepIt) {
             if (keepIt) return p;
@@ -187,8 +187,8 @@
           });
         }).then(function (p) {
           report.push(p.after < p.before
-            ? format(gettext("%(name)s : %(before)s → %(after)s"), { name: p.name, before: mb(p.before), after: mb(p.after) })
-            : format(gettext("%(name)s : %(size)s"), { name: p.name, size: mb(p.after) }));
+            ? format(gettext("%(name)s : %(before)s → %(after)s"), { name: p.name, before: mb(p.before), after: mb(p.after) })
+            : format(gettext("%(name)s : %(size)s"), { name: p.name, size: mb(p.after) }));
           say(form, report.join(" · "));
           return S.uploader.keep(p.data, p.name, p.type).then(function (record) {
             kept.push(record);
@@ -391,19 +391,21 @@
           if (refused.length) {
             form.removeAttribute("aria-busy");
             status.remove();
+            restoreLine(form);
             // Online, a refusal belongs on the form (what was typed is still in
             // it), not in the outbox: the entries leave, the summary names each.
             return Promise.all(refused.map(function (e) { return outbox.remove(e); })).then(function () {
               summary(form, refused);
             });
           }
-          if (mine.length) say(form, gettext("Pas de connexion : c’est gardé sur cet appareil et partira au retour du réseau."));
+          if (mine.length) say(form, gettext("Pas de connexion : c’est gardé sur cet appareil et partira au retour du réseau."));
           // Not yet on the server: where the form says to wait (never its confirmation page).
           go(mine.length ? form.getAttribute("data-next-offline") || built.next : built.next, !mine.length);
         });
       });
     }).catch(function (error) {
       form.removeAttribute("aria-busy");
+      restoreLine(form);
       say(form, error.user || (error.name === "QuotaExceededError"
         ? gettext("Plus assez de place sur cet appareil. Libérez de la place, ou enregistrez vos éléments non envoyés dans un fichier (page « En attente d’envoi »).")
         : gettext("Cela n’a pas pu être enregistré sur cet appareil. Réessayez.")), "error");
@@ -453,7 +455,7 @@
       var li = document.createElement("li");
       var a = document.createElement("a");
       a.href = "/outbox";
-      a.textContent = format(gettext("Refusé par le serveur, à revoir : %(n)s"), { n: S.number(refused) });
+      a.textContent = format(gettext("Refusé par le serveur, à revoir : %(n)s"), { n: S.number(refused) });
       li.appendChild(a);
       list.appendChild(li);
     }
@@ -502,6 +504,7 @@
     }
     state(fileId).then(function (s) {
       listPending(s.entries);
+      pendingPieces(s.entries);
       var form = document.querySelector("form[data-op='file.update']");
       if (shell) {
         if (!s.file) return;
@@ -537,15 +540,66 @@
     document.querySelectorAll("[data-piece-card]").forEach(function (card) {
       card.hidden = !wanted[card.getAttribute("data-piece-card")];
     });
-    s.entries.forEach(function (e) {
-      if (e.command.op !== "piece.attach") return;
-      var card = document.querySelector("[data-piece-card='" + e.command.args.piece + "'] [data-local-files]");
-      if (!card) return;
+  }
+
+  /* Files chosen on this device that still wait: under their piece, and on its status line. */
+  function pendingPieces(entries) {
+    var counts = {};
+    entries.forEach(function (e) {
+      if (e.command.op !== "piece.attach" || e.state !== "pending") return;
+      var piece = e.command.args.piece;
+      var list = document.querySelector("[data-piece-card='" + CSS.escape(piece) + "'] [data-local-files]");
+      if (!list) return;
       var li = document.createElement("li");
-      li.textContent = e.command.args.filename + " — " + gettext("en attente d’envoi");
-      card.appendChild(li);
-      card.hidden = false;
+      var name = document.createElement("bdi");
+      name.textContent = e.command.args.filename;
+      li.appendChild(name);
+      li.appendChild(document.createTextNode(" — " + gettext("en attente d’envoi")));
+      list.appendChild(li);
+      list.hidden = false;
+      counts[piece] = (counts[piece] || 0) + 1;
     });
+    Object.keys(counts).forEach(function (piece) {
+      var line = document.querySelector("[data-piece-card='" + CSS.escape(piece) + "'] [data-piece-state]");
+      if (line) line.textContent = format(gettext("gardé sur cet appareil, à envoyer : %(n)s"), { n: S.number(counts[piece]) });
+    });
+  }
+
+  /* -- the documents page: choosing a file sends it (no second button) ------ */
+  function stateLine(form) {
+    var card = form.closest("[data-piece-card]");
+    return card && card.querySelector("[data-piece-state]");
+  }
+
+  /* Not sent after all (refused, or not kept): the line says again what is true. */
+  function restoreLine(form) {
+    var line = stateLine(form);
+    if (line && line.hasAttribute("data-was")) {
+      line.textContent = line.getAttribute("data-was");
+      line.removeAttribute("data-was");
+    }
+  }
+
+  document.querySelectorAll("form.pick-form[data-op]").forEach(function (form) {
+    var input = form.querySelector("input[type=file]");
+    if (!input || !form.requestSubmit) return; // without it, the form's own button stays
+    form.setAttribute("data-instant", "");
+    input.addEventListener("change", function () {
+      if (!input.files || !input.files.length || form.getAttribute("aria-busy") === "true") return;
+      var line = stateLine(form);
+      if (line) {
+        if (!line.hasAttribute("data-was")) line.setAttribute("data-was", line.textContent);
+        line.textContent = gettext("envoi en cours…");
+      }
+      form.requestSubmit();
+    });
+  });
+
+  /* The piece just changed is shown open, also on the device's copy of the page. */
+  var opened = new URLSearchParams(location.search).get("open") || (location.hash.indexOf("#piece-") === 0 ? location.hash.slice(7) : "");
+  if (opened) {
+    var piece = document.querySelector("[data-piece-card='" + CSS.escape(opened) + "'] > details");
+    if (piece) piece.open = true;
   }
 
   /* A refused entry, opened again for correction: its values refill the form. */

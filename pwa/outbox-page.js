@@ -34,7 +34,7 @@
       if (/_id$|^blob$|^procedure$|^grounds$|^title$/.test(key) || value === null || value === "") return;
       if (key === "fields") {
         Object.keys(value).forEach(function (k) {
-          if (value[k] !== "") lines.push(format(gettext("%(label)s : %(value)s"), { label: labels[k] || k, value: value[k] }));
+          if (value[k] !== "") lines.push(format(gettext("%(label)s : %(value)s"), { label: labels[k] || k, value: value[k] }));
         });
       }
       else if (key === "attachments") value.forEach(function (a) { lines.push(a.filename); });
@@ -68,7 +68,7 @@
       var drop = el("button", gettext("Supprimer"), "button button--small button--danger");
       drop.type = "button";
       drop.onclick = function () {
-        if (window.confirm(gettext("Supprimer définitivement cet élément ? Ce que vous aviez saisi sera perdu."))) S.outbox.remove(entry).then(render);
+        if (window.confirm(gettext("Supprimer définitivement cet élément ? Ce que vous aviez saisi sera perdu."))) S.outbox.remove(entry).then(render);
       };
       actions.appendChild(drop);
       li.appendChild(actions);
@@ -87,11 +87,11 @@
       document.querySelector("[data-outbox-pending-empty]").hidden = pending.children.length > 0;
       document.querySelector("[data-outbox-refused-empty]").hidden = refused.children.length > 0;
       var bytes = both[1].reduce(function (sum, b) { return sum + (b.data ? b.data.byteLength : 0); }, 0);
-      var line = format(gettext("Fichiers en attente sur cet appareil : %(size)s Mo."), { size: S.number(bytes / 1048576, 1) });
+      var line = format(gettext("Fichiers en attente sur cet appareil : %(size)s Mo."), { size: S.number(bytes / 1048576, 1) });
       var storage = document.querySelector("[data-outbox-storage]");
       if (navigator.storage && navigator.storage.estimate) {
         navigator.storage.estimate().then(function (e) {
-          storage.textContent = line + " " + format(gettext("Place utilisée par le navigateur : %(used)s Mo sur %(quota)s Mo."), {
+          storage.textContent = line + " " + format(gettext("Place utilisée par le navigateur : %(used)s Mo sur %(quota)s Mo."), {
             used: S.number(e.usage / 1048576, 1),
             quota: S.number(e.quota / 1048576),
           });
@@ -162,7 +162,7 @@
         });
       });
     }).then(function (count) {
-      storage.textContent = format(gettext("Éléments importés : %(n)s."), { n: count });
+      storage.textContent = format(gettext("Éléments importés : %(n)s."), { n: count });
       return S.flush();
     }, function () {
       storage.textContent = gettext("Ce fichier n’est pas une sauvegarde de Sésame.");

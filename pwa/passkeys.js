@@ -104,10 +104,10 @@
     // The browser says NotAllowedError both for "cancelled" and, when signing in,
     // for "no passkey for this site here": each ceremony says what fits it.
     if (name === "NotAllowedError" && ceremony.mode === "create") {
-      return gettext("La clé d’accès n’a pas été créée : l’opération a été annulée, ou le téléphone n’a pas été déverrouillé. Une clé d’accès a besoin du verrouillage de l’écran (code, schéma, empreinte ou visage) : s’il n’est pas activé, activez-le dans les réglages du téléphone, puis réessayez.");
+      return gettext("La clé d’accès n’a pas été créée : l’opération a été annulée, ou le téléphone n’a pas été déverrouillé. Une clé d’accès a besoin du verrouillage de l’écran (code, schéma, empreinte ou visage) : s’il n’est pas activé, activez-le dans les réglages du téléphone, puis réessayez.");
     }
     if (name === "NotAllowedError") {
-      return gettext("Vous n’êtes pas connecté : vous avez annulé, ou ce téléphone n’a pas de clé d’accès pour Sésame (nouveau téléphone, autre navigateur). Réessayez, ou utilisez un code de secours ; si vous n’avez jamais eu de compte, créez-en un.");
+      return gettext("Vous n’êtes pas connecté : vous avez annulé, ou ce téléphone n’a pas de clé d’accès pour Sésame (nouveau téléphone, autre navigateur). Réessayez, ou utilisez un code de secours ; si vous n’avez jamais eu de compte, créez-en un.");
     }
     if (name === "InvalidStateError") {
       return gettext("Une clé d’accès de ce compte existe déjà sur cet appareil. Utilisez-la pour vous connecter, ou choisissez un autre appareil.");
@@ -118,7 +118,7 @@
     if (name === "NotSupportedError") {
       return gettext("Cet appareil ne peut pas créer ce type de clé d’accès. Essayez avec un autre appareil ou un navigateur à jour.");
     }
-    return gettext("La clé d’accès n’a pas fonctionné. Réessayez ; si le problème continue, utilisez un code de secours.");
+    return gettext("La clé d’accès n’a pas fonctionné. Réessayez ; si le problème continue, utilisez un code de secours.");
   }
 
   function submit(credential) {

@@ -41,7 +41,7 @@
   var STATES = {
     pending: gettext("en attente d’envoi"),
     sent: gettext("envoyé"),
-    refused: gettext("refusé : à revoir"),
+    refused: gettext("refusé : à revoir"),
     revoked: gettext("non envoyé — mandat retiré"),
   };
 
@@ -59,7 +59,7 @@
     if (error && error.kind === "wrong_secret") return gettext("Ce code ne déverrouille pas cet appareil. Réessayez.");
     if (error && error.kind === "no_prf") return gettext("Votre clé d’accès ne permet pas de chiffrer sur cet appareil. Choisissez un code à la place.");
     if (error && error.name === "NotAllowedError") return gettext("La clé d’accès n’a pas été utilisée. Réessayez.");
-    return gettext("Cela n’a pas marché. Rien n’est perdu : réessayez.");
+    return gettext("Cela n’a pas marché. Rien n’est perdu : réessayez.");
   }
 
   /* -- locking ---------------------------------------------------------------- */
@@ -334,7 +334,7 @@
       var m = about.mandate || {};
       var date = m.expires_at ? new Date(m.expires_at).toLocaleDateString(html.lang) : "";
       $("[data-person-mandate]").textContent = format(
-        m.can_act ? gettext("Mandat : agir pour la personne, jusqu’au %(date)s.") : gettext("Mandat : consulter seulement, jusqu’au %(date)s."),
+        m.can_act ? gettext("Mandat : agir pour la personne, jusqu’au %(date)s.") : gettext("Mandat : consulter seulement, jusqu’au %(date)s."),
         { date: date });
       $("[data-new-file]").hidden = !m.can_act;
       var files = view(found[1]);
@@ -376,15 +376,15 @@
           li.appendChild(title);
           var kinds = document.createElement("ul");
           Object.keys(row.kinds).forEach(function (k) {
-            kinds.appendChild(item(format(gettext("%(kind)s : %(n)s"), { kind: KINDS[k] || k, n: row.kinds[k] })));
+            kinds.appendChild(item(format(gettext("%(kind)s : %(n)s"), { kind: KINDS[k] || k, n: row.kinds[k] })));
           });
           li.appendChild(kinds);
           var state = document.createElement("p");
           state.className = "small";
           state.setAttribute("data-handover-state", "");
-          if (row.revoked) state.textContent = format(gettext("Non envoyé — mandat retiré : %(n)s"), { n: row.revoked });
-          else if (row.refused) state.textContent = format(gettext("Refusé, à revoir : %(n)s"), { n: row.refused });
-          else state.textContent = format(gettext("En attente d’envoi : %(n)s"), { n: row.total });
+          if (row.revoked) state.textContent = format(gettext("Non envoyé — mandat retiré : %(n)s"), { n: row.revoked });
+          else if (row.refused) state.textContent = format(gettext("Refusé, à revoir : %(n)s"), { n: row.refused });
+          else state.textContent = format(gettext("En attente d’envoi : %(n)s"), { n: row.total });
           li.appendChild(state);
           if (row.revoked && open) {
             var discard = document.createElement("button");
@@ -392,7 +392,7 @@
             discard.className = "button button--secondary button--small";
             discard.textContent = gettext("Effacer définitivement");
             discard.addEventListener("click", function () {
-              if (!window.confirm(gettext("Ce travail n’a pas été envoyé et ne pourra plus l’être : le mandat a été retiré. L’effacer de cet appareil ?"))) return;
+              if (!window.confirm(gettext("Ce travail n’a pas été envoyé et ne pourra plus l’être : le mandat a été retiré. L’effacer de cet appareil ?"))) return;
               store.discard(worker, row.person).then(renderHandover);
             });
             li.appendChild(discard);
@@ -431,15 +431,15 @@
   function syncNow() {
     if (!vault.unlocked()) return Promise.resolve();
     if (!navigator.onLine) {
-      say(gettext("Hors connexion : ce que vous faites est gardé, chiffré, sur cet appareil, et partira au retour du réseau."));
+      say(gettext("Hors connexion : ce que vous faites est gardé, chiffré, sur cet appareil, et partira au retour du réseau."));
       return Promise.resolve();
     }
     say(gettext("Envoi…"));
     return syncer.sync(worker).then(function (result) {
       if (result.ok) say(gettext("À jour avec Sésame."));
-      else if (result.reason === "signed_out") say(gettext("Votre session a expiré. Reconnectez-vous : rien n’est perdu, tout reste chiffré sur cet appareil."));
+      else if (result.reason === "signed_out") say(gettext("Votre session a expiré. Reconnectez-vous : rien n’est perdu, tout reste chiffré sur cet appareil."));
       else if (result.reason === "locked") say("");
-      else say(gettext("Hors connexion : ce que vous faites est gardé, chiffré, sur cet appareil, et partira au retour du réseau."));
+      else say(gettext("Hors connexion : ce que vous faites est gardé, chiffré, sur cet appareil, et partira au retour du réseau."));
       if (!vault.unlocked()) return null;
       html.setAttribute("data-shelter-synced", String(Date.now()));
       return renderPeople().then(renderPerson).then(renderHandover);

@@ -70,7 +70,7 @@
     var when = rendered ? new Date(rendered).toLocaleString(html.lang, { dateStyle: "medium", timeStyle: "short" }) : "";
     var text = served === "network"
       ? gettext("Vous êtes hors connexion. Ce que vous faites est gardé sur cet appareil et partira au retour du réseau.")
-      : format(gettext("Hors connexion : cette page a été enregistrée le %(date)s. Ce que vous faites est gardé sur cet appareil et partira au retour du réseau."), { date: when });
+      : format(gettext("Hors connexion : cette page a été enregistrée le %(date)s. Ce que vous faites est gardé sur cet appareil et partira au retour du réseau."), { date: when });
     banner("offline-banner", text);
   }
   offlineNotice();
@@ -113,7 +113,7 @@
         return pull().then(function () { return result; });
       }
       if (result.reason === "signed_out") {
-        banner("signin-banner", gettext("Votre session a expiré. Reconnectez-vous : ce qui attend d’être envoyé est gardé sur cet appareil, et partira ensuite."));
+        banner("signin-banner", gettext("Votre session a expiré. Reconnectez-vous : ce qui attend d’être envoyé est gardé sur cet appareil, et partira ensuite."));
       } else if (result.reason === "other_account") {
         banner("signin-banner", gettext("Des éléments ont été préparés sur cet appareil avec un autre compte. Ils partiront quand vous vous reconnecterez ici avec ce compte."));
       } else if (result.retryIn) {
@@ -214,7 +214,7 @@
     form.addEventListener("submit", function (event) {
       refreshIndicator().then(function (mine) {
         var waiting = mine.filter(function (e) { return e.state === "pending"; }).length;
-        if (waiting && !window.confirm(format(gettext("Éléments pas encore envoyés : %(n)s. Ils resteront sur cet appareil et partiront quand vous vous reconnecterez. Se déconnecter ?"), { n: waiting }))) return;
+        if (waiting && !window.confirm(format(gettext("Éléments pas encore envoyés : %(n)s. Ils resteront sur cet appareil et partiront quand vous vous reconnecterez. Se déconnecter ?"), { n: waiting }))) return;
         tell({ type: "forget-pages" });
         form.submit();
       });

@@ -156,6 +156,7 @@ routes: list[BaseRoute] = [
     route("/files/{file_id}/checklist", pieces.checklist, "applicant"),
     route("/files/{file_id}/pieces/{piece_id}", pieces.upload, "applicant", POST),
     route("/files/{file_id}/attachments/{attachment_id}", pieces.download, "applicant"),
+    route("/files/{file_id}/attachments/{attachment_id}/thumb", pieces.thumbnail, "applicant"),
     route("/files/{file_id}/attachments/{attachment_id}/replace", pieces.replace, "applicant", POST),
     route("/files/{file_id}/attachments/{attachment_id}/remove", pieces.remove, "applicant", POST),
     route("/files/{file_id}/review", files.review, "applicant"),

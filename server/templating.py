@@ -92,6 +92,12 @@ def number(value: float, digits: int = 0) -> str:
     return format_decimal(value, format=pattern, locale=translation.current.get())
 
 
+def megabytes(size: int) -> str:
+    """A size in MB as the reader's language writes it ("20" or "2,5")."""
+    value = round(size / (1024 * 1024), 2)
+    return number(value, 0 if value == int(value) else (1 if value * 10 == int(value * 10) else 2))
+
+
 def bidi(value: object) -> Markup:
     """A number, name or file name kept whole in a sentence of the other direction
     ("2026-000001" read as such in Arabic): wrapped in <bdi>."""

@@ -71,6 +71,7 @@ EXPECTED = {
     ("/files/{file_id}/checklist", "GET"): "applicant",
     ("/files/{file_id}/pieces/{piece_id}", "POST"): "applicant",
     ("/files/{file_id}/attachments/{attachment_id}", "GET"): "applicant",
+    ("/files/{file_id}/attachments/{attachment_id}/thumb", "GET"): "applicant",
     ("/files/{file_id}/attachments/{attachment_id}/replace", "POST"): "applicant",
     ("/files/{file_id}/attachments/{attachment_id}/remove", "POST"): "applicant",
     ("/files/{file_id}/review", "GET"): "applicant",

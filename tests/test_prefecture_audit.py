@@ -37,7 +37,7 @@ def test_administrators_read_their_trail_with_names_and_filters(app, settings, m
     assert "a consulté le dossier" in today
     none = boss.get("/prefecture/audit", params={"to": "2000-01-01"}).text
     assert "Aucune entrée." in none
-    assert "Journal vérifié : 2 entrées" in boss.get("/prefecture/audit?verify=1").text
+    assert "Journal vérifié : 2 entrées" in boss.get("/prefecture/audit?verify=1").text
     app.state.db.write_sync(lambda c: c.execute("UPDATE audit SET action = 'file.unlock' WHERE id = 2"))
     assert "l’entrée n° 2 ne suit pas" in boss.get("/prefecture/audit?verify=1").text
     # Agents do not read the trail; a national administrator reads no prefecture's.

@@ -93,7 +93,7 @@ def test_the_page_is_audited_and_the_person_sees_the_prefecture_not_the_agent(ap
     agent.get(f"/prefecture/files/{file_id}")
     assert len(audit_rows(app, file_id)) == 2
     history = person.client.get("/timeline").text
-    assert history.count("Dossier consulté par la préfecture : Seine-Saint-Denis (93)") == 1
+    assert history.count("Dossier consulté par la préfecture : Seine-Saint-Denis (93)") == 1
     assert "Jeanne" not in history
     # …and their phone pulls it.
     pulled = person.client.get("/sync/pull?cursor=0").json()["records"]
@@ -233,7 +233,7 @@ def test_what_changed_since_the_last_visit(app, settings, make_person):
     )
     person.client.post(f"/files/{file_id}/messages", data={"body": "J’ai corrigé mon nom."})
     page = agent.get(f"/prefecture/files/{file_id}").text
-    assert "Informations modifiées :" in page and "Nom de famille" in page
+    assert "Informations modifiées :" in page and "Nom de famille" in page
     assert "1 nouveau message" in page
     # Opening the page marked the person's message read, and that is no change either.
     assert "Rien n’a changé" in agent.get(f"/prefecture/files/{file_id}").text

@@ -38,23 +38,30 @@ class Attachment:
     removed_at: str | None
     replaces: str | None
     after_submission: bool
+    pages: int | None = None  # a PDF's page count (its blob's), when known
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Attachment:
-        values = {k: row[k] for k in cls.__dataclass_fields__}
+        present = set(row.keys())
+        values = {k: row[k] for k in cls.__dataclass_fields__ if k in present}
         values["after_submission"] = bool(values["after_submission"])
         return cls(**values)
 
 
 def current(conn: sqlite3.Connection, file_id: str) -> list[Attachment]:
     rows = conn.execute(
-        "SELECT * FROM attachments WHERE file_id = ? AND removed_at IS NULL ORDER BY added_at, rowid", (file_id,)
+        "SELECT a.*, b.pages FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.blob"
+        " WHERE a.file_id = ? AND a.removed_at IS NULL ORDER BY a.added_at, a.rowid",
+        (file_id,),
     )
     return [Attachment.from_row(r) for r in rows]
 
 
 def get(conn: sqlite3.Connection, attachment_id: str) -> Attachment | None:
-    row = conn.execute("SELECT * FROM attachments WHERE id = ?", (attachment_id,)).fetchone()
+    row = conn.execute(
+        "SELECT a.*, b.pages FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.blob WHERE a.id = ?",
+        (attachment_id,),
+    ).fetchone()
     return Attachment.from_row(row) if row else None
 
 

@@ -25,7 +25,7 @@ from server import clock
 from server.store.blobs import BlobStore, Staged, TooLarge
 from sync.uploads import EXPIRE_AFTER
 
-from . import content
+from . import content, pdfpages
 
 DEFAULT_LIMIT = 20 * 1024 * 1024
 
@@ -36,6 +36,7 @@ class Received:
     size: int
     media_type: str
     staged: Staged | None = None  # None once published (or for a blob already stored)
+    pages: int | None = None  # a PDF's page count, when it says it readably
 
 
 class UploadRefused(Exception):
@@ -58,14 +59,15 @@ def check(stream: BinaryIO, *, limit: int, accepted: set[str] | None) -> content
 
 
 def keep(store: BlobStore, stream: BinaryIO, media_type: str, limit: int) -> Received:
-    """Stage the bytes in the blob store (no database write; `grant` publishes them).
-    A full disk raises OSError, with nothing left behind."""
+    """Stage the bytes in the blob store (no database write; `grant` publishes them),
+    counting a PDF's pages on the way. A full disk raises OSError, with nothing left behind."""
+    pages = pdfpages.count(stream) if media_type == "application/pdf" else None
     stream.seek(0)
     try:
         staged = store.stage(stream, limit)
     except TooLarge:
         raise UploadRefused("file_too_large") from None
-    return Received(staged.sha256, staged.size, media_type, staged)
+    return Received(staged.sha256, staged.size, media_type, staged, pages)
 
 
 def storage_used(conn: sqlite3.Connection, account_id: str, *, excluding_upload: str | None = None) -> int:
@@ -114,8 +116,9 @@ def grant(
         raise FileNotFoundError(received.sha256)
     now = clock.iso(clock.now())
     conn.execute(
-        "INSERT OR IGNORE INTO blobs (sha256, size, media_type, created_at) VALUES (?, ?, ?, ?)",
-        (received.sha256, received.size, received.media_type, now),
+        "INSERT INTO blobs (sha256, size, media_type, created_at, pages) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (sha256) DO UPDATE SET pages = coalesce(pages, excluded.pages)",
+        (received.sha256, received.size, received.media_type, now, received.pages),
     )
     conn.execute(
         "INSERT OR IGNORE INTO blob_grants (sha256, account_id, created_at) VALUES (?, ?, ?)",

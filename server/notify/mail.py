@@ -66,7 +66,7 @@ def compose(message: Message, sender: str, to: str, origin: str) -> EmailMessage
         return mail
     with language(message.language):
         mail["Subject"] = message.title
-        link = gettext("Ouvrir Sésame : %(link)s") % {"link": origin + "/"}
+        link = gettext("Ouvrir Sésame : %(link)s") % {"link": origin + "/"}
     mail.set_content(f"{message.text}\n\n{link}\n")
     return mail
 

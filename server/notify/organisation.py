@@ -25,7 +25,7 @@ from .mail import EmailSender
 if TYPE_CHECKING:
     from server.store.db import Database
 
-TEXT = N_("Sésame : une personne que vous accompagnez a du nouveau. Ouvrez l’application.")
+TEXT = N_("Sésame : une personne que vous accompagnez a du nouveau. Ouvrez l’application.")
 LIVE = (
     "SELECT DISTINCT o.id, o.contact_email FROM mandates m JOIN organisations o ON o.id = m.organisation_id"
     " WHERE m.person_id = ? AND o.status = 'approved' AND m.revoked_at IS NULL AND m.expires_at > ?"

@@ -21,25 +21,25 @@ TITLE = N_("Sésame")
 # topic → sentence. The "days" topics say how many days are left: a count,
 # nothing about what is due or why.
 TEXTS = {
-    "complement_asked": N_("Sésame : la préfecture attend une réponse de votre part. Ouvrez l’application."),
+    "complement_asked": N_("Sésame : la préfecture attend une réponse de votre part. Ouvrez l’application."),
     "complement_due_7": N_(
-        "Sésame : il vous reste 7 jours pour répondre à la préfecture. Ouvrez l’application."
+        "Sésame : il vous reste 7 jours pour répondre à la préfecture. Ouvrez l’application."
     ),
     "complement_due_2": N_(
-        "Sésame : il vous reste 2 jours pour répondre à la préfecture. Ouvrez l’application."
+        "Sésame : il vous reste 2 jours pour répondre à la préfecture. Ouvrez l’application."
     ),
-    "decision": N_("Sésame : la préfecture a pris une décision. Ouvrez l’application."),
-    "attestation_issued": N_("Sésame : une nouvelle attestation vous attend. Ouvrez l’application."),
-    "attestation_renewed": N_("Sésame : votre attestation a été renouvelée. Ouvrez l’application."),
-    "attestation_ends_30": N_("Sésame : votre attestation prend fin dans 30 jours. Ouvrez l’application."),
-    "attestation_ends_7": N_("Sésame : votre attestation prend fin dans 7 jours. Ouvrez l’application."),
-    "appointment_booked": N_("Sésame : votre rendez-vous est enregistré. Ouvrez l’application."),
-    "appointment_moved": N_("Sésame : votre rendez-vous a changé. Ouvrez l’application."),
-    "appointment_tomorrow": N_("Sésame : vous avez un rendez-vous demain. Ouvrez l’application."),
-    "prefecture_message": N_("Sésame : la préfecture vous a écrit. Ouvrez l’application."),
-    "blockage_answered": N_("Sésame : la préfecture a répondu à votre signalement. Ouvrez l’application."),
+    "decision": N_("Sésame : la préfecture a pris une décision. Ouvrez l’application."),
+    "attestation_issued": N_("Sésame : une nouvelle attestation vous attend. Ouvrez l’application."),
+    "attestation_renewed": N_("Sésame : votre attestation a été renouvelée. Ouvrez l’application."),
+    "attestation_ends_30": N_("Sésame : votre attestation prend fin dans 30 jours. Ouvrez l’application."),
+    "attestation_ends_7": N_("Sésame : votre attestation prend fin dans 7 jours. Ouvrez l’application."),
+    "appointment_booked": N_("Sésame : votre rendez-vous est enregistré. Ouvrez l’application."),
+    "appointment_moved": N_("Sésame : votre rendez-vous a changé. Ouvrez l’application."),
+    "appointment_tomorrow": N_("Sésame : vous avez un rendez-vous demain. Ouvrez l’application."),
+    "prefecture_message": N_("Sésame : la préfecture vous a écrit. Ouvrez l’application."),
+    "blockage_answered": N_("Sésame : la préfecture a répondu à votre signalement. Ouvrez l’application."),
 }
-DIGEST = N_("Sésame : plusieurs nouvelles vous attendent. Ouvrez l’application.")
+DIGEST = N_("Sésame : plusieurs nouvelles vous attendent. Ouvrez l’application.")
 TOPICS = tuple(TEXTS)
 
 

@@ -1063,6 +1063,15 @@ def m020_push_subscriptions(db: sqlite_utils.Database) -> None:
     )
     conn.execute("CREATE INDEX push_subscriptions_account ON push_subscriptions (account_id, removed_at)")
 
+
+@migrations()
+def m026_blob_pages(db: sqlite_utils.Database) -> None:
+    """How many pages a PDF blob has, counted when its upload completes
+    (ADR 0026): the documents page says "2 fichiers, 3 pages". NULL for images
+    (one page each), and for blobs kept before this step (not read again)."""
+    db["blobs"].add_column("pages", int)
+
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:

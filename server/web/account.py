@@ -113,7 +113,7 @@ async def new_passkey_page(request: Request, error: str = "", status_code: int =
         title=gettext("Ajouter une clé d’accès"),
         intro=gettext(
             "Ajoutez une clé sur un deuxième appareil (un autre téléphone, une tablette, une clé de"
-            " sécurité) : si vous perdez l’un, l’autre vous permettra encore de vous connecter."
+            " sécurité) : si vous perdez l’un, l’autre vous permettra encore de vous connecter."
         ),
         button=gettext("Créer la clé d’accès"),
         label_field=True,

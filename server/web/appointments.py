@@ -61,15 +61,15 @@ def refusal_detail(data: dict[str, Any]) -> str:
     """What a refused booking offers instead: the next free slots, or when new ones open."""
     shown = [slot_text(s.get("starts_at", "")) for s in data.get("next_slots") or []]
     if shown:
-        return gettext("Prochains créneaux libres : %(slots)s.") % {"slots": ", ".join(shown)}
+        return gettext("Prochains créneaux libres : %(slots)s.") % {"slots": ", ".join(shown)}
     if data.get("opens_on"):
         day = "/".join(reversed(str(data["opens_on"]).split("-")))
-        return gettext("Aucun créneau libre pour l’instant ; les suivants ouvrent le %(date)s.") % {
+        return gettext("Aucun créneau libre pour l’instant ; les suivants ouvrent le %(date)s.") % {
             "date": day
         }
     if "next_slots" in data:
         return gettext(
-            "Aucun créneau libre pour l’instant : de nouveaux créneaux apparaîtront ici dès que la préfecture"
+            "Aucun créneau libre pour l’instant : de nouveaux créneaux apparaîtront ici dès que la préfecture"
             " les publiera."
         )
     return ""

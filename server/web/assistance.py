@@ -174,8 +174,8 @@ def _sheet(
         lines = [
             gettext(
                 "%(organisation)s vous accompagne dans vos démarches. Vous pouvez maintenant les suivre sur"
-                " votre propre téléphone : ouvrez l’adresse ci-dessous ou scannez le QR code, tapez le code,"
-                " puis créez votre clé d’accès. Vous retrouverez tout votre historique : dossiers, pièces,"
+                " votre propre téléphone : ouvrez l’adresse ci-dessous ou scannez le QR code, tapez le code,"
+                " puis créez votre clé d’accès. Vous retrouverez tout votre historique : dossiers, pièces,"
                 " messages."
             )
             % {"organisation": organisation},
@@ -191,7 +191,7 @@ def _sheet(
         title = gettext("Sésame — une nouvelle clé d’accès")
         lines = [
             gettext(
-                "Avec ce code, créez une clé d’accès sur votre nouveau téléphone : ouvrez l’adresse"
+                "Avec ce code, créez une clé d’accès sur votre nouveau téléphone : ouvrez l’adresse"
                 " ci-dessous ou scannez le QR code, tapez le code, puis suivez les instructions."
             ),
             gettext(
@@ -207,11 +207,11 @@ def _sheet(
     return {
         "lang": translation.current.get(),
         "title": title,
-        "for": gettext("Pour : %(name)s") % {"name": person.display_name},
+        "for": gettext("Pour : %(name)s") % {"name": person.display_name},
         "lines": lines,
-        "address": gettext("Adresse :"),
-        "code": gettext("Votre code :"),
-        "qr": gettext("QR code : l’adresse et le code"),
+        "address": gettext("Adresse :"),
+        "code": gettext("Votre code :"),
+        "qr": gettext("QR code : l’adresse et le code"),
     }
 
 

@@ -49,7 +49,7 @@ async def begin(request: Request) -> Response:
         action="/recover/assisted/finish",
         title=gettext("Créez une clé d’accès sur ce téléphone"),
         intro=gettext(
-            "Le code est bon. Créez maintenant votre clé d’accès : votre téléphone vous demandera votre"
+            "Le code est bon. Créez maintenant votre clé d’accès : votre téléphone vous demandera votre"
             " empreinte, votre visage ou le code de l’écran. Le code ne servira qu’une fois la clé créée."
         ),
         button=gettext("Créer ma clé d’accès"),

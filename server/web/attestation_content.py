@@ -70,7 +70,7 @@ def state_text(att: Attestation, today: date) -> tuple[str, str]:
         )
         % {"ended": ended, "date": until},
         "ended": gettext("Terminée le %(date)s") % {"date": ended},
-        "revoked": gettext("Annulée le %(date)s : le dossier a été retiré") % {"date": ended},
+        "revoked": gettext("Annulée le %(date)s : le dossier a été retiré") % {"date": ended},
     }
     return state, texts[state]
 
@@ -105,7 +105,7 @@ def words(att: Attestation, lang: str, origin: str, today: date) -> Words:
         if att.provisional:
             rights.append(
                 gettext(
-                    "La demande de la personne est en cours d’examen par la préfecture : son droit au"
+                    "La demande de la personne est en cours d’examen par la préfecture : son droit au"
                     " séjour continue jusqu’à la date de fin de cette attestation."
                 )
             )
@@ -118,7 +118,7 @@ def words(att: Attestation, lang: str, origin: str, today: date) -> Words:
             rights.append(
                 gettext(
                     "La demande a été envoyée à la préfecture le %(date)s et n’a pas encore reçu de décision."
-                    " Cette preuve de dépôt ne donne pas de droit par elle-même : les droits de la personne"
+                    " Cette preuve de dépôt ne donne pas de droit par elle-même : les droits de la personne"
                     " sont ceux de ses papiers actuels."
                 )
                 % {"date": long_date(issued.isoformat())}
@@ -126,12 +126,12 @@ def words(att: Attestation, lang: str, origin: str, today: date) -> Words:
         if att.until_card and att.in_force:
             rights.append(
                 gettext(
-                    "La demande a été acceptée : cette attestation reste valable jusqu’à la remise de la carte."
+                    "La demande a été acceptée : cette attestation reste valable jusqu’à la remise de la carte."
                 )
             )
         state, said = state_text(att, today)
         check = gettext(
-            "Pour la vérifier : %(url)s — scannez le code QR, ou saisissez le code %(code)s et la date de naissance."
+            "Pour la vérifier : %(url)s — scannez le code QR, ou saisissez le code %(code)s et la date de naissance."
         ) % {"url": f"{origin}/verify", "code": isolate(att.code, lang)}
         return Words(
             lang=lang,

@@ -171,7 +171,7 @@ async def signup_begin(request: Request) -> Response:
             title=gettext("Créez votre clé d’accès"),
             intro=gettext(
                 "Votre téléphone va vous demander de confirmer avec votre empreinte, votre visage"
-                " ou le code de déverrouillage de l’écran. Aucun mot de passe à retenir : c’est"
+                " ou le code de déverrouillage de l’écran. Aucun mot de passe à retenir : c’est"
                 " votre téléphone qui vous reconnaît."
             ),
             button=gettext("Créer ma clé d’accès"),

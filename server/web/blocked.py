@@ -38,7 +38,7 @@ from .messages import done, message
 
 LETTER_UNAVAILABLE = N_(
     "Le PDF ne peut pas être créé pour l’instant sur ce serveur. L’accusé de réception reste valable"
-    " sur cette page : imprimez-la ou gardez-en une capture."
+    " sur cette page : imprimez-la ou gardez-en une capture."
 )
 FORM_FIELDS = ("kind", "weeks", "details", "departement", "contact", "language")
 

@@ -74,15 +74,15 @@ def section(report: Report, lang: str, channel: Channel) -> Section:
         add("small", gettext("Sésame — accusé de réception écrit"))
         add("title", gettext("Accusé de réception n° %(number)s") % {"number": report.number})
         add("strong", gettext("Reçu le %(when)s.") % {"when": format_datetime(report.created_at)})
-        add("text", gettext("Vous avez signalé : %(kind)s.") % {"kind": kind_label(report.kind)})
+        add("text", gettext("Vous avez signalé : %(kind)s.") % {"kind": kind_label(report.kind)})
         if report.weeks:
             add("text", gettext("Sans réponse depuis %(weeks)s semaines.") % {"weeks": report.weeks})
         if report.details:
-            add("text", gettext("Vos mots : %(details)s") % {"details": report.details})
+            add("text", gettext("Vos mots : %(details)s") % {"details": report.details})
         found = geography.get(report.departement)
         if found:
             add(
-                "text", gettext("Préfecture : %(name)s (%(code)s)") % {"name": found.name, "code": found.code}
+                "text", gettext("Préfecture : %(name)s (%(code)s)") % {"name": found.name, "code": found.code}
             )
             add(
                 "strong",
@@ -93,7 +93,7 @@ def section(report: Report, lang: str, channel: Channel) -> Section:
             add(
                 "text",
                 gettext(
-                    "Vous n’avez pas choisi de préfecture : aucune préfecture ne recevra ce signalement."
+                    "Vous n’avez pas choisi de préfecture : aucune préfecture ne recevra ce signalement."
                     " Cet accusé de réception prouve tout de même la date de votre démarche."
                 ),
             )
@@ -112,8 +112,8 @@ def section(report: Report, lang: str, channel: Channel) -> Section:
             gettext(
                 "Depuis l’arrêté du 1er août 2023, la préfecture propose alors un rendez-vous pour déposer"
                 " la demande, et peut accepter un dépôt par courrier ou par courriel. Le texte prévoit que"
-                " la préfecture constate d’abord que le dépôt en ligne est impossible : cet accusé de"
-                " réception prouve que vous l’avez signalé, et quand ; la réponse de la préfecture vaut ce"
+                " la préfecture constate d’abord que le dépôt en ligne est impossible : cet accusé de"
+                " réception prouve que vous l’avez signalé, et quand ; la réponse de la préfecture vaut ce"
                 " constat."
             ),
         )
@@ -133,7 +133,7 @@ def section(report: Report, lang: str, channel: Channel) -> Section:
                 "text",
                 gettext(
                     "La préfecture n’a pas encore écrit ici comment déposer autrement. Sa page"
-                    " d’information le dira :"
+                    " d’information le dira :"
                 ),
             )
         else:

@@ -27,10 +27,11 @@ from server.domain import (
 )
 from server.domain import catalogue as catalogue_module
 from server.domain.files import File
+from server.templating import megabytes
 from sync import bounded_json
 from sync.protocol import ProtocolError, parse_at
 
-from . import date_fields, questions
+from . import checklist_rows, date_fields, questions
 from .common import actor, db, form, not_found, redirect, run_command, templates
 from .messages import done, message
 from .texts import field_label, problem_text, status_info
@@ -283,10 +284,11 @@ async def shell(request: Request) -> Response:
             {
                 "file": file,
                 "catalogue": cat,
-                "checklist": cat.checklist(procedure, every),
-                "by_piece": {},
+                "rows": checklist_rows.rows(
+                    cat.checklist(procedure, every), {}, {}, editable=True, locked=False, opened=set()
+                ),
                 "report": [],
-                "max_mb": round(request.app.state.settings.max_file_bytes / 1048576, 2),
+                "max_mb": megabytes(request.app.state.settings.max_file_bytes),
                 "steps": STEP_ORDER,
                 "step": "checklist",
                 "done": "",

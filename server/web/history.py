@@ -7,6 +7,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -24,6 +25,7 @@ from server.domain import (
     pieces,
     timeline,
 )
+from server.domain import catalogue as catalogue_module
 from server.store.blobs import BlobStore
 
 from . import letter_content
@@ -31,6 +33,26 @@ from .common import actor, db, templates
 from .pieces import blobs
 
 READ_CHUNK = 256 * 1024
+EXPORT_CSS = Path(__file__).parent.parent / "templates" / "files" / "export.css"
+
+
+def _readable(entry: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A file as its index shows it: the answers in the form's order, each piece
+    by its name in the checklist's order with its files in the order they were added."""
+    cat = catalogue_module.load()
+    file = entry["file"]
+    values = entry["values"]
+    fields = [(name, files.FIELDS[name].kind, values[name]) for name in files.FIELDS if name in values]
+    fields += [(name, "text", values[name]) for name in sorted(values) if name not in files.FIELDS]
+    by_piece: dict[str, list[pieces.Attachment]] = {}
+    for attachment in entry["attachments"]:
+        by_piece.setdefault(attachment.piece, []).append(attachment)
+    order = [item.piece.id for item in cat.checklist(file.procedure, file.grounds)]
+    order += sorted(p for p in by_piece if p not in order)
+    return {
+        "fields": fields,
+        "pieces": [(cat.pieces[p].label(lang) if p in cat.pieces else p, by_piece.get(p, [])) for p in order],
+    }
 
 
 async def person_timeline(request: Request) -> Response:
@@ -57,7 +79,9 @@ def _collect(conn: Any, owner_id: str) -> dict[str, Any]:
                     for a in (
                         pieces.Attachment.from_row(r)
                         for r in conn.execute(
-                            "SELECT * FROM attachments WHERE file_id = ? ORDER BY added_at", (f.id,)
+                            "SELECT a.*, b.pages FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.blob"
+                            " WHERE a.file_id = ? ORDER BY a.added_at, a.rowid",
+                            (f.id,),
                         )
                     )
                 ],
@@ -158,12 +182,23 @@ async def export(request: Request) -> Response:
             path = f"{number}/decisions/{letter_content.filename(decision)}"
             paths[decision.id] = path
             entries.append(_Entry(path, data=letter))
+    lang = request.state.lang
     html = (
         templates(request)
         .env.get_template("files/export.html")
-        .render({**data, "paths": paths, "generated_at": clock.iso(clock.now()), "lang": request.state.lang})
+        .render(
+            {
+                **data,
+                "paths": paths,
+                "generated_at": clock.iso(clock.now()),
+                "lang": lang,
+                "readable": [_readable(entry, lang) for entry in data["files"]],
+            }
+        )
     )
     entries.append(_Entry("index.html", data=html.encode()))
+    # Its styles beside it: the index is opened from the archive, away from the site.
+    entries.append(_Entry("style.css", data=EXPORT_CSS.read_bytes()))
     as_json = json.dumps(_as_json(data), ensure_ascii=False, indent=1, default=str)
     entries.append(_Entry("data.json", data=as_json.encode()))
     stamp = clock.now().strftime("%Y-%m-%d")

@@ -42,25 +42,25 @@ def section(decision: Decision, lang: str, corrected: Decision | None = None) ->
         prefecture = m["prefecture"]
         add(
             "small",
-            gettext("Préfecture : %(name)s (%(code)s)")
+            gettext("Préfecture : %(name)s (%(code)s)")
             % {"name": prefecture["name"], "code": prefecture["code"]},
         )
         add("title", gettext("Décision sur le dossier n° %(number)s") % {"number": m["number"]})
         add("text", gettext("Décision du %(date)s") % {"date": format_date(decision.decided_at)})
         if m.get("addressee"):
-            add("text", gettext("Destinataire : %(name)s") % {"name": m["addressee"]})
+            add("text", gettext("Destinataire : %(name)s") % {"name": m["addressee"]})
         procedure = catalogue_module.load().procedures.get(m["procedure"])
         if procedure:
-            add("text", gettext("Démarche : %(procedure)s") % {"procedure": procedure.label(lang)})
+            add("text", gettext("Démarche : %(procedure)s") % {"procedure": procedure.label(lang)})
         if corrected is not None:
             add(
                 "strong",
                 gettext("Cette décision corrige et remplace la décision du %(date)s.")
                 % {"date": format_date(corrected.decided_at)},
             )
-        add("heading", gettext("Décision : %(outcome)s") % {"outcome": m["outcome"]["label"][lang]})
+        add("heading", gettext("Décision : %(outcome)s") % {"outcome": m["outcome"]["label"][lang]})
         add("text", m["outcome"]["summary"][lang])
-        add("heading", gettext("Motif : %(reason)s") % {"reason": m["reason"]["label"][lang]})
+        add("heading", gettext("Motif : %(reason)s") % {"reason": m["reason"]["label"][lang]})
         add("text", m["reason"]["explanation"][lang])
         if m.get("details"):
             if lang == "fr":
@@ -93,8 +93,8 @@ def section(decision: Decision, lang: str, corrected: Decision | None = None) ->
                 add(
                     "text",
                     ngettext(
-                        "Délai : %(num)d mois à compter du jour où cette décision vous est notifiée.",
-                        "Délai : %(num)d mois à compter du jour où cette décision vous est notifiée.",
+                        "Délai : %(num)d mois à compter du jour où cette décision vous est notifiée.",
+                        "Délai : %(num)d mois à compter du jour où cette décision vous est notifiée.",
                         months,
                     )
                     % {"num": months},

@@ -74,7 +74,7 @@ class BodyTooLarge(Exception):
 
 TOO_LARGE = N_("Ce qui a été envoyé dépasse la taille permise ({size} au plus). Rien n’a été enregistré.")
 FILES_TOO_LARGE = N_(
-    "Les fichiers envoyés en une fois dépassent {size}. Rien n’a été enregistré : envoyez-les en"
+    "Les fichiers envoyés en une fois dépassent {size}. Rien n’a été enregistré : envoyez-les en"
     " plusieurs fois, ou réduisez leur taille."
 )
 

@@ -17,13 +17,13 @@ MESSAGES: dict[str, str] = {
         "Le numéro étranger compte 10 chiffres (il figure sur votre titre de séjour ou votre"
         " récépissé). Vous pouvez aussi laisser ce champ vide."
     ),
-    "email_format": N_("Cette adresse électronique ne semble pas valide (exemple : nom@exemple.fr)."),
-    "phone_format": N_("Ce numéro de téléphone ne semble pas valide (exemple : 06 12 34 56 78)."),
+    "email_format": N_("Cette adresse électronique ne semble pas valide (exemple : nom@exemple.fr)."),
+    "phone_format": N_("Ce numéro de téléphone ne semble pas valide (exemple : 06 12 34 56 78)."),
     "quiet_format": N_("Indiquez les deux heures, comme 21:00 et 08:00, ou laissez-les vides toutes les deux."),
     # passkeys and ceremonies
     "expired": N_("Cette étape a expiré (au bout de quelques minutes). Recommencez, s’il vous plaît."),
     "invalid_response": N_(
-        "La clé d’accès n’a pas pu être vérifiée. Réessayez ; si cela se reproduit, utilisez un"
+        "La clé d’accès n’a pas pu être vérifiée. Réessayez ; si cela se reproduit, utilisez un"
         " code de secours."
     ),
     "unknown_passkey": N_(
@@ -32,7 +32,7 @@ MESSAGES: dict[str, str] = {
     ),
     "passkey_exists": N_("Cette clé d’accès est déjà enregistrée sur votre compte."),
     "missing_credential": N_(
-        "La clé d’accès n’a pas été reçue. Les clés d’accès ont besoin de JavaScript : activez-le,"
+        "La clé d’accès n’a pas été reçue. Les clés d’accès ont besoin de JavaScript : activez-le,"
         " puis réessayez."
     ),
     "code_invalid": N_(
@@ -48,12 +48,12 @@ MESSAGES: dict[str, str] = {
     "forbidden": N_("Vous n’avez pas le droit de faire cela."),
     "not_found": N_("Cet élément n’existe pas, ou plus."),
     "invalid": N_("Une valeur envoyée n’est pas valide."),
-    "conflict": N_("La situation a changé entre-temps : cette action ne s’applique plus."),
-    "id_conflict": N_("Cette action a déjà été envoyée avec un autre contenu ; elle n’a pas été appliquée."),
+    "conflict": N_("La situation a changé entre-temps : cette action ne s’applique plus."),
+    "id_conflict": N_("Cette action a déjà été envoyée avec un autre contenu ; elle n’a pas été appliquée."),
     "unknown_op": N_("Cette action n’est pas connue du serveur. Mettez l’application à jour."),
     "bad_command": N_("Cette action est mal formée."),
     "failed": N_(
-        "Le serveur n’a pas pu appliquer cette action. Elle reste sur cet appareil : vous pouvez la renvoyer."
+        "Le serveur n’a pas pu appliquer cette action. Elle reste sur cet appareil : vous pouvez la renvoyer."
     ),
     # Web Push (ADR 0024)
     "push_endpoint": N_(
@@ -62,7 +62,7 @@ MESSAGES: dict[str, str] = {
     ),
     "push_keys": N_("Ce navigateur a donné des clés de notification incomplètes. Réessayez d’activer les notifications."),
     "last_passkey": N_(
-        "C’est votre seule clé d’accès : ajoutez-en une autre avant de supprimer celle-ci, sinon"
+        "C’est votre seule clé d’accès : ajoutez-en une autre avant de supprimer celle-ci, sinon"
         " vous ne pourriez plus vous connecter."
     ),
     "label_required": N_("Donnez un nom à cette clé d’accès (par exemple « Mon téléphone »)."),
@@ -79,10 +79,10 @@ MESSAGES: dict[str, str] = {
     "field_unknown": N_("Ce champ n’existe pas pour cette démarche."),
     "field_too_long": N_("Ce texte est trop long."),
     "file_locked": N_(
-        "Le dossier est en cours d’examen par la préfecture : il ne peut plus être modifié. Vous pouvez"
+        "Le dossier est en cours d’examen par la préfecture : il ne peut plus être modifié. Vous pouvez"
         " toujours écrire un message à la préfecture."
     ),
-    "file_closed": N_("Ce dossier est clos (retiré ou décidé) : il ne peut plus être modifié."),
+    "file_closed": N_("Ce dossier est clos (retiré ou décidé) : il ne peut plus être modifié."),
     "incomplete": N_("Le dossier n’est pas encore complet."),
     "not_allowed": N_("Cette action n’est pas possible dans l’état actuel du dossier."),
     "exists": N_("Cet élément existe déjà."),
@@ -96,7 +96,7 @@ MESSAGES: dict[str, str] = {
         " photo (JPEG, PNG, WebP, HEIC) ou un PDF."
     ),
     "file_truncated": N_(
-        "Ce fichier est incomplet : il a sans doute été coupé pendant l’envoi ou l’enregistrement. Ouvrez-le"
+        "Ce fichier est incomplet : il a sans doute été coupé pendant l’envoi ou l’enregistrement. Ouvrez-le"
         " pour vérifier, puis envoyez-le de nouveau."
     ),
     "file_too_large": N_(
@@ -104,11 +104,11 @@ MESSAGES: dict[str, str] = {
         " chaque page dans un fichier séparé."
     ),
     "file_type_refused": N_(
-        "Ce type de fichier n’est pas accepté pour cette pièce. Formats acceptés : %(accepted)s."
+        "Ce type de fichier n’est pas accepté pour cette pièce. Formats acceptés : %(accepted)s."
     ),
     # uploads (resumable and plain)
     "account_full": N_(
-        "Ce fichier n’a pas été gardé : votre compte a atteint sa place maximale (%(mb)s Mo au total)."
+        "Ce fichier n’a pas été gardé : votre compte a atteint sa place maximale (%(mb)s Mo au total)."
         " Ce qui est déjà envoyé reste. Écrivez à la préfecture si vous devez envoyer davantage."
     ),
     "server_full": N_(
@@ -116,17 +116,17 @@ MESSAGES: dict[str, str] = {
         " tout seul plus tard."
     ),
     "no_room": N_(
-        "Le serveur manque de place pour l’instant : ce fichier n’a pas été gardé. Réessayez plus tard."
+        "Le serveur manque de place pour l’instant : ce fichier n’a pas été gardé. Réessayez plus tard."
     ),
     "upload_expired": N_(
-        "Cet envoi était interrompu depuis plus de 30 jours : il a été abandonné. Envoyez le fichier de"
+        "Cet envoi était interrompu depuis plus de 30 jours : il a été abandonné. Envoyez le fichier de"
         " nouveau."
     ),
     "upload_damaged": N_(
         "Le fichier est arrivé abîmé (son empreinte ne correspond pas). Il va être envoyé de nouveau."
     ),
     "signed_out_sync": N_(
-        "Votre session a expiré. Reconnectez-vous : ce qui attend d’être envoyé est gardé sur cet appareil,"
+        "Votre session a expiré. Reconnectez-vous : ce qui attend d’être envoyé est gardé sur cet appareil,"
         " et partira ensuite."
     ),
     "account_mismatch": N_(
@@ -142,7 +142,7 @@ MESSAGES: dict[str, str] = {
     "items_too_many": N_("Trop d’éléments demandés en une fois (30 au plus)."),
     "kind_unknown": N_("Une valeur envoyée n’est pas valide."),
     "target_unknown": N_("Cette pièce ou cette question ne fait pas partie de ce dossier."),
-    "reason_required": N_("Dites pourquoi vous demandez cet élément : la personne lira ce motif."),
+    "reason_required": N_("Dites pourquoi vous demandez cet élément : la personne lira ce motif."),
     "reason_too_long": N_("Ce motif est trop long (1 000 caractères au plus)."),
     "due_invalid": N_("Cette date n’est pas valide."),
     "due_past": N_("La date limite doit être dans le futur."),
@@ -153,30 +153,30 @@ MESSAGES: dict[str, str] = {
         "Ce dossier est déjà décidé. Pour changer la décision, enregistrez une correction."
     ),
     "not_locked": N_("Prenez d’abord le dossier en examen (verrouillez-le) avant de décider."),
-    "held_by_other": N_("Un autre agent examine ce dossier : lui seul peut décider."),
+    "held_by_other": N_("Un autre agent examine ce dossier : lui seul peut décider."),
     "outcome_unknown": N_("Choisissez une décision et son motif dans la liste."),
     "reason_unknown": N_("Choisissez une décision et son motif dans la liste."),
     "details_required": N_(
-        "Écrivez les faits de ce dossier qui fondent la décision : une décision négative doit être motivée."
+        "Écrivez les faits de ce dossier qui fondent la décision : une décision négative doit être motivée."
     ),
     "details_too_long": N_("Ce texte est trop long (4 000 caractères au plus)."),
     "basis_unknown": N_(
-        "Aucun article vérifié ne correspond aux motifs de ce dossier : choisissez un autre motif de décision."
+        "Aucun article vérifié ne correspond aux motifs de ce dossier : choisissez un autre motif de décision."
     ),
     "complement_not_overdue": N_(
-        "Ce motif suppose qu’un complément demandé n’a pas été fourni dans le délai : ce n’est pas le cas."
+        "Ce motif suppose qu’un complément demandé n’a pas été fourni dans le délai : ce n’est pas le cas."
     ),
-    "already_corrected": N_("Cette décision a déjà été corrigée : corrigez la décision en vigueur."),
+    "already_corrected": N_("Cette décision a déjà été corrigée : corrigez la décision en vigueur."),
     # attestations
     "already_complete": N_("Ce dossier est déjà déclaré complet."),
     "complement_pending": N_(
-        "Un complément demandé est encore attendu : le dossier ne peut pas être déclaré complet avant."
+        "Un complément demandé est encore attendu : le dossier ne peut pas être déclaré complet avant."
     ),
     # appointments, information, figures
     "card_not_ready": N_(
-        "Votre carte n’est pas encore prête : vous pourrez prendre rendez-vous dès qu’elle le sera."
+        "Votre carte n’est pas encore prête : vous pourrez prendre rendez-vous dès qu’elle le sera."
     ),
-    "already_booked": N_("Vous avez déjà un rendez-vous pour ce dossier : déplacez-le ou annulez-le."),
+    "already_booked": N_("Vous avez déjà un rendez-vous pour ce dossier : déplacez-le ou annulez-le."),
     "not_booked": N_("Ce rendez-vous n’est plus réservé (il a été déplacé ou annulé)."),
     "slot_unknown": N_("Ce créneau n’est pas ouvert à la réservation. Choisissez-en un dans la liste."),
     "slot_full": N_("Ce créneau vient d’être complet. Choisissez-en un autre."),
@@ -189,10 +189,10 @@ MESSAGES: dict[str, str] = {
     "capacity_invalid": N_("Le nombre de personnes par créneau va de 1 à 50."),
     "horizon_invalid": N_("Les réservations s’ouvrent de 1 à 180 jours à l’avance."),
     "hours_invalid": N_(
-        "Horaires à corriger : heure d’ouverture avant l’heure de fermeture (HH:MM), sans chevauchement."
+        "Horaires à corriger : heure d’ouverture avant l’heure de fermeture (HH:MM), sans chevauchement."
     ),
     "closure_invalid": N_(
-        "Fermetures à corriger : une date par ligne (AAAA-MM-JJ), suivie d’un motif court."
+        "Fermetures à corriger : une date par ligne (AAAA-MM-JJ), suivie d’un motif court."
     ),
     "not_granted": N_("Aucune décision favorable en vigueur sur ce dossier."),
     "already_ready": N_("La carte est déjà indiquée comme prête."),
@@ -201,29 +201,29 @@ MESSAGES: dict[str, str] = {
     "block_unknown": N_("Cette rubrique n’existe pas."),
     "lang_unknown": N_("Choisissez une langue de la liste."),
     "info_too_long": N_("Ce texte est trop long (4 000 caractères au plus)."),
-    "french_first": N_("Écrivez d’abord le texte en français : les traductions le suivent."),
+    "french_first": N_("Écrivez d’abord le texte en français : les traductions le suivent."),
     "french_needed": N_("Le texte français ne peut pas être retiré tant qu’une traduction existe."),
     # blocked, paper files, claims
     "weeks_invalid": N_("Indiquez un nombre de semaines (par exemple 6), ou laissez ce champ vide."),
     "contact_too_long": N_("Ce texte est trop long (300 caractères au plus)."),
     "answer_kind_unknown": N_("Choisissez le genre de réponse dans la liste."),
-    "answer_required": N_("Écrivez la réponse : la personne la lira."),
+    "answer_required": N_("Écrivez la réponse : la personne la lira."),
     "answer_too_long": N_("Cette réponse est trop longue (4 000 caractères au plus)."),
     "report_days_invalid": N_("Indiquez un nombre de jours entre 1 et 60."),
-    "channel_unknown": N_("Dites comment le dossier a été remis : au guichet ou par courrier."),
+    "channel_unknown": N_("Dites comment le dossier a été remis : au guichet ou par courrier."),
     "received_on_invalid": N_("Indiquez la date de remise du dossier (aujourd’hui ou avant)."),
     "question_unanswered": N_("Choisissez une réponse. Si vous ne savez pas, choisissez « Je ne sais pas »."),
     "field_required": N_("Ce champ est obligatoire."),
-    "field_date": N_("Cette date n’existe pas : vérifiez le jour, le mois et l’année (exemple : 31 5 1990)."),
-    "field_date_year": N_("Indiquez l’année en 4 chiffres (exemple : 2019)."),
+    "field_date": N_("Cette date n’existe pas : vérifiez le jour, le mois et l’année (exemple : 31 5 1990)."),
+    "field_date_year": N_("Indiquez l’année en 4 chiffres (exemple : 2019)."),
     "field_date_whole": N_("Indiquez le jour, le mois et l’année, tels qu’ils sont écrits sur le document."),
     "field_postcode": N_("Ce code postal n’est pas un code postal français."),
     "field_foreign_number": N_("Le numéro étranger compte 10 chiffres."),
-    "field_email": N_("Cette adresse électronique ne semble pas valide (exemple : nom@exemple.fr)."),
-    "field_phone": N_("Ce numéro de téléphone ne semble pas valide (exemple : 06 12 34 56 78)."),
+    "field_email": N_("Cette adresse électronique ne semble pas valide (exemple : nom@exemple.fr)."),
+    "field_phone": N_("Ce numéro de téléphone ne semble pas valide (exemple : 06 12 34 56 78)."),
     "field_choice": N_("Choisissez une valeur de la liste."),
     "claim_invalid": N_(
-        "Ce code n’est pas valide : il a peut-être déjà servi ou expiré. Vérifiez-le, ou demandez un"
+        "Ce code n’est pas valide : il a peut-être déjà servi ou expiré. Vérifiez-le, ou demandez un"
         " nouveau code à la préfecture."
     ),
     # one-time codes printed by a worker (hand-off, assisted recovery); paper claims too
@@ -232,22 +232,22 @@ MESSAGES: dict[str, str] = {
         " Si un nouveau code a été imprimé depuis, seul le dernier fonctionne."
     ),
     "code_used": N_(
-        "Ce code n’est pas valide : il a déjà servi, et il ne sert qu’une fois. Si ce n’est pas vous qui"
+        "Ce code n’est pas valide : il a déjà servi, et il ne sert qu’une fois. Si ce n’est pas vous qui"
         " l’avez utilisé, demandez de l’aide tout de suite à qui vous l’a remis."
     ),
     "code_expired": N_(
-        "Ce code n’est pas valide : il a expiré. Demandez un nouveau code à qui vous l’a remis."
+        "Ce code n’est pas valide : il a expiré. Demandez un nouveau code à qui vous l’a remis."
     ),
     "code_mandate": N_(
-        "Ce code ne fonctionne plus : l’organisation qui vous l’a remis n’a plus de mandat pour agir"
+        "Ce code ne fonctionne plus : l’organisation qui vous l’a remis n’a plus de mandat pour agir"
         " pour vous."
     ),
-    "not_held": N_("Cette personne a déjà son propre compte : aidez-la plutôt à retrouver l’accès."),
+    "not_held": N_("Cette personne a déjà son propre compte : aidez-la plutôt à retrouver l’accès."),
     "held": N_(
-        "Cette personne n’a pas encore de compte à elle : imprimez-lui plutôt un code pour le prendre en main."
+        "Cette personne n’a pas encore de compte à elle : imprimez-lui plutôt un code pour le prendre en main."
     ),
     "identity_unchecked": N_(
-        "Cochez la case seulement après avoir vérifié l’identité de la personne en personne : le code"
+        "Cochez la case seulement après avoir vérifié l’identité de la personne en personne : le code"
         " ne peut pas être remis sans cela."
     ),
     "document_required": N_("Dites quel document d’identité vous avez vu."),
@@ -266,7 +266,7 @@ MESSAGES: dict[str, str] = {
         " Rien n’a été changé."
     ),
     "mandate_ended": N_(
-        "Le mandat de votre organisation pour cette personne a pris fin : ses données quittent cet appareil."
+        "Le mandat de votre organisation pour cette personne a pris fin : ses données quittent cet appareil."
     ),
     "organisation_unknown": N_("Aucune organisation agréée ne porte ce code. Vérifiez-le avec l’intervenant."),
     "mandate_scope": N_("Choisissez l’un de vos dossiers, ou « tous mes dossiers »."),
@@ -279,7 +279,7 @@ MESSAGES: dict[str, str] = {
     "contact_required": N_("Indiquez le nom de la personne à contacter."),
     "contact_means_required": N_("Indiquez une adresse électronique ou un numéro de téléphone."),
     "organisation_suspended": N_(
-        "Votre organisation n’est pas (ou plus) acceptée : elle ne peut pas inviter d’intervenants."
+        "Votre organisation n’est pas (ou plus) acceptée : elle ne peut pas inviter d’intervenants."
     ),
 }
 
@@ -322,12 +322,12 @@ DONE: dict[str, str] = {
     "piece_removed": N_("Le fichier est retiré."),
     "message_sent": N_("Votre message est envoyé."),
     "complement_requested": N_(
-        "La demande de complément est envoyée : la personne la voit dans son dossier."
+        "La demande de complément est envoyée : la personne la voit dans son dossier."
     ),
     "complement_accepted": N_("La réponse est acceptée."),
     "complement_closed": N_("Cet élément n’est plus demandé."),
     "decided": N_(
-        "La décision est enregistrée : la personne la voit, avec ses motifs et les voies de recours."
+        "La décision est enregistrée : la personne la voit, avec ses motifs et les voies de recours."
     ),
     "settings_saved": N_("Les réglages sont enregistrés."),
     "marked_complete": N_(
@@ -337,30 +337,30 @@ DONE: dict[str, str] = {
     "appointment_booked": N_("Votre rendez-vous est réservé."),
     "appointment_moved": N_("Votre rendez-vous est déplacé."),
     "appointment_cancelled": N_(
-        "Votre rendez-vous est annulé : le créneau est libéré pour quelqu’un d’autre."
+        "Votre rendez-vous est annulé : le créneau est libéré pour quelqu’un d’autre."
     ),
     "card_ready": N_(
-        "La carte est indiquée comme prête : la personne peut prendre rendez-vous pour la retirer."
+        "La carte est indiquée comme prête : la personne peut prendre rendez-vous pour la retirer."
     ),
     "card_handed_over": N_("La carte est indiquée comme remise."),
     "desk_saved": N_("Le guichet est enregistré."),
     "information_saved": N_("Les informations sont enregistrées et publiées."),
     "report_sent": N_("Votre signalement est reçu. Voici votre accusé de réception écrit."),
-    "answer_sent": N_("La réponse est enregistrée : la personne la voit avec son accusé de réception."),
-    "voice_thanks": N_("Merci : votre avis est enregistré, sans votre nom."),
+    "answer_sent": N_("La réponse est enregistrée : la personne la voit avec son accusé de réception."),
+    "voice_thanks": N_("Merci : votre avis est enregistré, sans votre nom."),
     "organisation_suspended": N_(
-        "L’organisation est suspendue : ses intervenants n’ont plus accès à aucune personne."
+        "L’organisation est suspendue : ses intervenants n’ont plus accès à aucune personne."
     ),
     "mandate_granted": N_("Le mandat est donné. Vous pouvez le retirer à tout moment."),
-    "mandate_revoked": N_("Le mandat est retiré : il ne donne plus accès à vos dossiers."),
+    "mandate_revoked": N_("Le mandat est retiré : il ne donne plus accès à vos dossiers."),
     "person_recorded": N_(
         "La personne est enregistrée avec son mandat papier. Vous pouvez maintenant agir pour elle."
     ),
     "person_released": N_(
-        "Votre organisation ne suit plus cette personne : ses mandats sont retirés, elle en est avertie dans"
+        "Votre organisation ne suit plus cette personne : ses mandats sont retirés, elle en est avertie dans"
         " son historique."
     ),
-    "worker_removed": N_("L’intervenant est retiré de l’organisation ; ses sessions sont fermées."),
+    "worker_removed": N_("L’intervenant est retiré de l’organisation ; ses sessions sont fermées."),
 }
 
 

@@ -22,24 +22,19 @@ from server import clock, metrics
 from server import commands as command_registry
 from server.auth import policy
 from server.domain import catalogue as catalogue_module
-from server.domain import complements, content, files, pieces, uploads
+from server.domain import complements, content, files, pieces, thumbnails, uploads
 from server.domain.files import File
 from server.store.blobs import BlobStore, FileBlobStore
-from server.templating import number
+from server.templating import megabytes
 from sync.protocol import Command, Result
 
+from . import checklist_rows
 from .blobsend import BlobStreamResponse
 from .common import actor, db, not_found, redirect, run_command, settings, templates
 from .files import STEP_ORDER, load_own_file
 from .messages import done, message
 
 log = logging.getLogger("sesame.uploads")
-
-
-def megabytes(size: int) -> str:
-    """A size in MB as the reader's language writes it ("20" or "2,5")."""
-    value = round(size / (1024 * 1024), 2)
-    return number(value, 0 if value == int(value) else (1 if value * 10 == int(value * 10) else 2))
 
 
 def blobs(request: Request) -> BlobStore:
@@ -63,20 +58,29 @@ async def _page(
     status_code: int = 200,
 ) -> Response:
     attachments = await db(request).read(pieces.current, file.id)
-    asked = await db(request).read(complements.open_items, file.id)
+    asked_items = await db(request).read(complements.open_items, file.id)
+    asked = {i.target: i for i in asked_items if i.kind == "piece"}
     cat = catalogue()
     by_piece: dict[str, list[pieces.Attachment]] = {}
     for attachment in attachments:
         by_piece.setdefault(attachment.piece, []).append(attachment)
+    # Open: the piece just changed (?open=), and those a refusal is about.
+    opened = {request.query_params.get("open", "")} | {r["piece"] for r in report or [] if r.get("piece")}
     return templates(request).render(
         request,
         "files/checklist.html",
         {
             "file": file,
             "catalogue": cat,
-            "checklist": cat.checklist(file.procedure, file.grounds),
-            "by_piece": by_piece,
-            "asked": {i.target: i for i in asked if i.kind == "piece"},
+            "rows": checklist_rows.rows(
+                cat.checklist(file.procedure, file.grounds),
+                by_piece,
+                asked,
+                editable=file.editable,
+                locked=file.status == "locked",
+                opened=opened,
+            ),
+            "asked": asked,
             "report": report or [],
             "max_mb": megabytes(settings(request).max_file_bytes),
             "steps": STEP_ORDER,
@@ -165,14 +169,16 @@ async def upload(request: Request) -> Response:
     sent = uploaded_files(values)
     report: list[dict[str, str]] = []
     if not sent:
-        report.append({"filename": "", "ok": "", "text": message("file_missing")})
+        report.append({"filename": "", "ok": "", "text": message("file_missing"), "piece": piece_id})
     accepted = cat.media_types(piece_id)
     for item in sent:
         name = item.filename or "?"
         try:
             received = await receive(request, item, accepted)
         except uploads.UploadRefused as refused:
-            report.append({"filename": name, "ok": "", "text": upload_refusal(request, refused)})
+            report.append(
+                {"filename": name, "ok": "", "text": upload_refusal(request, refused), "piece": piece_id}
+            )
             continue
         finally:
             await item.close()
@@ -190,18 +196,21 @@ async def upload(request: Request) -> Response:
                 },
             )
         except uploads.UploadRefused as refused:
-            report.append({"filename": name, "ok": "", "text": upload_refusal(request, refused)})
+            report.append(
+                {"filename": name, "ok": "", "text": upload_refusal(request, refused), "piece": piece_id}
+            )
             continue
         report.append(
             {
                 "filename": name,
                 "ok": "1" if result.applied else "",
                 "text": "" if result.applied else message(result.code),
+                "piece": piece_id,
             }
         )
     failed = any(not r["ok"] for r in report)
     if not failed:
-        return redirect(f"/files/{file.id}/checklist?done=pieces_added#piece-{piece_id}")
+        return redirect(f"/files/{file.id}/checklist?done=pieces_added&open={piece_id}#piece-{piece_id}")
     return await _page(request, file, report=report, status_code=400)
 
 
@@ -236,14 +245,21 @@ async def replace(request: Request) -> Response:
         return await _page(
             request,
             file,
-            report=[{"filename": "", "ok": "", "text": message("file_missing")}],
+            report=[{"filename": "", "ok": "", "text": message("file_missing"), "piece": attachment.piece}],
             status_code=400,
         )
     item = sent[0]
     try:
         received = await receive(request, item, catalogue().media_types(attachment.piece))
     except uploads.UploadRefused as refused:
-        report = [{"filename": item.filename or "?", "ok": "", "text": upload_refusal(request, refused)}]
+        report = [
+            {
+                "filename": item.filename or "?",
+                "ok": "",
+                "text": upload_refusal(request, refused),
+                "piece": attachment.piece,
+            }
+        ]
         return await _page(request, file, report=report, status_code=400)
     finally:
         await item.close()
@@ -261,12 +277,28 @@ async def replace(request: Request) -> Response:
             },
         )
     except uploads.UploadRefused as refused:
-        report = [{"filename": item.filename or "?", "ok": "", "text": upload_refusal(request, refused)}]
+        report = [
+            {
+                "filename": item.filename or "?",
+                "ok": "",
+                "text": upload_refusal(request, refused),
+                "piece": attachment.piece,
+            }
+        ]
         return await _page(request, file, report=report, status_code=400)
     if not result.applied:
-        report = [{"filename": item.filename or "?", "ok": "", "text": message(result.code)}]
+        report = [
+            {
+                "filename": item.filename or "?",
+                "ok": "",
+                "text": message(result.code),
+                "piece": attachment.piece,
+            }
+        ]
         return await _page(request, file, report=report, status_code=400)
-    return redirect(f"/files/{file.id}/checklist?done=piece_replaced#piece-{attachment.piece}")
+    return redirect(
+        f"/files/{file.id}/checklist?done=piece_replaced&open={attachment.piece}#piece-{attachment.piece}"
+    )
 
 
 async def remove(request: Request) -> Response:
@@ -280,9 +312,18 @@ async def remove(request: Request) -> Response:
         str(values.get("command_id", "")),
     )
     if not result.applied:
-        report = [{"filename": attachment.filename, "ok": "", "text": message(result.code)}]
+        report = [
+            {
+                "filename": attachment.filename,
+                "ok": "",
+                "text": message(result.code),
+                "piece": attachment.piece,
+            }
+        ]
         return await _page(request, file, report=report, status_code=400)
-    return redirect(f"/files/{file.id}/checklist?done=piece_removed#piece-{attachment.piece}")
+    return redirect(
+        f"/files/{file.id}/checklist?done=piece_removed&open={attachment.piece}#piece-{attachment.piece}"
+    )
 
 
 async def _own_attachment(request: Request, file: File) -> pieces.Attachment:
@@ -311,6 +352,44 @@ async def download(request: Request) -> Response:
     ):
         raise not_found()
     return blob_response(request, attachment.blob, attachment.media_type, attachment.filename)
+
+
+async def thumbnail(request: Request) -> Response:
+    """A photo drawn small (the documents page's status line), for its owner."""
+    who = actor(request)
+
+    def load(conn: Any) -> tuple[File | None, pieces.Attachment | None]:
+        return files.get(conn, request.path_params["file_id"]), pieces.get(
+            conn, request.path_params["attachment_id"]
+        )
+
+    file, attachment = await db(request).read(load)
+    if (
+        file is None
+        or attachment is None
+        or attachment.file_id != file.id
+        or attachment.media_type not in checklist_rows.THUMBNAILED
+        or not policy.is_applicant_of(who, file.owner_id)
+    ):
+        raise not_found()
+    store = blobs(request)
+
+    def draw() -> bytes | None:
+        try:
+            with store.open(attachment.blob) as stream:
+                return thumbnails.draw(stream)
+        except OSError:  # the blob is missing from the store
+            return None
+
+    data = await anyio.to_thread.run_sync(draw)
+    if data is None:
+        raise not_found()
+    # An attachment never changes (a replacement is a new one): keep it long.
+    return Response(
+        data,
+        media_type="image/jpeg",
+        headers={"cache-control": "private, max-age=2592000", "content-security-policy": "default-src 'none'"},
+    )
 
 
 def blob_response(request: Request, sha256: str, media_type: str, filename: str) -> Response:

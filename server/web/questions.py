@@ -27,27 +27,27 @@ from .messages import message
 
 QUESTION_TEXTS: dict[str, tuple[str, str]] = {  # kind or id: (question, hint)
     "permit": (
-        N_("Avez-vous déjà un titre de séjour en France ?"),
+        N_("Avez-vous déjà un titre de séjour en France ?"),
         N_("Une carte de séjour, même expirée depuis peu, ou un récépissé. Un visa seul ne compte pas."),
     ),
-    "what": (N_("Que voulez-vous faire ?"), ""),
+    "what": (N_("Que voulez-vous faire ?"), ""),
     "first_application.reason": (
-        N_("Pour quelle raison demandez-vous un titre de séjour ?"),
+        N_("Pour quelle raison demandez-vous un titre de séjour ?"),
         N_(
-            "Si plusieurs raisons vous concernent, choisissez la principale : vous pourrez en ajouter une autre dans votre dossier."
+            "Si plusieurs raisons vous concernent, choisissez la principale : vous pourrez en ajouter une autre dans votre dossier."
         ),
     ),
     "renewal.reason": (
-        N_("Pour quelle raison demandez-vous le renouvellement ?"),
+        N_("Pour quelle raison demandez-vous le renouvellement ?"),
         N_(
             "En général, c’est la raison de votre titre actuel. Vous pourrez en ajouter une autre dans votre dossier."
         ),
     ),
     "change_of_status.reason": (
-        N_("Quelle est votre nouvelle situation ?"),
+        N_("Quelle est votre nouvelle situation ?"),
         N_("La raison pour laquelle vous voulez désormais rester en France."),
     ),
-    "ground": (N_("Laquelle de ces situations est la vôtre ?"), ""),
+    "ground": (N_("Laquelle de ces situations est la vôtre ?"), ""),
 }
 ANSWER_TEXTS = {
     "yes": (N_("Oui"), ""),

@@ -45,20 +45,20 @@ FIELD_LABELS = {
     "change_kind": (N_("Ce qui change"), ""),
     "change_details": (
         N_("Expliquez le changement"),
-        N_("Par exemple : nouvelle adresse depuis le 1er mars."),
+        N_("Par exemple : nouvelle adresse depuis le 1er mars."),
     ),
-    "loss_kind": (N_("Perte ou vol ?"), ""),
+    "loss_kind": (N_("Perte ou vol ?"), ""),
     "loss_date": (
         N_("Date de la perte ou du vol"),
-        N_("Si vous ne savez plus le jour, indiquez le mois et l’année ; cochez « date approximative » au besoin."),
+        N_("Si vous ne savez plus le jour, indiquez le mois et l’année ; cochez « date approximative » au besoin."),
     ),
     "entry_date": (
         N_("Date d’arrivée en France"),
         N_("Si vous ne connaissez pas le jour ou le mois, indiquez seulement ce que vous savez, par exemple l’année."),
     ),
-    "travel_reason": (N_("Pourquoi avez-vous besoin d’un document de voyage ?"), ""),
+    "travel_reason": (N_("Pourquoi avez-vous besoin d’un document de voyage ?"), ""),
     "notes": (
-        N_("Autre chose à dire à la préfecture ?"),
+        N_("Autre chose à dire à la préfecture ?"),
         N_("Tout ce qui aide à comprendre votre situation."),
     ),
 }
@@ -77,16 +77,16 @@ STEP_LABELS = {
     "review": N_("Vérifier et envoyer"),
 }
 PROBLEMS = {
-    "field_required": N_("À remplir : %(label)s"),
-    "field_date": N_("Date à corriger : %(label)s"),
-    "field_date_year": N_("Année à indiquer (4 chiffres) : %(label)s"),
-    "field_date_whole": N_("Jour, mois et année à indiquer : %(label)s"),
-    "field_postcode": N_("Code postal français à 5 chiffres à corriger : %(label)s"),
-    "field_foreign_number": N_("Le numéro étranger compte 10 chiffres : %(label)s"),
-    "field_email": N_("Adresse électronique à corriger : %(label)s"),
-    "field_phone": N_("Numéro de téléphone à corriger : %(label)s"),
-    "field_choice": N_("Choix à faire dans la liste : %(label)s"),
-    "piece_missing": N_("Pièce à ajouter : %(label)s"),
+    "field_required": N_("À remplir : %(label)s"),
+    "field_date": N_("Date à corriger : %(label)s"),
+    "field_date_year": N_("Année à indiquer (4 chiffres) : %(label)s"),
+    "field_date_whole": N_("Jour, mois et année à indiquer : %(label)s"),
+    "field_postcode": N_("Code postal français à 5 chiffres à corriger : %(label)s"),
+    "field_foreign_number": N_("Le numéro étranger compte 10 chiffres : %(label)s"),
+    "field_email": N_("Adresse électronique à corriger : %(label)s"),
+    "field_phone": N_("Numéro de téléphone à corriger : %(label)s"),
+    "field_choice": N_("Choix à faire dans la liste : %(label)s"),
+    "piece_missing": N_("Pièce à ajouter : %(label)s"),
     "ground_required": N_("Choisissez au moins une situation (motif de la demande)."),
 }
 
@@ -142,7 +142,7 @@ def status_info(file: File, opened: bool = False) -> StatusInfo:
             N_("Envoyé — en attente de traitement"),
             N_(
                 "Votre dossier est arrivé à la préfecture, mais personne ne l’a encore ouvert."
-                " Vous pouvez encore le corriger ou le compléter : chaque changement lui est signalé."
+                " Vous pouvez encore le corriger ou le compléter : chaque changement lui est signalé."
             ),
             N_(
                 "Vous n’avez rien à faire pour l’instant. Vous verrez ici quand la préfecture ouvrira le dossier."
@@ -152,17 +152,17 @@ def status_info(file: File, opened: bool = False) -> StatusInfo:
             N_("Ouvert par la préfecture"),
             N_(
                 "La préfecture a ouvert votre dossier et vérifie qu’il est complet."
-                " Vous pouvez encore le corriger ou le compléter : chaque changement lui est signalé."
+                " Vous pouvez encore le corriger ou le compléter : chaque changement lui est signalé."
             ),
             N_("Attendez l’examen. Si la préfecture a besoin de quelque chose, elle vous écrira ici."),
         ),
         "locked": (
             N_("En cours d’examen"),
             N_(
-                "Un agent examine votre dossier ; pendant l’examen, le dossier ne peut plus être modifié."
+                "Un agent examine votre dossier ; pendant l’examen, le dossier ne peut plus être modifié."
                 " Vous pouvez toujours écrire à la préfecture."
             ),
-            N_("Attendez la décision ; elle vous sera expliquée ici, avec ses motifs."),
+            N_("Attendez la décision ; elle vous sera expliquée ici, avec ses motifs."),
         ),
         "decided": (
             N_("Décision rendue"),
@@ -236,28 +236,28 @@ def describe(event: Event) -> str:
     kind = event.kind
     if kind == "created":
         procedure = cat.procedures.get(d.get("procedure", ""))
-        return gettext("Dossier n° %(number)s créé : %(procedure)s") % {
+        return gettext("Dossier n° %(number)s créé : %(procedure)s") % {
             "number": d.get("number", ""),
             "procedure": procedure.label(lang) if procedure else d.get("procedure", ""),
         }
     if kind == "grounds_changed":
         names = ", ".join(cat.grounds[g].label(lang) for g in d.get("grounds", []) if g in cat.grounds)
-        return gettext("Motifs de la demande changés : %(grounds)s") % {"grounds": names or "—"}
+        return gettext("Motifs de la demande changés : %(grounds)s") % {"grounds": names or "—"}
     if kind == "fields_changed":
         names = ", ".join(field_label(n) for n in d.get("fields", []) if n in FIELD_LABELS)
-        return gettext("Informations corrigées : %(fields)s") % {"fields": names}
+        return gettext("Informations corrigées : %(fields)s") % {"fields": names}
     if kind == "piece_added":
-        return gettext("Fichier ajouté (%(piece)s) : %(filename)s") % {
+        return gettext("Fichier ajouté (%(piece)s) : %(filename)s") % {
             "piece": piece_label(),
             "filename": d.get("filename", ""),
         }
     if kind == "piece_removed":
-        return gettext("Fichier retiré (%(piece)s) : %(filename)s") % {
+        return gettext("Fichier retiré (%(piece)s) : %(filename)s") % {
             "piece": piece_label(),
             "filename": d.get("filename", ""),
         }
     if kind == "piece_replaced":
-        return gettext("Fichier remplacé (%(piece)s) : %(old)s, remplacé par %(filename)s") % {
+        return gettext("Fichier remplacé (%(piece)s) : %(old)s, remplacé par %(filename)s") % {
             "piece": piece_label(),
             "old": d.get("old_filename", ""),
             "filename": d.get("filename", ""),
@@ -267,12 +267,12 @@ def describe(event: Event) -> str:
     if kind == "withdrawn":
         reason = d.get("reason")
         return (
-            gettext("Dossier retiré. Motif : %(reason)s") % {"reason": reason}
+            gettext("Dossier retiré. Motif : %(reason)s") % {"reason": reason}
             if reason
             else gettext("Dossier retiré")
         )
     if kind == "locked":
-        return gettext("Examen commencé par la préfecture : le dossier ne peut plus être modifié")
+        return gettext("Examen commencé par la préfecture : le dossier ne peut plus être modifié")
     if kind == "unlocked":
         return gettext("Le dossier peut de nouveau être modifié")
     if kind == "message":
@@ -283,24 +283,24 @@ def describe(event: Event) -> str:
         outcome = decision_reasons.load().outcomes.get(d.get("outcome", ""))
         label = outcome.label(lang) if outcome else ""
         if kind == "decision_corrected":
-            return gettext("Décision corrigée : %(outcome)s") % {"outcome": label}
+            return gettext("Décision corrigée : %(outcome)s") % {"outcome": label}
         return (
-            gettext("Décision rendue : %(outcome)s") % {"outcome": label}
+            gettext("Décision rendue : %(outcome)s") % {"outcome": label}
             if label
             else gettext("Décision rendue")
         )
     if kind == "complement_requested":
-        return gettext("La préfecture demande un complément : %(items)s") % {"items": _targets(d)}
+        return gettext("La préfecture demande un complément : %(items)s") % {"items": _targets(d)}
     if kind == "complement_answered":
-        return gettext("Complément envoyé : %(items)s") % {"items": _targets(d)}
+        return gettext("Complément envoyé : %(items)s") % {"items": _targets(d)}
     if kind == "complement_settled":
         if d.get("status") == "accepted":
-            return gettext("Complément accepté par la préfecture : %(items)s") % {"items": _targets(d)}
-        return gettext("La préfecture ne demande plus : %(items)s") % {"items": _targets(d)}
+            return gettext("Complément accepté par la préfecture : %(items)s") % {"items": _targets(d)}
+        return gettext("La préfecture ne demande plus : %(items)s") % {"items": _targets(d)}
     if kind == "viewed":
         found = geography.get(d.get("departement"))
         name = f"{found.name} ({found.code})" if found else d.get("departement", "")
-        return gettext("Dossier consulté par la préfecture : %(prefecture)s") % {"prefecture": name}
+        return gettext("Dossier consulté par la préfecture : %(prefecture)s") % {"prefecture": name}
     if kind == "marked_complete":
         return gettext("Dossier déclaré complet par la préfecture")
     if kind in ("attestation_issued", "attestation_renewed", "attestation_ended"):
@@ -324,10 +324,10 @@ def describe(event: Event) -> str:
     if kind in ASSISTED_KINDS:
         return assisted_event(event)
     if kind == "piece_accepted":
-        text = gettext("Pièce acceptée par la préfecture : %(piece)s") % {"piece": piece_label()}
+        text = gettext("Pièce acceptée par la préfecture : %(piece)s") % {"piece": piece_label()}
         return f"{text} — {d['note']}" if d.get("note") else text
     if kind == "card_ready":
-        return gettext("Votre carte est prête : prenez rendez-vous pour la retirer")
+        return gettext("Votre carte est prête : prenez rendez-vous pour la retirer")
     if kind == "card_handed_over":
         return gettext("Carte remise")
     if kind in ("appointment_booked", "appointment_moved"):
@@ -445,10 +445,10 @@ def attestation_event(kind: str, d: dict[str, Any]) -> str:
     if kind == "attestation_ended":
         reason = d.get("reason")
         if reason == "withdrawn":
-            return gettext("Attestations annulées : le dossier a été retiré")
+            return gettext("Attestations annulées : le dossier a été retiré")
         if reason == "card_handed_over":
-            return gettext("Attestations terminées : la carte vous a été remise")
-        return gettext("Attestations terminées : la préfecture a pris sa décision")
+            return gettext("Attestations terminées : la carte vous a été remise")
+        return gettext("Attestations terminées : la préfecture a pris sa décision")
     if d.get("type") == "provisional":
         if kind == "attestation_renewed":
             return gettext("Attestation provisoire renouvelée, valable jusqu’au %(date)s") % {"date": until}

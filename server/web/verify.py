@@ -30,7 +30,7 @@ CODE_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{10}$")  # Crockford base32, no I
 _CROCKFORD = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 NOT_FOUND = N_(
-    "Aucune attestation ne correspond à ce code et à cette date de naissance. Vérifiez les deux :"
+    "Aucune attestation ne correspond à ce code et à cette date de naissance. Vérifiez les deux :"
     " le code a 10 caractères, il est écrit sous le QR code."
 )
 BAD_CODE = N_("Le code a 10 lettres et chiffres, par exemple 7K3M-9Q2X-HD (les tirets ne comptent pas).")

@@ -318,14 +318,14 @@ def claim_letter(file: File, owner: accounts.Account, code: str, expires: str, u
                 Block(
                     "title", gettext("Votre dossier n° %(number)s est enregistré") % {"number": file.number}
                 ),
-                Block("text", gettext("Pour : %(name)s") % {"name": owner.display_name}),
+                Block("text", gettext("Pour : %(name)s") % {"name": owner.display_name}),
             ]
             found = geography.get(file.departement)
             if found:
                 b.append(
                     Block(
                         "text",
-                        gettext("Préfecture : %(name)s (%(code)s)")
+                        gettext("Préfecture : %(name)s (%(code)s)")
                         % {"name": found.name, "code": found.code},
                     )
                 )
@@ -333,13 +333,13 @@ def claim_letter(file: File, owner: accounts.Account, code: str, expires: str, u
                 Block(
                     "text",
                     gettext(
-                        "Vous pouvez suivre ce dossier sur votre téléphone : ses pièces, les demandes de la"
+                        "Vous pouvez suivre ce dossier sur votre téléphone : ses pièces, les demandes de la"
                         " préfecture, la décision. Ouvrez l’adresse ci-dessous (ou scannez le QR code), tapez"
                         " ce code, puis créez votre clé d’accès."
                     ),
                 ),
                 Block("reference", url.split("?")[0]),
-                Block("strong", gettext("Votre code : %(code)s") % {"code": code}),
+                Block("strong", gettext("Votre code : %(code)s") % {"code": code}),
                 Block(
                     "text",
                     gettext(
@@ -350,7 +350,7 @@ def claim_letter(file: File, owner: accounts.Account, code: str, expires: str, u
                 Block(
                     "text",
                     gettext(
-                        "Vous n’êtes pas obligé·e de le faire : votre dossier continue sur papier et au guichet"
+                        "Vous n’êtes pas obligé·e de le faire : votre dossier continue sur papier et au guichet"
                         " si vous le préférez."
                     ),
                 ),

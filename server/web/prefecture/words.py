@@ -9,15 +9,15 @@ from server.translation import N_, gettext
 from server.web import messages
 
 MESSAGES: dict[str, str] = {
-    "piece_empty": N_("Cette pièce n’a aucun fichier : il n’y a rien à accepter."),
+    "piece_empty": N_("Cette pièce n’a aucun fichier : il n’y a rien à accepter."),
     "note_too_long": N_("Cette note est trop longue (1 000 caractères au plus)."),
     "not_allowed": N_("Cette action n’est pas possible dans l’état actuel du dossier."),
     "file_closed": N_("Ce dossier est clos (retiré ou décidé)."),
 }
 
 DONE: dict[str, str] = {
-    "locked": N_("Le dossier est pris en examen : la personne ne peut plus le modifier."),
-    "unlocked": N_("Le dossier est libéré : la personne peut de nouveau le modifier."),
+    "locked": N_("Le dossier est pris en examen : la personne ne peut plus le modifier."),
+    "unlocked": N_("Le dossier est libéré : la personne peut de nouveau le modifier."),
     "piece_accepted": N_("La pièce est acceptée."),
     "message_sent": N_("Le message est envoyé à la personne."),
 }
@@ -61,7 +61,7 @@ def audit_action(entry: audit.Entry) -> str:
     if entry.action == "piece.accept":
         piece = catalogue.load().pieces.get(str(entry.detail.get("piece", "")))
         label = piece.label(translation.current.get()) if piece else str(entry.detail.get("piece", ""))
-        return gettext("a accepté une pièce : %(piece)s") % {"piece": label}
+        return gettext("a accepté une pièce : %(piece)s") % {"piece": label}
     if entry.action in ACTIONS:
         return gettext(ACTIONS[entry.action])
     return gettext("action « %(op)s »") % {"op": entry.action}
