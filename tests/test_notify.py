@@ -140,7 +140,7 @@ def test_a_message_and_a_decision_each_say_so_and_a_burst_becomes_one_digest(
     fake_clock.moment += timedelta(minutes=8)
     run(app, policy)
     assert topics(sms)[1] == ("decision", "prefecture_message")
-    assert sms.sent[1][1].text == "Sésame : plusieurs nouvelles vous attendent. Ouvrez l’application."
+    assert sms.sent[1][1].text == "Sésame\u00a0: plusieurs nouvelles vous attendent. Ouvrez l’application."
 
 
 def test_attestations_issued_then_ending_in_30_and_7_days_unless_renewed(app, make_person, fake_clock, sms):

@@ -38,7 +38,7 @@ def test_the_organisation_is_told_without_a_name_and_its_workers_see_who_was_not
             assert "Prévenir aussi mon organisation" not in p.client.get("/account").text
             mandate = grant(app, person, org.id)
             page = p.client.get("/account").text
-            assert "Prévenir aussi mon organisation d’accompagnement : Abri Solidaire" in page
+            assert "Prévenir aussi mon organisation d’accompagnement\u00a0: Abri Solidaire" in page
             prefs = {"phone": "0612345678", "by_organisation": "1"}
             assert as_person(app, person, "notify.preferences", prefs).applied
 
@@ -47,7 +47,7 @@ def test_the_organisation_is_told_without_a_name_and_its_workers_see_who_was_not
             ((rcpt, sent),) = smtp.mailbox.messages
             assert rcpt == ["claire@abri.example"]
             body = sent.get_content()
-            assert "Sésame : une personne que vous accompagnez a du nouveau." in body
+            assert "Sésame\u00a0: une personne que vous accompagnez a du nouveau." in body
             assert p.name not in body and "Aminata" not in body
             states = app.state.db.read_sync(
                 # (push too is a channel: with no device its send is dropped)
