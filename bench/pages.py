@@ -29,7 +29,7 @@ def measure(app: App) -> dict[str, dict[str, int]]:
         "file: checklist": f"/files/{app.file_id}/checklist",
         "file: messages": f"/files/{app.file_id}/messages",
         "file: check answers": f"/files/{app.file_id}/review",
-        "file: page, task list": f"/files/{app.file_id}",
+        "file: page": f"/files/{app.file_id}",
         "way in: start page": "/files/new",
         "way in: a question": "/files/new/q/first_application.family",
         "way in: je ne sais pas": "/files/new/help",
@@ -40,7 +40,7 @@ def measure(app: App) -> dict[str, dict[str, int]]:
         "legal notice": "/legal",
     }
     print("\nPage weight, gzip (budget: HTML+CSS+JS < 50 KB, JS < 30 KB)")
-    print(f"  {'page':26} {'HTML':>7} {'CSS':>7} {'JS':>7} {'total':>7}")
+    print(f"  {'page':24} {'HTML':>7} {'CSS':>7} {'JS':>7} {'total':>7}")
     results = {}
     for name, path in paths.items():
         if path is None:
@@ -54,5 +54,5 @@ def measure(app: App) -> dict[str, dict[str, int]]:
         row["total"] = sum(row.values())
         results[name] = row
         flag = "" if row["total"] < BUDGET_TOTAL and js < BUDGET_JS else "  OVER BUDGET"
-        print(f"  {name:26} {row['html']:>7} {css:>7} {js:>7} {row['total']:>7}{flag}")
+        print(f"  {name:24} {row['html']:>7} {css:>7} {js:>7} {row['total']:>7}{flag}")
     return results
