@@ -33,6 +33,7 @@ PRECACHE_FILES = (
     "attestation.js",
     "blocked.js",
     "questions.js",
+    "tasks.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
