@@ -111,6 +111,7 @@ def test_no_axe_violations_on_any_page(lang, admin, new_device_factory, new_plai
         ("/admin/invitations", "403"),
         ("/outbox", "outbox"),
         ("/offline", "offline"),
+        ("/files/shell/renewal/tasks", "task list shell"),
         ("/files/shell/renewal/checklist", "checklist shell"),
         ("/files/shell/change_of_situation/situation", "situation shell"),
         ("/files/shell/duplicate/situation", "situation shell (a date in part, approximate)"),

@@ -11,8 +11,9 @@ Each test checks the server's own data (its SQLite file, opened read-only) so th
    content is refused (409) and changes nothing;
 4. the server killed (SIGKILL) in the middle of a push of 30 commands, restarted on
    the same data and port: every command applied once, the last values kept;
-5. refused commands (the file locked by an agent meanwhile; an incomplete file
-   submitted) wait under "À revoir" with their reason and what was typed;
+5. refused commands (the file locked by an agent meanwhile; a file sent from a page
+   kept offline while a piece was removed on another device) wait under "À revoir"
+   with their reason and what was typed;
 6. a session that expired while offline: the page asks to sign in again, keeps the
    entry, and sends it after sign-in;
 7. export of what waits, import into another browser, sent once;
@@ -42,6 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import APIResponse, BrowserContext, Page, Request, Route, expect
 from playwright.sync_api import Error as PlaywrightError
 
@@ -278,6 +280,11 @@ def served(page: Page, how: str) -> None:
     expect(page.locator("html")).to_have_attribute("data-served", how)
 
 
+def task_state(page: Page, task: str) -> Any:
+    """The state badge of a section of a file's task list."""
+    return page.locator(f"[data-task='{task}'] .task-list__status")
+
+
 def next_button(page: Page) -> Any:
     return page.get_by_role("button", name="Enregistrer et continuer", exact=True)
 
@@ -336,7 +343,8 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
     context.set_offline(True)
 
     # New file: the start page, the questions one per page (a "je ne sais pas" on
-    # the way, and back), the pieces, "Créer mon dossier": an editor shell opens.
+    # the way, and back), the pieces, "Créer mon dossier": its task list, worked out
+    # on the phone (the server has not seen the file yet), opens.
     page.goto("/files/new")
     served(page, "cache")
     page.get_by_role("link", name="Commencer", exact=True).click()
@@ -360,6 +368,17 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
         js_text("forms.js", "Nouveau dossier, pas encore")
     )
     expect(page.locator("#offline-banner")).to_be_visible()
+    expect(page.locator("[data-not-on-server]")).to_be_visible()
+    expect(task_state(page, "situation")).to_have_attribute(
+        "data-state", "in_progress"
+    )  # the ground, not the date
+    expect(task_state(page, "identity")).to_have_attribute("data-state", "todo")
+    expect(page.locator("[data-task='pieces:parent_of_french_child']")).to_be_visible()
+    expect(page.locator("[data-task='pieces:student']")).to_be_hidden()  # a ground not chosen
+    expect(page.locator("[data-task='declaration'] a")).to_have_count(0)  # no sending from here
+    page.locator("[data-first-missing]").click()
+    page.wait_for_url(f"**/files/{file_id}/situation#f-current_permit_expiry")
+    served(page, "shell")
 
     # Situation: saved as typed (on the device), then "Enregistrer et continuer".
     fill_field(page, "current_permit_expiry", "2026-12-31")
@@ -406,6 +425,20 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
     resized = js_pattern("forms.js", "%(name)s : %(before)s →", name=r"photo-2\.jpg", before=size, after=size)
     assert any(resized.search(s) and "photo-1.jpg" in s for s in statuses), statuses
 
+    # The task list again: what is filled on the device, what is still missing.
+    page.goto(f"/files/{file_id}")
+    served(page, "shell")
+    for step in ("situation", "identity", "address"):
+        expect(task_state(page, step)).to_have_attribute("data-state", "filled")
+    expect(task_state(page, "pieces:common")).to_have_attribute("data-state", "in_progress")  # the photos
+    expect(task_state(page, "pieces:renewal")).to_have_attribute("data-state", "todo")
+    expect(page.locator("[data-first-missing]")).to_have_attribute(
+        "href", f"/files/{file_id}/checklist#piece-residence_card"
+    )
+    expect(page.locator("[data-pending] li")).to_have_count(len(outbox(page)))
+    checked = Axe().run(page)
+    assert not checked.violations_count, checked.generate_report()
+
     # A message to the prefecture, on the file's messages shell.
     page.goto(f"/files/{file_id}/messages")
     served(page, "shell")
@@ -426,7 +459,7 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
     started = page.locator("[data-pending-files] > li.file-card")
     expect(started).to_have_count(1)
     expect(started).to_contain_text(js_text("forms.js", "Commencé sur cet appareil"))
-    expect(started.locator("a")).to_have_attribute("href", f"/files/{file_id}/situation")
+    expect(started.locator("a")).to_have_attribute("href", f"/files/{file_id}")
     indicator = page.locator("a[data-outbox-indicator]")
     expect(indicator).to_have_text(js_text("sync.js", "%(n)s en attente", n=len(waiting)))
 
@@ -705,6 +738,32 @@ def submitted_file(page: Page, server: SesameServer) -> str:
     return file_id
 
 
+def complete_draft(page: Page, server: SesameServer, **fields: str) -> str:
+    """A complete draft, nothing missing: check answers offers "Envoyer"."""
+    file_id = new_file(page, server, **{**SUBMITTABLE, **fields})
+    attached = page.request.post(
+        f"/files/{file_id}/pieces/residence_card",
+        multipart={
+            "files": {"name": "carte.pdf", "mimeType": "application/pdf", "buffer": samples.pdf(3000)}
+        },
+        headers={"Origin": server.base_url},
+    )
+    assert attached.ok, attached.text()
+    return file_id
+
+
+def remove_pieces_elsewhere(page: Page, server: SesameServer, file_id: str) -> None:
+    """The same person removes every piece of the file from another device (the sync
+    API with the same session): the file is incomplete again behind the page's back."""
+    found = rows(server, "SELECT id FROM attachments WHERE file_id = ? AND removed_at IS NULL", file_id)
+    assert found, file_id
+    removed = [
+        command("piece.remove", {"file_id": file_id, "attachment_id": a["id"]}, "other-device") for a in found
+    ]
+    response = push(page, server, removed)
+    assert all(r["status"] == "applied" for r in response.json()["results"]), response.json()
+
+
 def lock_as_agent(server: SesameServer, file_id: str) -> None:
     """An agent of the file's prefecture starts examining it: `file.lock`, applied in the
     server's database through the app's own code (WAL: the server keeps running)."""
@@ -728,14 +787,17 @@ ALL_REFUSED = """async () => {
 def test_refused_commands_wait_under_needs_attention_with_what_was_typed(new_device_factory, server, name):
     context, page = person(new_device_factory, name)
     submitted = submitted_file(page, server)
-    draft = new_file(page, server, family_name="Incomplet")
+    draft = complete_draft(page, server, family_name="Bientôt incomplet")
     address, review = f"/files/{submitted}/address", f"/files/{draft}/review"
     for path in (address, review):
         page.goto(path)
+    expect(page.get_by_role("button", name="Envoyer mon dossier à la préfecture")).to_be_visible()
     ready_for_offline(page, also=(address, review))
+    # The piece removed on another device: the page kept on this one does not know it.
+    remove_pieces_elsewhere(page, server, draft)
     context.set_offline(True)
 
-    # Offline: a new phone number on the submitted file; the incomplete draft submitted.
+    # Offline: a new phone number on the submitted file; the draft, complete as this device saw it, sent.
     page.goto(address)
     served(page, "cache")
     page.locator("#f-phone").fill("07 98 76 54 32")

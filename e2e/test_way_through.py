@@ -1,7 +1,10 @@
 """The applicant's way through (issue 10), at 360 px, in French and Arabic.
 
 1. Truthful states, each its own test:
-   - online, a refused form shows an error summary on the form (links to the
+   - check answers offers "Envoyer" only when nothing is missing, else what is
+     missing, each a link, and the first of it;
+   - online, a refused form (a piece removed on another device between check
+     answers and "Envoyer") shows an error summary on the form (links to the
      fields), and nothing is left "à revoir" in the outbox;
    - offline, a message waits: no "sent" confirmation, not even a kept one;
    - a refused item that a later success makes moot leaves "à revoir" by itself
@@ -46,9 +49,11 @@ from .test_offline import (
     SUBMITTABLE,
     account_of,
     command,
+    complete_draft,
     new_file,
     push,
     ready_for_offline,
+    remove_pieces_elsewhere,
     rows,
     served,
     wait_outbox_empty,
@@ -112,13 +117,35 @@ def axe(page: Page, label: str, failures: list[str]) -> None:
 # -- 1. truthful states ----------------------------------------------------------------------
 
 
+def test_check_answers_offers_sending_only_when_nothing_is_missing(new_device_factory, server, name):
+    _, page = person(new_device_factory, name)
+    draft = new_file(page, server, family_name="Incomplet")
+    page.goto(f"/files/{draft}/review")
+    # What is missing, each with its link; the first of it; no declaration, no send button.
+    missing = page.locator("[data-missing] li a")
+    expect(missing.first).to_be_visible()
+    assert missing.count() > 1
+    for link in missing.all():
+        assert re.search(
+            rf"^/files/{draft}/(situation|identity|address|checklist|grounds)",
+            link.get_attribute("href") or "",
+        )
+    expect(page.locator("form[data-op='file.submit']")).to_have_count(0)
+    expect(page.locator("#f-declaration")).to_have_count(0)
+    page.locator("[data-first-missing]").click()
+    page.wait_for_url(re.compile(rf"/files/{draft}/situation#f-\w+$"))
+
+
 def test_online_a_refused_form_shows_its_errors_on_the_form_not_in_the_outbox(
     new_device_factory, server, name
 ):
     _, page = person(new_device_factory, name)
-    draft = new_file(page, server, family_name="Incomplet")
+    draft = complete_draft(page, server, family_name="Complet")
     page.goto(f"/files/{draft}/review")
+    expect(page.locator("[data-first-missing]")).to_have_count(0)
     page.locator("#f-declaration").check()
+    # Between the page and the send, the piece is removed on another device.
+    remove_pieces_elsewhere(page, server, draft)
     page.get_by_role("button", name="Envoyer mon dossier à la préfecture").click()
     summary = page.locator("[data-form-summary]")
     expect(summary).to_be_visible()
@@ -133,6 +160,12 @@ def test_online_a_refused_form_shows_its_errors_on_the_form_not_in_the_outbox(
     expect(page.locator("[data-pending-files] > li")).to_have_count(0)
     expect(page.locator(INDICATOR)).to_be_hidden()
     assert rows(server, "SELECT status FROM files WHERE id = ?", draft) == [{"status": "draft"}]
+    # Check answers again: what is missing now, and no send button.
+    page.goto(f"/files/{draft}/review")
+    expect(page.locator("[data-first-missing]")).to_have_attribute(
+        "href", f"/files/{draft}/checklist#piece-residence_card"
+    )
+    expect(page.locator("form[data-op='file.submit']")).to_have_count(0)
 
 
 def test_a_refused_field_links_to_its_field(new_device_factory, server, name):
@@ -219,10 +252,12 @@ def test_a_refused_field_leaves_to_revise_when_saved_again(new_device_factory, s
 
 def test_a_refused_sending_leaves_to_revise_once_the_file_is_sent(new_device_factory, server, name):
     context, page = person(new_device_factory, name)
-    draft = new_file(page, server, family_name="Bientôt")
+    draft = complete_draft(page, server, family_name="Bientôt")
     review = f"/files/{draft}/review"
     page.goto(review)
     ready_for_offline(page, also=(review,))
+    # The piece removed on another device: the page kept on this one still offers "Envoyer".
+    remove_pieces_elsewhere(page, server, draft)
     context.set_offline(True)
     page.goto(review)
     served(page, "cache")
@@ -235,9 +270,7 @@ def test_a_refused_sending_leaves_to_revise_once_the_file_is_sent(new_device_fac
     page.reload()
     expect(page.locator("[data-outbox-refused] > li.card")).to_have_count(1)
 
-    # Completed, then sent online: the refused sending has nothing left to say.
-    response = push(page, server, [command("file.update", {"file_id": draft, "fields": SUBMITTABLE})])
-    assert response.json()["results"][0]["status"] == "applied", response.json()
+    # Completed again, then sent online: the refused sending has nothing left to say.
     attach(page, server, draft)
     page.goto(review)
     page.locator("#f-declaration").check()

@@ -263,7 +263,7 @@
       var id = S.uuid(); // a cached form carries an old id: every new file gets its own
       return Promise.resolve({
         list: [{ op: op, label: label, args: { file_id: id, procedure: v.procedure, grounds: v.grounds ? [].concat(v.grounds) : [], title: v.title || null } }],
-        // The file's task list; offline, the worker answers with the file's editor shell.
+        // The file's task list; offline, the worker answers with its task-list shell.
         next: "/files/" + id,
       });
     }
@@ -439,6 +439,9 @@
     });
   }
 
+  // The task list of a file made here (pwa/tasks.js) reads the same.
+  S.fileState = state;
+
   /* What waits, one line each; what was refused, one line to /outbox (the details live there). */
   function listPending(entries) {
     var panel = document.querySelector("[data-pending]");
@@ -489,7 +492,7 @@
           var li = document.createElement("li");
           li.className = "card file-card";
           var a = document.createElement("a");
-          a.href = "/files/" + e.command.args.file_id + "/situation";
+          a.href = "/files/" + e.command.args.file_id; // its task list (pwa/tasks.js)
           a.textContent = e.label;
           var note = document.createElement("p");
           note.className = "small";

@@ -7,7 +7,8 @@
  * Pages: network first (a slow network falls back to the copy after 4 s),
  * the copy marked data-served="cache" so the page says how old it is. A file
  * made on this device and never seen by the server is answered with its
- * procedure's editor shell, which the page fills from IndexedDB.
+ * procedure's editor shell (its task list for /files/<id>), which the page
+ * fills from IndexedDB.
  * Messages: skip-waiting (the person accepted the update), warm / refresh
  * (cache these pages now), forget-pages (another person on this device).
  * Background Sync "outbox": send the outbox (Chromium; every browser also
@@ -110,7 +111,7 @@ function fromDevice(url) {
       var shell = SHELL.exec(url.pathname);
       var found = shell
         ? procedureOf(shell[1]).then(function (procedure) {
-          return procedure ? cache.match("/files/shell/" + procedure + "/" + (shell[2] || "situation")) : null;
+          return procedure ? cache.match("/files/shell/" + procedure + "/" + (shell[2] || "tasks")) : null;
         })
         : Promise.resolve(null);
       return found.then(function (page) {

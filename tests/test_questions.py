@@ -107,3 +107,29 @@ def test_offline_pages_list_the_whole_way_in() -> None:
     kept = pages.offline_pages()
     assert "/files/new/help" in kept and "/files/new/q/permit" in kept
     assert all(f"/files/new/for/{o}" in kept for o in FLOW.outcomes)
+
+
+def test_the_start_page_gives_the_prefectures_other_ways_once_the_departement_is_known(app, make_person) -> None:
+    from .test_files_http import ADDRESS
+
+    p = make_person()
+    p.signup()
+    page = p.client.get("/files/new").text
+    assert 'href="/prefectures"' in page  # not known yet: general words and a way to find it
+    file_id = p.start_file("duplicate")
+    p.fill(file_id, "address", **ADDRESS)
+    code = app.state.db.read_sync(
+        lambda c: c.execute("SELECT departement FROM files WHERE id = ?", (file_id,)).fetchone()[0]
+    )
+    assert code
+    app.state.db.write_sync(
+        lambda c: c.execute(
+            "INSERT INTO prefecture_info (departement, block, lang, body, updated_at, updated_by, version)"
+            " VALUES (?, 'substitution', 'fr', 'Dépôt au guichet 3, sans rendez-vous, le mardi.',"
+            " '2026-11-30T09:00:00+00:00', NULL, 1)",
+            (code,),
+        )
+    )
+    page = p.client.get("/files/new").text
+    assert "Dépôt au guichet 3, sans rendez-vous, le mardi." in page
+    assert f'href="/prefectures/{code}"' in page

@@ -97,3 +97,49 @@ def test_the_file_page_offers_sending_only_when_nothing_is_missing(make_person) 
     other = p.start_file("renewal", ["student"])
     refused = p.client.post(f"/files/{other}/submit", data={"declaration": "yes"}, follow_redirects=False)
     assert refused.headers["location"].endswith("refused=incomplete")
+
+
+def test_check_answers_offers_sending_only_when_nothing_is_missing(make_person) -> None:
+    p = make_person()
+    p.signup()
+    file_id = p.start_file("renewal", ["student"])
+    page = p.client.get(f"/files/{file_id}/review").text
+    # What is missing, each with its link; the first of it; no declaration, no send button.
+    assert "data-missing" in page and f'href="/files/{file_id}/identity#f-family_name"' in page
+    first = re.search(r'<a class="button" href="([^"]+)" data-first-missing>', page)
+    assert first and first.group(1) == f"/files/{file_id}/situation#f-current_permit_expiry"
+    assert 'name="declaration"' not in page and 'data-op="file.submit"' not in page
+    # Refused all the same (a piece removed elsewhere): the summary, still no send button.
+    refused = p.client.get(f"/files/{file_id}/review?refused=incomplete")
+    assert refused.status_code == 400 and "error-summary" in refused.text
+    assert 'data-op="file.submit"' not in refused.text and "data-first-missing" in refused.text
+    complete(p, file_id, "renewal", ["student"])
+    page = p.client.get(f"/files/{file_id}/review").text
+    assert 'name="declaration"' in page and 'data-op="file.submit"' in page
+    assert "data-missing" not in page and "data-first-missing" not in page
+
+
+def test_the_outline_holds_what_the_phone_needs_to_work_out_a_task_list() -> None:
+    """pwa/tasks.js works out a file's task list from this outline: the same fields
+    (required or not) and the same pieces as the server's checklist."""
+    for procedure in CAT.procedures:
+        outline = tasks.outline(CAT, procedure)
+        assert [s["id"] for s in outline["steps"]] == list(files.STEPS)
+        flat = [(f["name"], f["required"]) for step in outline["steps"] for f in step["fields"]]
+        assert sorted(flat) == sorted((f.name, f.required) for f in files.fields_for(procedure))
+        assert outline["needs_ground"] == CAT.procedures[procedure].needs_ground
+        for ground in [g.id for g in CAT.grounds_for(procedure)]:
+            sources = [procedure, "common", ground]
+            asked = {r["piece"] for s in sources for r in outline["pieces"][s]}
+            assert asked == {i.piece.id for i in CAT.checklist(procedure, [ground])}
+
+
+def test_the_task_list_shell_sends_nothing_and_says_it_is_worked_out_here(make_person) -> None:
+    p = make_person()
+    p.signup()
+    page = p.client.get("/files/shell/renewal/tasks").text
+    assert 'id="task-outline"' in page and "data-shell" in page
+    for section in ("situation", "identity", "address", "pieces:renewal", "pieces:common", "declaration"):
+        assert f'data-task="{section}"' in page, section
+    assert "calculé sur cet appareil" in page and "tasks.js" in page
+    assert "/review" not in page and 'data-op="file.submit"' not in page  # no sending from here

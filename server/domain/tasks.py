@@ -17,9 +17,10 @@ done (only then may it be opened, and only then is "Envoyer" offered).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from . import files
-from .catalogue import COMMON, Catalogue
+from .catalogue import COMMON, Catalogue, PieceRef
 from .files import File, Problem
 
 TODO, IN_PROGRESS, DONE = "todo", "in_progress", "done"
@@ -100,3 +101,34 @@ def build(
     sent = file.status != "draft"
     tasks.append(Task("declaration", DONE if sent else TODO, f"{base}/review", 0 if sent else 1))
     return TaskList(tuple(tasks), first)
+
+
+def outline(catalogue: Catalogue, procedure: str) -> dict[str, Any]:
+    """What each section of a file of `procedure` asks, for the phone to work out a
+    task list from what it knows of a file the server has not seen yet (made
+    offline): each step's fields (required or not), whether a ground is needed,
+    and the pieces of each source, in `Catalogue.checklist`'s order (the
+    procedure's, then the common ones and each ground's once a ground is chosen)."""
+    chosen = catalogue.procedures[procedure]
+
+    def refs(pieces: tuple[PieceRef, ...]) -> list[dict[str, Any]]:
+        return [{"piece": r.piece, "optional": r.optional} for r in pieces]
+
+    fields = files.fields_for(procedure)
+    return {
+        "procedure": procedure,
+        # A list: the page's JSON has its keys sorted, and the steps have an order.
+        "steps": [
+            {
+                "id": step,
+                "fields": [{"name": f.name, "required": f.required} for f in fields if f.step == step],
+            }
+            for step in files.STEPS
+        ],
+        "needs_ground": chosen.needs_ground,
+        "pieces": {
+            procedure: refs(chosen.pieces),
+            COMMON: refs(catalogue.common_pieces),
+            **{g.id: refs(g.pieces) for g in catalogue.grounds_for(procedure)},
+        },
+    }

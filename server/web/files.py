@@ -227,7 +227,8 @@ def _render_step(
     )
 
 
-SHELL_STEPS = ("situation", "identity", "address", "checklist", "messages")
+# "tasks": the file's page (its task list) for a file the server has not seen yet.
+SHELL_STEPS = ("tasks", "situation", "identity", "address", "checklist", "messages")
 
 
 def shell_file(procedure: str) -> File:
@@ -269,6 +270,19 @@ async def shell(request: Request) -> Response:
     if procedure not in catalogue().procedures or step not in SHELL_STEPS:
         raise not_found()
     file = shell_file(procedure)
+    if step == "tasks":
+        cat = catalogue()
+        return templates(request).render(
+            request,
+            "files/tasks_shell.html",
+            {
+                "file": file,
+                "catalogue": cat,
+                "shell": True,
+                "outline": tasks.outline(cat, procedure),
+                "grounds": cat.grounds_for(procedure),
+            },
+        )
     if step == "messages":
         return templates(request).render(
             request,
@@ -353,6 +367,14 @@ async def review(request: Request) -> Response:
         "files/review.html",
         lambda file, data: {
             "fields_by_step": {s: _step_fields(file, s) for s in files.STEPS},
+            # "Envoyer" only when nothing is missing; else what is, and the first of it.
+            "tasks": tasks.build(
+                file,
+                catalogue(),
+                data["values"],
+                {a.piece for a in data["attachments"]},
+                data["problems"],
+            ),
             "prefecture": geography.get(file.departement or files.competent_departement(data["values"])),
             "departements": geography.departements(),
             "label": field_label,

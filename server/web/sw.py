@@ -38,6 +38,7 @@ PRECACHE_FILES = (
     "shelter-sync.js",
     "shelter.js",
     "push.js",
+    "tasks.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
