@@ -29,9 +29,6 @@ PART = {"GSM-7": 153, "UCS-2": 67}
 
 PLAIN = str.maketrans(
     {
-        # French typography's non-breaking spaces (i18n/typography.py) are not GSM-7.
-        "\u00a0": " ",
-        "\u202f": " ",
         "’": "'",
         "‘": "'",
         "«": '"',
