@@ -23,6 +23,7 @@ from typing import Any
 from playwright.sync_api import BrowserContext, Page, expect
 
 import i18n
+from i18n import typography
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -47,7 +48,10 @@ CODE_PATTERN = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}$")
 
 
 def tr(lang: str, msgid: str, domain: str = "messages", **values: str) -> str:
-    """The catalogue's translation of a French msgid (checked to be translated)."""
+    """The catalogue's translation of a French msgid (checked to be translated).
+    Tests may write the French with plain spaces: the catalogue's ids carry French
+    typography's non-breaking ones (i18n/typography.py)."""
+    msgid = typography.fix(msgid)
     text = i18n.translations(lang, domain).gettext(msgid)
     if lang != i18n.DEFAULT:
         assert text != msgid, f"{msgid!r} is not translated into {lang!r}"

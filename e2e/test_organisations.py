@@ -72,10 +72,10 @@ def test_organisation_worker_mandate_acting_and_revocation(server, new_device_fa
             scope=tr("fr", "tous les dossiers, pour agir"),
         )
     )
-    karim.goto("/files/new/grounds?procedure=change_of_situation")
+    karim.goto("/files/new/for/change_of_situation")
     karim.locator("main form button[type=submit]").click()
-    karim.wait_for_url(re.compile(r".*/files/[0-9a-f-]{36}/situation$"))
-    file_id = karim.url.split("/")[-2]
+    karim.wait_for_url(re.compile(r".*/files/[0-9a-f-]{36}$"))
+    file_id = karim.url.split("/")[-1]
     expect(karim.locator("[data-acting]")).to_be_visible()
 
     # 7. The person sees the act in her timeline, with who did it and under which mandate.
