@@ -126,18 +126,15 @@ def test_hand_off_then_assisted_recovery(new_device_factory, server, name: str) 
     # Acting for her, the worker starts a file and adds a piece.
     worker.locator(f"[data-person='{person_id}'] form[action$='/act'] button").click()
     file_id = start_file(worker, "duplicate")
-    # Posted as the page's form posts without JavaScript (the same cookies: session and the
-    # person acted for). With JavaScript, the send-on-choose control of an acting worker does
-    # not complete yet (noted on issue 12).
-    origin = worker.url.split("/files/")[0]
-    answer = worker.request.post(
-        f"/files/{file_id}/pieces/identity_photo",
-        multipart={"files": {"name": "photo.png", "mimeType": "image/png", "buffer": png(2)}},
-        headers={"Origin": origin},
-        max_redirects=0,
-    )
-    assert answer.status == 303, answer.text()
+    # A worker's pages are online-only and load no outbox script (ADR 0020): the piece's
+    # form works as without JavaScript — choose, then "Envoyer".
     worker.goto(f"/files/{file_id}/checklist")
+    worker.locator("#piece-identity_photo summary.piece__line").click()
+    worker.locator("#files-identity_photo").set_input_files(
+        [{"name": "photo.png", "mimeType": "image/png", "buffer": png(2)}]
+    )
+    worker.locator("#piece-identity_photo [data-pick-submit]").click()
+    worker.wait_for_url(re.compile(rf"/files/{file_id}/checklist\?done=pieces_added"))
     expect(worker.locator("#piece-identity_photo")).to_contain_text("photo.png")
     worker.locator("form[action='/worker/stop'] button").click()
     worker.wait_for_url("**/worker")
