@@ -29,7 +29,7 @@ def qr_texts(pdf: bytes) -> list[str]:
     document = pdfium.PdfDocument(io.BytesIO(pdf))
     try:
         image = document[0].render(scale=150 / 72).to_pil()
-        return [r.text for r in zxingcpp.read_barcodes(image)]
+        return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
     finally:
         document.close()
 

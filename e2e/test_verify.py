@@ -187,7 +187,7 @@ def _attestation_qr_from_pdf(page: Page, file_id: str) -> tuple[str, str]:
     assert found, "no attestation PDF link"
     pdf = page.request.get(f"/files/{file_id}/attestations/{found[1]}.pdf").body()
     image = pypdfium2.PdfDocument(io.BytesIO(pdf))[0].render(scale=150 / 72).to_pil()
-    [text] = [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    [text] = [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
     return found[1], text
 
 

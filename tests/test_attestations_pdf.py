@@ -26,7 +26,7 @@ def pages_of(pdf: bytes) -> list:
 
 def read_qr(page) -> list[str]:
     image = page.render(scale=150 / 72).to_pil()
-    return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])

@@ -26,7 +26,7 @@ def read_qr(pdf: bytes) -> list[str]:
         image = document[0].render(scale=150 / 72).to_pil()
     finally:
         document.close()
-    return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
 CODE = re.compile(r"data-claim-code>([0-9A-Z-]{15,19})<")
