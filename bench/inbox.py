@@ -24,6 +24,7 @@ from typing import Any
 from server import clock
 from server.auth import sessions
 from server.domain import catalogue, inbox
+from server.store import search_words
 from server.store.db import Database
 from server.store.migrations import migrate
 
@@ -140,7 +141,7 @@ def populate(
         if right:
             values["current_permit_expiry"] = right
         field_rows.extend((file_id, k, v, iso, n + 1) for k, v in values.items())
-        search_rows.append((n + 1, f"{number} {family} {given} {foreign}", f"dep{dep.lower()}"))
+        search_rows.append((n + 1, search_words.scoped(dep, f"{number} {family} {given} {foreign}")))
         doc_rows.append((file_id, n + 1))
         ids.append(file_id)
     conn.executemany(
@@ -152,7 +153,7 @@ def populate(
     conn.executemany(
         "INSERT INTO file_fields (file_id, name, value, at, version) VALUES (?, ?, ?, ?, ?)", field_rows
     )
-    conn.executemany("INSERT INTO file_search (rowid, text, dep) VALUES (?, ?, ?)", search_rows)
+    conn.executemany("INSERT INTO file_search (rowid, text) VALUES (?, ?)", search_rows)
     conn.executemany("INSERT INTO file_search_docs (file_id, doc) VALUES (?, ?)", doc_rows)
     owner_of = {r[0]: r[2] for r in file_rows}
     kinds = ["created", "fields_changed", "piece_added", "submitted", "message", "viewed", "locked"]

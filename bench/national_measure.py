@@ -228,7 +228,9 @@ def measure(folder: Path, runs: int = 200) -> dict[str, Any]:
     applicant = _http(
         folder, database, info["owner"], ["/dashboard", "/sync/pull?cursor=0"], max(50, runs // 2)
     )
-    agent = _http(folder, database, info["reader"], ["/prefecture"], max(50, runs // 2))
+    # the inbox page, and a search through the whole page (query, counts, template)
+    agent_paths = ["/prefecture", "/prefecture?q=Benali", "/prefecture?q=Benali+Aminata"]
+    agent = _http(folder, database, info["reader"], agent_paths, max(50, runs // 2))
     for label, figures in {**applicant, **agent}.items():
         results[label] = figures
         print(_line(label, figures), flush=True)

@@ -171,7 +171,7 @@ def test_the_migration_fills_dates_and_search_for_existing_files(tmp_path):
     assert inbox.counts(conn, "93")["submitted"] == 0  # never sent: no submitted_at
 
     for words in ("mbappe", "1234567890", "2026-000001"):
-        expression = inbox.match_expression(words)
+        expression = inbox.match_expression(words, "93")
         assert [
             r[0]
             for r in conn.execute(
@@ -180,3 +180,49 @@ def test_the_migration_fills_dates_and_search_for_existing_files(tmp_path):
             )
         ] == ["f1"], words
     database.close()
+
+
+def test_a_search_reads_its_own_prefecture_and_follows_a_move(db):
+    """The words are scoped to the prefecture (m027): the same name in two
+    prefectures is found in each by its own agents only; a file that moves (a new
+    address, a draft placed at last) is found where it now is, nowhere else."""
+    from server.domain import files
+    from server.store import search_words
+
+    def make(conn):
+        owner = str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO accounts (id, user_handle, display_name, language, role, created_at, version)"
+            " VALUES (?, ?, 'A', 'fr', 'applicant', '2026', 1)",
+            (owner, uuid.uuid4().bytes * 2),
+        )
+        for n, (file_id, departement) in enumerate([("in75", "75"), ("in93", "93"), ("draft", None)], 1):
+            conn.execute(
+                "INSERT INTO files (id, number, owner_id, procedure, grounds, status, departement, created_at,"
+                " updated_at, submitted_at, version) VALUES (?, ?, ?, 'renewal', '[]', 'submitted', ?,"
+                " '2026', '2026', '2026-11-01', 1)",
+                (file_id, f"2026-00000{n}", owner, departement),
+            )
+            for name, value in [("family_name", "Diallo"), ("given_names", "Aïssatou Bébé")]:
+                conn.execute(
+                    "INSERT INTO file_fields (file_id, name, value, at, version) VALUES (?, ?, ?, '2026', 1)",
+                    (file_id, name, value),
+                )
+            files.refresh_derived(conn, file_id, f"2026-00000{n}")
+
+    db.write_sync(make)
+
+    def found(departement: str, typed: str = "diallo") -> list[str]:
+        q = inbox.Query(departement=departement, reader="r", today="2026-12-02", status="all", search=typed)
+        return [r.id for r in inbox.page(db.reader(), q).rows]
+
+    assert (found("75"), found("93"), found("2A")) == (["in75"], ["in93"], [])
+    assert found("75", "DIAL aissatou") == found("75", "bébé") == ["in75"]
+    db.write_sync(lambda c: c.execute("UPDATE files SET departement = '2A' WHERE id = 'in93'"))
+    db.write_sync(lambda c: c.execute("UPDATE files SET departement = '75' WHERE id = 'draft'"))
+    assert (sorted(found("75")), found("93"), found("2A")) == (["draft", "in75"], [], ["in93"])
+    # Every word of the moved file carries its new prefecture, and an edit keeps it.
+    db.write_sync(lambda c: files.refresh_derived(c, "in93", "2026-000002"))
+    texts = [r[0] for r in db.reader().execute("SELECT text FROM file_search ORDER BY rowid")]
+    assert texts[1] == search_words.scoped("2A", "2026-000002 Diallo Aïssatou Bébé")
+    assert texts[1].split() == ["2ax2026", "2ax000002", "2axDiallo", "2axAïssatou", "2axBébé"]

@@ -26,6 +26,7 @@ from datetime import date
 from typing import Any
 
 from server import clock
+from server.store import search_words
 
 from . import geography, partial_dates
 from .catalogue import Catalogue
@@ -193,17 +194,14 @@ def refresh_derived(conn: sqlite3.Connection, file_id: str, number: str) -> None
     row there): FTS rowids are stable, a table's implicit rowid is not (VACUUM)."""
     values = field_values(conn, file_id)
     refresh_right_until(conn, file_id, values)
-    text = search_text(number, values)
+    departement = conn.execute("SELECT departement FROM files WHERE id = ?", (file_id,)).fetchone()[0]
+    # Scoped to the prefecture (m027); a trigger follows a change of département.
+    text = search_words.scoped(departement, search_text(number, values))
     row = conn.execute("SELECT doc FROM file_search_docs WHERE file_id = ?", (file_id,)).fetchone()
     if row:
         conn.execute("UPDATE file_search SET text = ? WHERE rowid = ?", (text, row[0]))
     else:
-        # The prefecture's token (`dep75`) scopes searches; a trigger keeps it (m016).
-        doc = conn.execute(
-            "INSERT INTO file_search (text, dep) VALUES (?, (SELECT 'dep' || lower(departement) FROM files"
-            " WHERE id = ?))",
-            (text, file_id),
-        ).lastrowid
+        doc = conn.execute("INSERT INTO file_search (text) VALUES (?)", (text,)).lastrowid
         conn.execute("INSERT INTO file_search_docs (file_id, doc) VALUES (?, ?)", (file_id, doc))
 
 

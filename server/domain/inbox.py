@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from server.store import search_words
+
 NO_DATE = "9999-12-31"  # sorts an unknown date after every real one
 KEY = f"coalesce(f.right_until, '{NO_DATE}')"
 STATUS_FILTERS = ("open", "submitted", "locked", "decided", "withdrawn", "all")
@@ -80,16 +82,17 @@ def parse_cursor(text: str | None) -> tuple[str, str, str] | None:
     return parts[0], parts[1], parts[2]
 
 
-def match_expression(text: str) -> str | None:
-    """The FTS5 query for what an agent typed: every word as a prefix, all
-    required. Digits typed in groups ("123 456 7890") may also be one
-    foreign-national number, so those match either way."""
-    words = re.findall(r"\w+", text.casefold())[:8]
-    if not words:
+def match_expression(text: str, departement: str | None) -> str | None:
+    """The FTS5 query for what an agent typed, in their prefecture: every word
+    as a prefix, all required. Digits typed in groups ("123 456 7890") may also
+    be one foreign-national number, so those match either way."""
+    typed = search_words.words(text.casefold())[:8]
+    if not typed:
         return None
-    expression = " ".join(f'"{w}"*' for w in words)
-    if len(words) > 1 and all(w.isdigit() for w in words):
-        expression = f'({expression}) OR "{"".join(words)}"*'
+    start = search_words.prefix(departement)
+    expression = " ".join(f'"{start}{w}"*' for w in typed)
+    if len(typed) > 1 and all(w.isdigit() for w in typed):
+        expression = f'({expression}) OR "{start}{"".join(typed)}"*'
     return expression
 
 
@@ -141,11 +144,10 @@ def _search(conn: sqlite3.Connection, q: Query, where: list[str], params: dict[s
         where.append("f.number = :number")
         params["number"] = text
         return "files f"
-    found = match_expression(text)
-    if found is None:
+    # Only this prefecture's words (m027): the country's would swamp it.
+    expression = match_expression(text, q.departement)
+    if expression is None:
         return None
-    # Only this prefecture's hits (m016): the country's would swamp it.
-    expression = f'dep : "dep{q.departement.lower()}" AND text : ({found})'
     hits = conn.execute(
         "SELECT d.file_id FROM file_search s JOIN file_search_docs d ON d.doc = s.rowid"
         " WHERE file_search MATCH ? LIMIT ?",
