@@ -49,13 +49,22 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def _server(name: str) -> Iterator[SesameServer]:
+def _server(name: str, request: pytest.FixtureRequest | None = None) -> Iterator[SesameServer]:
     server = SesameServer(name)
     server.start()
     try:
         yield server
+        if request is not None and request.node.stash.get(_failed, False):
+            _print_log("fresh_server", server)  # a test's own server: its log before it goes
     finally:
         server.cleanup()
+
+
+def _print_log(fixture: str, server: SesameServer) -> None:
+    """The server's log after a failure: the last lines, without Litestream's own."""
+    lines = [line for line in server.log().splitlines() if not line.startswith("time=")]
+    print(f"--- {fixture} log (last lines) ---")
+    print("\n".join(lines[-80:]))
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +76,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[SesameServer]:
 @pytest.fixture
 def fresh_server(request: pytest.FixtureRequest) -> Iterator[SesameServer]:
     """A server of the test's own, which the test may stop and start again."""
-    yield from _server(request.node.name)
+    yield from _server(request.node.name, request)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -92,11 +101,9 @@ def _keep_failure(request: pytest.FixtureRequest, pages: list[list[Page]], prefi
                 print(f"screenshot of {page.url}: {path}")
             except Exception as error:  # a crashed page must not hide the failure
                 print(f"no screenshot of {page.url}: {error}")
-    for fixture in ("server", "fresh_server"):
-        if fixture in request.fixturenames:
-            server = request.getfixturevalue(fixture)
-            print(f"--- {fixture} log (last lines) ---")
-            print("\n".join(server.log().splitlines()[-60:]))
+    # A test's own server prints its log as it stops (it may be gone already).
+    if "server" in request.fixturenames:
+        _print_log("server", request.getfixturevalue("server"))
 
 
 def _close(request: pytest.FixtureRequest, contexts: list[BrowserContext]) -> None:

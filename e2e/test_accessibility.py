@@ -159,7 +159,8 @@ def test_no_axe_violations_on_any_page(lang, admin, new_device_factory, new_plai
 @pytest.mark.parametrize("lang", ["fr", "ar"])
 def test_no_axe_violations_in_shelter_mode(lang, new_plain_context, server, name):
     """The shelter page in each of its states: first use, at work for a person, locked."""
-    from .test_shelter import new_person, open_shelter, signed_up_worker
+    from .organisations import signed_up_worker
+    from .test_shelter import new_person, open_shelter
 
     scan = Scanner(lang)
     context = new_plain_context(viewport={"width": 320, "height": 640})

@@ -17,78 +17,24 @@ everything after that goes through the pages.
 from __future__ import annotations
 
 import re
-import struct
-import uuid
-import zlib
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
 from server import clock
-from server.domain import organisations
-from server.store.db import Database
+from tests import samples
 
-from .helpers import continue_after_codes, said, sign_in, signup
+from .helpers import continue_after_codes, said, sign_in
+from .organisations import signed_up_worker
 from .test_files import start_file
 from .test_offline import rows
 
 CODE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}$")
 
 
-def png(seed: int, side: int = 48) -> bytes:
-    """A small, valid PNG of its own."""
-    raw = b"".join(
-        b"\x00" + bytes(((x * 7 + y * 3 + seed * 31) % 256) for x in range(side) for _ in range(3))
-        for y in range(side)
-    )
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
-
-
 def become_worker(server: Any, page: Page, name: str, organisation: str, language: str = "fr") -> str:
-    """Sign up in the browser (a real passkey), then make that account a worker
-    of an approved organisation. Returns the organisation's id."""
-    signup(page, name, language)
-    continue_after_codes(page)
-    [me] = rows(server, "SELECT id FROM accounts WHERE display_name = ?", name)
-    org_id = str(uuid.uuid4())
-
-    def make(conn: Any) -> None:
-        organisations.create(
-            conn,
-            organisation_id=org_id,
-            name=organisation,
-            kind="association",
-            departement="93",
-            contact_name=name,
-            contact_email=None,
-            contact_phone=None,
-            version=1,
-            now=clock.now(),
-        )
-        organisations.set_status(conn, org_id, "approved", "admin:e2e", 1, clock.now())
-        conn.execute("UPDATE accounts SET role = 'worker', organisation = ? WHERE id = ?", (org_id, me["id"]))
-
-    db = Database(server.db_path)
-    try:
-        db.write_sync(make)
-    finally:
-        db.close()
-    return org_id
+    """A worker of an association in Seine-Saint-Denis. Returns the organisation's id."""
+    return signed_up_worker(server, page, name, organisation, "association", "93", language)
 
 
 def record_person(worker: Page, name: str, language: str = "fr") -> str:
@@ -97,7 +43,7 @@ def record_person(worker: Page, name: str, language: str = "fr") -> str:
     worker.locator("#f-display_name").fill(name)
     worker.locator("#f-language").select_option(language)
     worker.locator("#f-scan").set_input_files(
-        {"name": "mandat.png", "mimeType": "image/png", "buffer": png(1)}
+        {"name": "mandat.png", "mimeType": "image/png", "buffer": samples.png(48, 48, seed=1)}
     )
     worker.locator("#f-can_act").check()
     worker.locator("form[action='/worker/people/new'] button[type=submit]").click()
@@ -131,7 +77,7 @@ def test_hand_off_then_assisted_recovery(new_device_factory, server, name: str) 
     worker.goto(f"/files/{file_id}/checklist")
     worker.locator("#piece-identity_photo summary.piece__line").click()
     worker.locator("#files-identity_photo").set_input_files(
-        [{"name": "photo.png", "mimeType": "image/png", "buffer": png(2)}]
+        [{"name": "photo.png", "mimeType": "image/png", "buffer": samples.png(48, 48, seed=2)}]
     )
     worker.locator("#piece-identity_photo [data-pick-submit]").click()
     worker.wait_for_url(re.compile(rf"/files/{file_id}/checklist\?done=pieces_added"))

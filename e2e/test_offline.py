@@ -276,6 +276,15 @@ def wait_outbox_empty(page: Page, timeout: float = SAFETY_NET) -> None:
     wait_until(page, OUTBOX_EMPTY, timeout, "the outbox is empty")
 
 
+def queue_message(page: Page) -> None:
+    """Send the message typed on a thread page while offline: it waits in the outbox,
+    and the page goes (reloads) where the form says to wait. The test waits for that
+    navigation too: a `goto` made before the page's own would be cancelled by it."""
+    with page.expect_navigation():
+        page.get_by_role("button", name="Envoyer le message").click()
+    wait_until(page, QUEUED_MESSAGE, what="the message waits in the outbox")
+
+
 def served(page: Page, how: str) -> None:
     expect(page.locator("html")).to_have_attribute("data-served", how)
 
@@ -444,8 +453,7 @@ def test_file_started_offline_arrives_once(new_device_factory, server, name, tmp
     served(page, "shell")
     body = "Bonjour, j’ai commencé mon dossier sans connexion."
     page.locator("#f-body").fill(body)
-    page.get_by_role("button", name="Envoyer le message").click()
-    wait_until(page, QUEUED_MESSAGE, what="the message waits in the outbox")
+    queue_message(page)
     pending = page.locator("[data-pending] li").filter(has_text="Message à la préfecture")
     expect(pending).to_have_count(1)
     expect(pending).to_contain_text(js_text("forms.js", "en attente d’envoi"))
@@ -660,8 +668,7 @@ def test_server_killed_during_a_push_applies_every_command_once(new_device_facto
     page.goto(thread)
     served(page, "cache")
     page.locator("#f-body").fill("Message écrit hors connexion, envoyé pendant la panne.")
-    page.get_by_role("button", name="Envoyer le message").click()
-    wait_until(page, QUEUED_MESSAGE, what="the message waits in the outbox")
+    queue_message(page)
     waiting = outbox(page)
     ids = [e["id"] for e in waiting]
     assert len(ids) >= 30 and waiting[-1]["op"] == "message.send", [e["op"] for e in waiting]
@@ -947,8 +954,7 @@ def test_export_then_import_elsewhere_sends_once(new_device_factory, server, nam
     page.wait_for_url(re.compile(r"/checklist\?open=residence_card#piece-residence_card$"))
     page.goto(thread)
     page.locator("#f-body").fill("Envoyé depuis un autre navigateur.")
-    page.get_by_role("button", name="Envoyer le message").click()
-    wait_until(page, QUEUED_MESSAGE, what="the message waits in the outbox")
+    queue_message(page)
     waiting = outbox(page)
     assert [e["op"] for e in waiting] == ["piece.attach", "message.send"]
 

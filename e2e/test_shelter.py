@@ -11,31 +11,25 @@ pages, its worker enrols with the link; the server ending a mandate is
 
 from __future__ import annotations
 
-import struct
 import time
-import uuid
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from server import clock
 from server import commands as server_commands
 from server.auth.policy import Actor
-from server.domain import organisations
 from server.store.db import Database
 from sync.protocol import Command
+from tests import samples
 
 from .helpers import (
     SAFETY_NET,
     SesameServer,
     add_authenticator,
-    continue_after_codes,
     enrol,
     new_device,
-    signup,
 )
 from .test_offline import command, rows
 
@@ -46,30 +40,6 @@ def until(condition: Any, what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"{what}: still not true"
         time.sleep(0.2)
-
-
-def png(seed: int, side: int = 48) -> bytes:
-    """A small, valid PNG of its own (a different seed, different bytes)."""
-    raw = b"".join(
-        b"\x00" + bytes(((x * 7 + y * 3 + seed * 31) % 256) for x in range(side) for _ in range(3))
-        for y in range(side)
-    )
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 def become_worker(server: SesameServer, admin: Page, page: Page, name: str) -> tuple[str, str]:
@@ -93,39 +63,6 @@ def become_worker(server: SesameServer, admin: Page, page: Page, name: str) -> t
     [me] = rows(server, "SELECT id, role, organisation FROM accounts WHERE display_name = ?", name)
     assert (me["role"], me["organisation"]) == ("worker", org["id"])
     return str(org["id"]), str(me["id"])
-
-
-def signed_up_worker(server: SesameServer, page: Page, name: str) -> None:
-    """A worker for a test whose server is shared with many others (axe): signed up in
-    the browser with a passkey, then made the worker of an approved organisation in the
-    server's database (the pages' own path, `become_worker`, enrols: a rate-limited act
-    that a shared server may already have used up)."""
-    signup(page, name)
-    continue_after_codes(page)
-    [me] = rows(server, "SELECT id FROM accounts WHERE display_name = ?", name)
-    org_id = str(uuid.uuid4())
-
-    def make(conn: Any) -> None:
-        organisations.create(
-            conn,
-            organisation_id=org_id,
-            name=f"Abri {name}",
-            kind="shelter",
-            departement="75",
-            contact_name=name,
-            contact_email=None,
-            contact_phone=None,
-            version=1,
-            now=clock.now(),
-        )
-        organisations.set_status(conn, org_id, "approved", "admin:e2e", 1, clock.now())
-        conn.execute("UPDATE accounts SET role = 'worker', organisation = ? WHERE id = ?", (org_id, me["id"]))
-
-    db = Database(server.db_path)
-    try:
-        db.write_sync(make)
-    finally:
-        db.close()
 
 
 def revoke(server: SesameServer, org_id: str, worker_id: str, person_id: str) -> None:
@@ -210,7 +147,9 @@ def new_person(page: Page, display_name: str, seed: int) -> None:
     page.locator("[data-new-person-box] summary").click()
     page.locator("#np-name").fill(display_name)
     page.locator("#np-scan").set_input_files(
-        files=[{"name": f"mandat-{seed}.png", "mimeType": "image/png", "buffer": png(seed)}]
+        files=[
+            {"name": f"mandat-{seed}.png", "mimeType": "image/png", "buffer": samples.png(48, 48, seed=seed)}
+        ]
     )
     page.locator("[data-new-person] button[type=submit]").click()
     expect(page.locator("[data-person-name]")).to_have_text(display_name)
@@ -225,7 +164,13 @@ def prepare(page: Page, city: str, message: str, seed: int) -> None:
     page.locator("[data-file] [data-field] button").click()
     expect(page.locator("[data-file] [data-values]")).to_contain_text(city)
     page.locator("[data-file] input[name=file]").set_input_files(
-        files=[{"name": f"photo-{seed}.png", "mimeType": "image/png", "buffer": png(seed + 1000)}]
+        files=[
+            {
+                "name": f"photo-{seed}.png",
+                "mimeType": "image/png",
+                "buffer": samples.png(48, 48, seed=seed + 1000),
+            }
+        ]
     )
     page.locator("[data-file] [data-piece] button").click()
     expect(page.locator("[data-file] [data-pieces] li")).to_have_count(1)

@@ -52,6 +52,7 @@ from .test_offline import (
     complete_draft,
     new_file,
     push,
+    queue_message,
     ready_for_offline,
     remove_pieces_elsewhere,
     rows,
@@ -202,13 +203,7 @@ def test_offline_a_message_waits_and_is_never_said_sent(new_device_factory, serv
     page.goto(thread)
     served(page, "cache")
     page.locator("#f-body").fill("Second message, hors connexion.")
-    page.get_by_role("button", name="Envoyer le message").click()
-    wait_until(
-        page,
-        "async () => (await Sesame.outbox.list()).some((e) => e.command.op === 'message.send')",
-        what="the message waits",
-    )
-    page.wait_for_load_state("load")
+    queue_message(page)
     expect(page).not_to_have_url(re.compile(r"done="))
     expect(page.locator("[data-pending] li").filter(has_text="Message à la préfecture")).to_have_count(1)
     expect(page.get_by_text(said("done", "message_sent"))).to_have_count(0)

@@ -8,11 +8,16 @@ route just before it renders (server/web/health.py).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from prometheus_client import Counter, Gauge, Histogram
 
 from sync.protocol import Result
+
+# A refusal's kind and code, never its arguments: an operator (or a failed
+# browser test) reads why the server said no without reading anyone's data.
+log = logging.getLogger("sesame.commands")
 
 REQUESTS = Counter("sesame_http_requests", "HTTP requests answered", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -34,3 +39,5 @@ DURABLE = Gauge("sesame_sync_durable_commit", "Highest commit known to be in the
 def commands_seen(ops: Sequence[str], results: Sequence[Result]) -> None:
     for op, result in zip(ops, results, strict=False):
         COMMANDS.labels(op=op, status=result.status).inc()
+        if result.status == "refused":
+            log.info("refused %s: %s", op, result.code)

@@ -18,11 +18,20 @@ def pdf(size: int = 2000) -> bytes:
     return body + b"%" + b"x" * padding + b"\n" + trailer
 
 
-def png(width: int = 8, height: int = 8) -> bytes:
+def png(width: int = 8, height: int = 8, seed: int | None = None) -> bytes:
+    """A valid RGB PNG: plain grey, or with a seed a pattern of its own (other
+    bytes, so another blob: content-addressed stores keep both)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    raw = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
+    if seed is None:
+        raw = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
+    else:
+        raw = b"".join(
+            b"\x00" + bytes(((x * 7 + y * 3 + seed * 31) % 256) for x in range(width) for _ in range(3))
+            for y in range(height)
+        )
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
