@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
 from bench.inbox import populate
 from server.domain import inbox
 
@@ -226,3 +230,55 @@ def test_a_search_reads_its_own_prefecture_and_follows_a_move(db):
     texts = [r[0] for r in db.reader().execute("SELECT text FROM file_search ORDER BY rowid")]
     assert texts[1] == search_words.scoped("2A", "2026-000002 Diallo Aïssatou Bébé")
     assert texts[1].split() == ["2ax2026", "2ax000002", "2axDiallo", "2axAïssatou", "2axBébé"]
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40),
+    typed=st.text(max_size=120),
+    departement=st.sampled_from(["75", "93", "2A", "971", None]),
+)
+def test_any_name_is_found_by_its_words_and_any_search_answers(db, name, typed, departement):
+    """Whatever a person's name holds and whatever an agent types: the search
+    answers (no FTS syntax error, no server error), only with files of the
+    agent's prefecture, and a name is found by each of its words."""
+    from server.domain import files
+    from server.store import search_words
+
+    file_id = str(uuid.uuid4())
+    number = f"2026-{uuid.uuid4().int % 10**9:09d}"
+
+    def make(conn):
+        owner = str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO accounts (id, user_handle, display_name, language, role, created_at, version)"
+            " VALUES (?, ?, 'A', 'fr', 'applicant', '2026', 1)",
+            (owner, uuid.uuid4().bytes * 2),
+        )
+        conn.execute(
+            "INSERT INTO files (id, number, owner_id, procedure, grounds, status, departement, created_at,"
+            " updated_at, submitted_at, version) VALUES (?, ?, ?, 'renewal', '[]', 'submitted', ?,"
+            " '2026', '2026', '2026-11-01', 1)",
+            (file_id, number, owner, departement),
+        )
+        conn.execute(
+            "INSERT INTO file_fields (file_id, name, value, at, version) VALUES (?, 'family_name', ?, '2026', 1)",
+            (file_id, name),
+        )
+        files.refresh_derived(conn, file_id, number)
+
+    db.write_sync(make)
+    place = departement or "75"
+
+    def found(text: str, where: str = place) -> list[str]:
+        q = inbox.Query(departement=where, reader="r", today="2026-12-02", status="all", search=text)
+        return [r.id for r in inbox.page(db.reader(), q).rows]
+
+    # Files of earlier examples stay: every hit is of the agent's prefecture, and
+    # a draft with no prefecture yet is no one's.
+    placed = {r[0] for r in db.reader().execute("SELECT id FROM files WHERE departement = ?", (place,))}
+    assert set(found(typed)) <= placed - ({file_id} if departement is None else set())
+    assert found(typed, "13") == []
+    for word in search_words.words(name)[:3] if departement else []:
+        q = inbox.Query(departement=place, reader="r", today="2026-12-02", status="all", search=word)
+        assert file_id in [r.id for r in every_page(db.reader(), q)], word
