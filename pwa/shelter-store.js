@@ -21,60 +21,16 @@
   // outbox.js defines it on applicants' pages; shelter pages do not load it.
   if (!self.Sesame.uuid) self.Sesame.uuid = function () { return self.crypto.randomUUID(); };
   var NAME = "sesame-shelter";
-  var STORES = ["vault", "people", "outbox", "blobs", "records", "meta"];
-  var opening = null;
-
-  function open() {
-    if (opening) return opening;
-    opening = new Promise(function (resolve, reject) {
-      var request = indexedDB.open(NAME, 1);
-      request.onupgradeneeded = function () {
-        var db = request.result;
-        db.createObjectStore("vault", { keyPath: "worker" });
-        db.createObjectStore("people", { keyPath: "id" });
-        db.createObjectStore("outbox", { keyPath: "key", autoIncrement: true });
-        db.createObjectStore("blobs", { keyPath: "id" });
-        db.createObjectStore("records", { keyPath: "key" });
-        db.createObjectStore("meta");
-      };
-      request.onsuccess = function () {
-        request.result.onversionchange = function () { request.result.close(); opening = null; };
-        resolve(request.result);
-      };
-      request.onerror = function () { opening = null; reject(request.error); };
-    });
-    return opening;
-  }
-
-  function done(request) {
-    return new Promise(function (resolve, reject) {
-      request.onsuccess = function () { resolve(request.result); };
-      request.onerror = function () { reject(request.error); };
-    });
-  }
-
-  /* fn(stores…) inside one transaction; never await a fetch or crypto in it. */
-  function tx(stores, mode, fn) {
-    return open().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var t = db.transaction(stores, mode);
-        var result;
-        t.oncomplete = function () { resolve(result); };
-        t.onerror = function () { reject(t.error); };
-        t.onabort = function () { reject(t.error || new DOMException("aborted", "AbortError")); };
-        var handles = [].concat(stores).map(function (s) { return t.objectStore(s); });
-        Promise.resolve(fn.apply(null, handles)).then(function (value) { result = value; }, function (e) {
-          try { t.abort(); } catch (ignored) { /* finished */ }
-          reject(e);
-        });
-      });
-    });
-  }
-  function get(store, key) { return tx(store, "readonly", function (s) { return done(s.get(key)); }); }
-  function put(store, value, key) {
-    return tx(store, "readwrite", function (s) { return done(key === undefined ? s.put(value) : s.put(value, key)); });
-  }
-  function all(store) { return tx(store, "readonly", function (s) { return done(s.getAll()); }); }
+  var base = self.Sesame.idb.database(NAME, 1, function (db) {
+    db.createObjectStore("vault", { keyPath: "worker" });
+    db.createObjectStore("people", { keyPath: "id" });
+    db.createObjectStore("outbox", { keyPath: "key", autoIncrement: true });
+    db.createObjectStore("blobs", { keyPath: "id" });
+    db.createObjectStore("records", { keyPath: "key" });
+    db.createObjectStore("meta");
+  });
+  // fn(stores…) inside one transaction (base.tx); never await a fetch or crypto in it.
+  var open = base.open, done = base.done, tx = base.tx, get = base.get, put = base.put, all = base.all;
 
   function mine(store, worker) {
     return all(store).then(function (rows) { return rows.filter(function (r) { return r.worker === worker; }); });
