@@ -45,11 +45,13 @@ lint: $(VENV)/.test-installed
 	$(BIN)/mypy
 	$(BIN)/python -m i18n.catalogues check
 
+# Two processes each (pytest-xdist): the unit tests by test; the browser tests by
+# file, so that a module's server starts once.
 unit: $(VENV)/.test-installed $(NOTO)
-	$(BIN)/pytest tests -q
+	$(BIN)/pytest tests -q -n 2
 
 e2e: $(VENV)/.test-installed $(CHROMIUM) $(NOTO)
-	$(BIN)/pytest e2e -q
+	$(BIN)/pytest e2e -q -n 2 --dist loadfile
 
 # Extract messages, merge them into every catalogue, compile.
 i18n: $(VENV)/.test-installed

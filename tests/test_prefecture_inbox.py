@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -238,6 +238,8 @@ def test_a_search_reads_its_own_prefecture_and_follows_a_move(db):
     typed=st.text(max_size=120),
     departement=st.sampled_from(["75", "93", "2A", "971", None]),
 )
+@example(name="Strauß", typed="STRAUß", departement="75")  # casefold() would look for "ss"
+@example(name="İnce Ǆemal Σίσυφος", typed='"75x" OR *', departement="2A")
 def test_any_name_is_found_by_its_words_and_any_search_answers(db, name, typed, departement):
     """Whatever a person's name holds and whatever an agent types: the search
     answers (no FTS syntax error, no server error), only with files of the

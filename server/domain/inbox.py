@@ -86,7 +86,9 @@ def match_expression(text: str, departement: str | None) -> str | None:
     """The FTS5 query for what an agent typed, in their prefecture: every word
     as a prefix, all required. Digits typed in groups ("123 456 7890") may also
     be one foreign-national number, so those match either way."""
-    typed = search_words.words(text.casefold())[:8]
+    # As typed: the tokenizer folds case and accents on both sides (Python's casefold
+    # would make "ß" "ss", which the index never holds).
+    typed = search_words.words(text)[:8]
     if not typed:
         return None
     start = search_words.prefix(departement)
