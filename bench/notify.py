@@ -113,7 +113,7 @@ def act_to_message(smtp: SmtpServer, provider: SmsProviderServer) -> dict[str, A
 
     from server.app import create_app
     from tests.people import Applicant
-    from tests.test_files_http import agent_command, complete, renewal_ground
+    from tests.test_files_http import sent_renewal
     from tests.test_notify import ask
 
     every = 5.0
@@ -146,15 +146,7 @@ def act_to_message(smtp: SmtpServer, provider: SmsProviderServer) -> dict[str, A
         assert person.client.post("/sync/push", json={"commands": [command]}).status_code == 200
 
         def submitted() -> str:
-            ground = renewal_ground()
-            file_id = person.start_file("renewal", [ground])
-            complete(person, file_id, "renewal", [ground])
-            sent = person.client.post(
-                f"/files/{file_id}/submit", data={"declaration": "yes"}, follow_redirects=False
-            )
-            assert sent.status_code == 303
-            assert agent_command(app, "file.lock", {"file_id": file_id}).applied
-            return file_id
+            return sent_renewal(app, person)
 
         def wait(times: list[float], count: int) -> float:
             deadline = time.monotonic() + 120

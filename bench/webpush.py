@@ -129,7 +129,7 @@ def act_to_push() -> dict[str, Any]:
     from server.app import create_app
     from server.notify import dispatch
     from tests.people import Applicant
-    from tests.test_files_http import agent_command, complete, renewal_ground
+    from tests.test_files_http import sent_renewal
     from tests.test_notify import ask
 
     every = 5.0
@@ -167,15 +167,7 @@ def act_to_push() -> dict[str, Any]:
 
         def subscribed_file() -> str:
             """A submitted renewal of this person, locked by an agent."""
-            ground = renewal_ground()
-            file_id = person.start_file("renewal", [ground])
-            complete(person, file_id, "renewal", [ground])
-            sent = person.client.post(
-                f"/files/{file_id}/submit", data={"declaration": "yes"}, follow_redirects=False
-            )
-            assert sent.status_code == 303
-            assert agent_command(app, "file.lock", {"file_id": file_id}).applied
-            return file_id
+            return sent_renewal(app, person)
 
         def act(file_id: str) -> float:
             before = len(receiver.received)

@@ -9,24 +9,13 @@ from datetime import date, timedelta
 from server import clock
 from server.domain import complements
 
-from .test_files_http import ADDRESS, agent_command, cat, complete, file_row, renewal_ground
+from .test_files_http import ADDRESS, agent_command, cat, file_row, renewal_ground, sent_renewal
 
 
 def submitted_renewal(app, make_person, lock: bool = True) -> tuple[object, str]:
     p = make_person()
     p.signup()
-    ground = renewal_ground()
-    file_id = p.start_file("renewal", [ground])
-    complete(p, file_id, "renewal", [ground])
-    assert (
-        p.client.post(
-            f"/files/{file_id}/submit", data={"declaration": "yes"}, follow_redirects=False
-        ).status_code
-        == 303
-    )
-    if lock:
-        assert agent_command(app, "file.lock", {"file_id": file_id}).applied
-    return p, file_id
+    return p, sent_renewal(app, p, lock)
 
 
 def a_piece(file_id: str) -> str:

@@ -77,6 +77,18 @@ def agent_command(app, op: str, args: dict, departement: str = "93") -> object:
     return app.state.db.write_sync(lambda c: commands.apply(c, command, agent))
 
 
+def sent_renewal(app, person, lock: bool = True) -> str:
+    """A complete renewal of `person`, sent, and (by default) taken by an agent."""
+    ground = renewal_ground()
+    file_id = person.start_file("renewal", [ground])
+    complete(person, file_id, "renewal", [ground])
+    sent = person.client.post(f"/files/{file_id}/submit", data={"declaration": "yes"}, follow_redirects=False)
+    assert sent.status_code == 303
+    if lock:
+        assert agent_command(app, "file.lock", {"file_id": file_id}).applied
+    return file_id
+
+
 def test_two_procedures_at_once_without_foreign_number(app, make_person) -> None:
     p = make_person()
     p.signup("Aminata")

@@ -30,7 +30,7 @@ presence_required [person_present]; not_found [passkey_id]; last_passkey.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from server import clock
@@ -80,8 +80,16 @@ def _code_hash(args: dict[str, Any]) -> str:
 
 
 def _issue(
-    ctx: Context[Actor], person_id: str, code_hash: str, purpose: str, lifetime: timedelta
-) -> tuple[str, datetime]:
+    ctx: Context[Actor],
+    person_id: str,
+    code_hash: str,
+    purpose: str,
+    lifetime: timedelta,
+    kind: str,
+    **details: str,
+) -> dict[str, Any]:
+    """Store the code's hash and say so in the person's timeline (`kind`, with
+    what was checked and under which mandate); returns the command's data."""
     now = ctx.received
     expires = clock.iso(now + lifetime)
     claims.store(
@@ -93,18 +101,9 @@ def _issue(
         now=now,
         expires_at=expires,
     )
-    return expires, now
-
-
-def handoff_code(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
-    person_id, _, names = _mandate(ctx, args)
-    code_hash = _code_hash(args)
-    if not claims.is_held(ctx.conn, person_id):
-        raise Refused("not_held")
-    expires, now = _issue(ctx, person_id, code_hash, "outreach", HANDOFF_LIFETIME)
     timeline.record(
         ctx.conn,
-        kind="handoff_code_issued",
+        kind=kind,
         person_id=person_id,
         file_id=None,
         actor_id=ctx.actor.account_id,
@@ -113,9 +112,17 @@ def handoff_code(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
         command_id=ctx.command.id,
         at=clock.iso(now),
         expires_at=expires,
-        **names,
+        **details,
     )
     return {"expires_at": expires}
+
+
+def handoff_code(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
+    person_id, _, names = _mandate(ctx, args)
+    code_hash = _code_hash(args)
+    if not claims.is_held(ctx.conn, person_id):
+        raise Refused("not_held")
+    return _issue(ctx, person_id, code_hash, "outreach", HANDOFF_LIFETIME, "handoff_code_issued", **names)
 
 
 def _document(args: dict[str, Any]) -> dict[str, str]:
@@ -140,22 +147,16 @@ def recovery_code(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
     seen = _document(args)
     if claims.is_held(ctx.conn, person_id):
         raise Refused("held")
-    expires, now = _issue(ctx, person_id, code_hash, assisted.PURPOSE, assisted.LIFETIME)
-    timeline.record(
-        ctx.conn,
-        kind="recovery_code_issued",
-        person_id=person_id,
-        file_id=None,
-        actor_id=ctx.actor.account_id,
-        actor_role=ctx.actor.role,
-        version=ctx.version,
-        command_id=ctx.command.id,
-        at=clock.iso(now),
-        expires_at=expires,
+    return _issue(
+        ctx,
+        person_id,
+        code_hash,
+        assisted.PURPOSE,
+        assisted.LIFETIME,
+        "recovery_code_issued",
         **seen,
         **names,
     )
-    return {"expires_at": expires}
 
 
 def passkey_remove(ctx: Context[Actor], args: dict[str, Any]) -> dict[str, Any]:
