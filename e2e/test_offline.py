@@ -632,6 +632,41 @@ def test_the_same_push_three_times_is_applied_once(new_device_factory, server, n
     assert len(rows(server, "SELECT * FROM command_conflicts WHERE command_id = ?", reused["id"])) == 1
 
 
+ADD_THEN_FLUSH = """async ([account, fileId, city, slot]) => {
+  const entry = await Sesame.outbox.add(account, "file.update", {file_id: fileId, fields: {city}});
+  window[slot] = Sesame.outbox.flush(account);  // kept, not awaited: its push is held
+  return entry.command.id;
+}"""
+
+
+def test_a_flush_asked_during_another_sends_what_came_meanwhile(new_device_factory, server, name):
+    """A flush asked while another runs answers with a run of its own, after it: the run under
+    way read the outbox (or the server's epoch) before. Without it, a phone that learned of a
+    restore while a flush ran kept its acknowledged commands unsafe until its next page."""
+    _, page, _ = new_device_factory(service_workers="block")  # the page alone sends
+    signup(page, name)
+    continue_after_codes(page)
+    account = account_of(page)
+    file_id = new_file(page, server, city="Paris")
+    wait_outbox_empty(page)
+
+    held: list[Route] = []
+    # The first push waits for the test; any later one goes at once.
+    page.route("**/sync/push", lambda route: route.continue_() if held else held.append(route))
+    page.evaluate(ADD_THEN_FLUSH, [account, file_id, "Lyon", "e2eFirst"])
+    deadline = time.monotonic() + SAFETY_NET
+    while not held:  # the first run is pushing; the server has not answered it
+        assert time.monotonic() < deadline, "the first flush never pushed"
+        page.wait_for_timeout(50)
+    page.evaluate(ADD_THEN_FLUSH, [account, file_id, "Nantes", "e2eSecond"])
+    held[0].continue_()
+
+    assert page.evaluate("() => window.e2eFirst")["ok"]
+    assert page.evaluate("() => window.e2eSecond")["ok"]
+    assert outbox(page) == []
+    assert field_values(server, file_id)["city"] == "Nantes"
+
+
 # -- 4. the server killed in the middle of a push ------------------------------------------------
 
 QUEUE = """async ([account, fileId, count]) => {

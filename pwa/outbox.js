@@ -28,6 +28,7 @@
   var listeners = [];
   var failures = 0;
   var running = null;
+  var following = null;
 
   self.Sesame.uuid = function () {
     if (self.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -291,9 +292,21 @@
     });
   }
 
-  /* Send what can be sent. Resolves {ok, retryIn?, reason?}; never rejects. */
+  /* Send what can be sent. Resolves {ok, retryIn?, reason?}; never rejects.
+   * Asked while a run is under way, it answers with a run that starts after it:
+   * the one under way may have read the outbox, or the server's epoch, before
+   * what the caller knows (a restore just learned would otherwise wait for the
+   * next page). Requests made meanwhile share that one follow-up run. */
   function flush(account) {
-    if (running) return running;
+    if (running) {
+      if (!following) {
+        following = running.then(function () {
+          following = null;
+          return flush(account);
+        });
+      }
+      return following;
+    }
     var job = function () {
       return run(account).then(function () {
         failures = 0;

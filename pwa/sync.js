@@ -136,7 +136,8 @@
   /* -- pull: what changed on the server ------------------------------------- */
   var watching = null;
   var watchDelay = 3;
-  /* While something sent is not yet safe on the server, ask again later. */
+  /* While something sent is not yet safe on the server, ask again later (a
+   * flush, then a pull: what was acknowledged before a restore goes again). */
   function watch() {
     return outbox.unsafe(account).then(function (entries) {
       clearTimeout(watching);
@@ -144,7 +145,7 @@
         watchDelay = 3;
         return;
       }
-      watching = setTimeout(function () { pull(); }, watchDelay * 1000);
+      watching = setTimeout(flush, watchDelay * 1000);
       watchDelay = Math.min(60, watchDelay * 2);
     });
   }
