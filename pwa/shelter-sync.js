@@ -20,6 +20,7 @@
   var vault = self.Sesame.vault;
   var uploader = self.Sesame.uploader;
   var running = null;
+  var following = null;
 
   function failure(kind, extra) {
     return Object.assign(new Error(kind), { kind: kind }, extra || {});
@@ -273,9 +274,19 @@
       });
   }
 
-  /* One sync at a time, across this worker's tabs too. */
+  /* One sync at a time, across this worker's tabs too. Asked while one runs, it
+   * answers with a sync that starts after it (the one under way read the outbox
+   * before what was just queued); requests made meanwhile share that one. */
   function sync(worker) {
-    if (running) return running;
+    if (running) {
+      if (!following) {
+        following = running.then(function () {
+          following = null;
+          return sync(worker);
+        });
+      }
+      return following;
+    }
     var job = function () { return run(worker); };
     var locked = self.navigator && navigator.locks ? navigator.locks.request("sesame-shelter-sync", job) : job();
     running = locked.then(function (result) { running = null; return result; }, function () {
