@@ -113,6 +113,7 @@ class SesameServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.enrol_link: str | None = None
         self.bootstrap_link: str | None = None  # the first one ever printed
+        self.extra_env: dict[str, str] = {}  # settings for the next start (an SMS provider…)
 
     @property
     def db_path(self) -> Path:
@@ -130,6 +131,7 @@ class SesameServer:
         env.pop("SESAME_HOST", None)
         env.pop("SESAME_RP_ID", None)
         env.pop("SESAME_REPLICA_URL", None)
+        env.update(self.extra_env)
         return env
 
     def log(self) -> str:

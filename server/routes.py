@@ -17,6 +17,7 @@ from server.web import (
     auth_pages,
     blocked,
     claim,
+    contact,
     decisions,
     files,
     health,
@@ -95,6 +96,9 @@ routes: list[BaseRoute] = [
     route("/account", account.page, "signed_in"),
     route("/account/profile", account.update_profile, "signed_in", POST),
     route("/account/notifications", notifications.save, "signed_in", POST),
+    route("/account/contact/{channel}", contact.page, "signed_in"),
+    route("/account/contact/{channel}", contact.confirm, "signed_in", POST),
+    route("/account/contact/{channel}/code", contact.send_code, "signed_in", POST),
     route("/account/passkeys/new", account.new_passkey_page_get, "signed_in"),
     route("/account/passkeys/new", account.add_passkey, "signed_in", POST),
     route("/account/passkeys/{passkey_id}/rename", account.rename_passkey, "signed_in", POST),
@@ -217,11 +221,17 @@ routes: list[BaseRoute] = [
     route("/organisations/new", organisations.request_page, "public"),
     route("/organisations/new", organisations.request_send, "public", POST),
     route("/admin/organisations", organisations.approvals, "organisations.approve"),
-    route("/admin/organisations/{organisation_id}/approve", organisations.approve, "organisations.approve", POST),
-    route("/admin/organisations/{organisation_id}/suspend", organisations.suspend, "organisations.approve", POST),
+    route(
+        "/admin/organisations/{organisation_id}/approve", organisations.approve, "organisations.approve", POST
+    ),
+    route(
+        "/admin/organisations/{organisation_id}/suspend", organisations.suspend, "organisations.approve", POST
+    ),
     route("/organisation", organisations.manage, "organisation.admin"),
     route("/organisation/invitations", organisations.invite_worker, "organisation.admin", POST),
-    route("/organisation/workers/{account_id}/remove", organisations.remove_worker, "organisation.admin", POST),
+    route(
+        "/organisation/workers/{account_id}/remove", organisations.remove_worker, "organisation.admin", POST
+    ),
     # prefecture: the back office (each file checked against the reader's prefecture)
     route("/prefecture", prefecture_inbox.page, "prefecture.review"),
     route("/prefecture/files/{file_id}", prefecture_review.page, "prefecture.review"),

@@ -13,7 +13,7 @@ import i18n
 from server import clock, commands, renewals
 from server.auth.policy import Actor
 from server.domain import appointments, files
-from server.notify import channels, dispatch, texts
+from server.notify import channels, contacts, dispatch, texts
 from server.notify.channels import Outcome
 from sync.protocol import Command
 
@@ -59,6 +59,16 @@ def as_person(app, account_id: str, op: str, args: dict) -> object:
     actor = Actor(role="applicant", account_id=account_id)
     command = Command(id=str(uuid.uuid4()), client="t", seq=0, op=op, args=args)
     return app.state.db.write_sync(lambda c: commands.apply(c, command, actor))
+
+
+def confirmed(db, account_id: str, *kinds: str) -> None:
+    """The account's addresses confirmed as the person does it: a code made, typed back (ADR 0029)."""
+    for kind in kinds:
+        made = db.write_sync(contacts.new_code, "test-key", account_id, kind, clock.now())
+        assert made is not None, kind
+        assert (
+            db.write_sync(contacts.check, "test-key", account_id, kind, made[1], clock.now()) == "confirmed"
+        )
 
 
 def reachable(app, file_id: str, **prefs: str) -> str:
@@ -309,7 +319,9 @@ def test_retries_back_off_then_the_failure_is_shown_on_the_account_page(app, mak
     assert len(sms.sent) == 3  # gave up
     row = app.state.db.read_sync(
         # (the push channel has a send too, dropped: this person has no device)
-        lambda c: c.execute("SELECT state, attempts, error FROM notify_sends WHERE channel = 'sms'").fetchone()
+        lambda c: c.execute(
+            "SELECT state, attempts, error FROM notify_sends WHERE channel = 'sms'"
+        ).fetchone()
     )
     assert tuple(row) == ("failed", 3, "http_503")
     log = app.state.db.read_sync(

@@ -22,7 +22,7 @@ from .notify_servers import SmsProviderServer, SmtpServer
 from .test_attestations import FakeClock, decide
 from .test_complements import a_piece, submitted_renewal
 from .test_files_http import agent_command, file_row
-from .test_notify import as_person, owner
+from .test_notify import as_person, confirmed, owner
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -93,17 +93,21 @@ def message(lang: str = "fr", discreet: bool = False) -> Message:
 
 
 class Contacts:
-    """A Database stand-in for the senders: they only read the account's address."""
+    """A Database stand-in for the senders: they only read the account's address, and
+    whether the person confirmed it (ADR 0029; confirmed unless told otherwise)."""
 
-    def __init__(self, email: str | None = None, phone: str | None = None) -> None:
-        self.row = {"email": email, "phone": phone}
+    def __init__(self, email: str | None = None, phone: str | None = None, confirmed: bool = True) -> None:
+        self.addresses = {"email": email, "phone": phone}
+        self.confirmed = confirmed
 
     def read_sync(self, fn):  # noqa: ANN001, ANN201
         class Conn:
             def execute(_self, sql, args):  # noqa: ANN001, ANN202, N805
+                address = self.addresses["phone" if "phone" in sql else "email"]
+
                 class Rows:
                     def fetchone(_rows):  # noqa: ANN202, N805
-                        return self.row
+                        return {"address": address, "confirmed": address if self.confirmed else None}
 
                 return Rows()
 
@@ -136,8 +140,10 @@ def test_email_through_a_real_smtp_server() -> None:
         sender.send(Contacts(email="amina@example.org"), "a1", message(discreet=True))  # type: ignore[arg-type]
         discreet = smtp.mailbox.messages[1][1]
         assert discreet["Subject"] == channels.SIGN and discreet.get_content().strip() == channels.SIGN
-        # No address: nothing to reach; a refused address: failed for good; busy: try later.
+        # No address, or one not confirmed: nothing to reach; a refused address: failed for
+        # good; busy: try later.
         assert sender.send(Contacts(), "a1", sent) == []  # type: ignore[arg-type]
+        assert sender.send(Contacts(email="amina@example.org", confirmed=False), "a1", sent) == []  # type: ignore[arg-type]
         smtp.mailbox.refuse.add("gone@example.org")
         (refused,) = sender.send(Contacts(email="gone@example.org"), "a1", sent)  # type: ignore[arg-type]
         assert (refused.delivered, refused.error, refused.retryable) == (False, "smtp_refused", False)
@@ -178,6 +184,7 @@ def test_sms_through_a_local_provider_that_checks_requests() -> None:
         )
         assert provider.problems == ["token"]
         assert sender.send(Contacts(), "a1", fr) == []  # type: ignore[arg-type]
+        assert sender.send(Contacts(phone="0612345678", confirmed=False), "a1", fr) == []  # type: ignore[arg-type]
 
 
 # -- nothing sensitive leaves, whatever the trigger ------------------------------------
@@ -193,6 +200,7 @@ def test_what_leaves_on_the_wire_names_nothing(app, make_person, monkeypatch) ->
             account_id = owner(app, file_id)
             prefs = {"phone": "06 12 34 56 78", "email": "a.d@example.org"}
             assert as_person(app, account_id, "notify.preferences", prefs).applied
+            confirmed(app.state.db, account_id, "email", "sms")
             secrets = [
                 "Aminata",
                 p.name,
@@ -225,10 +233,9 @@ def test_what_leaves_on_the_wire_names_nothing(app, make_person, monkeypatch) ->
     assert len(smtp.mailbox.messages) == len(provider.accepted) == 3
     # Every header decoded, and the decoded body (the raw one is base64: it would hide anything).
     wire = [
-        "\n".join(f"{k}: {v}" for k, v in m.items()) + "\n" + m.get_content() for _, m in smtp.mailbox.messages
-    ] + [
-        "".join(r["parts"]) for r in provider.requests
-    ]
+        "\n".join(f"{k}: {v}" for k, v in m.items()) + "\n" + m.get_content()
+        for _, m in smtp.mailbox.messages
+    ] + ["".join(r["parts"]) for r in provider.requests]
     for text in wire:
         for secret in secrets:
             assert secret.lower() not in text.lower(), secret

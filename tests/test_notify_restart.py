@@ -29,7 +29,7 @@ from sync.protocol import Command
 
 from .notify_servers import SmsProviderServer, free_port
 from .test_complements import a_piece, submitted_renewal
-from .test_notify import as_person, owner
+from .test_notify import as_person, confirmed, owner
 
 ROOT = Path(__file__).parent.parent
 SAFETY_NET = 120  # seconds: a bound on waiting for conditions, never a timing assertion
@@ -104,7 +104,9 @@ def sends(path: Path) -> list[sqlite3.Row]:
     conn.row_factory = sqlite3.Row
     try:
         # The SMS sends (every notice also has a push send, dropped: no device here).
-        return conn.execute("SELECT * FROM notify_sends WHERE channel = 'sms' ORDER BY created_at, id").fetchall()
+        return conn.execute(
+            "SELECT * FROM notify_sends WHERE channel = 'sms' ORDER BY created_at, id"
+        ).fetchall()
     finally:
         conn.close()
 
@@ -133,6 +135,7 @@ def test_no_reminder_twice_nor_skipped_across_kills_and_a_restore(
 ) -> None:
     _, file_id = submitted_renewal(app, make_person)
     assert as_person(app, owner(app, file_id), "notify.preferences", {"phone": "06 12 34 56 78"}).applied
+    confirmed(app.state.db, owner(app, file_id), "sms")
     app.state.db.close()
     path = settings.db_path
     with SmsProviderServer() as provider:

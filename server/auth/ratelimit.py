@@ -56,6 +56,13 @@ LIMITS = {
     "assisted:account": Limit(5, 900),
     "assist": Limit(60, 3600),
     "assist:worker": Limit(30, 3600),
+    # Confirming an address (ADR 0029): codes sent (an SMS costs money, a number
+    # someone else typed must not be flooded) and codes tried.
+    "contact_code": Limit(20, 3600),
+    "contact_code:account": Limit(3, 3600),
+    "contact_code:address": Limit(10, 86400),
+    "contact_confirm": Limit(30, 900),
+    "contact_confirm:account": Limit(10, 900),
 }
 
 

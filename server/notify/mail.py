@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from server.translation import gettext, language
 
+from . import contacts
 from .channels import SIGN, Message, Outcome
 
 if TYPE_CHECKING:
@@ -79,12 +80,6 @@ class EmailSender:
         self.sender = sender
         self.origin = origin
 
-    def _address(self, db: Database, account_id: str) -> str | None:
-        row = db.read_sync(
-            lambda c: c.execute("SELECT email FROM accounts WHERE id = ?", (account_id,)).fetchone()
-        )
-        return row["email"] if row and row["email"] else None
-
     def _connect(self) -> smtplib.SMTP:
         t = self.target
         if t.mode == "tls":
@@ -100,8 +95,8 @@ class EmailSender:
         return smtp
 
     def send(self, db: Database, account_id: str, message: Message) -> list[Outcome]:
-        to = self._address(db, account_id)
-        if to is None:
+        to = contacts.confirmed_address(db, account_id, "email")
+        if to is None:  # none, or not confirmed (ADR 0029): nothing to reach
             return []
         return self.deliver(to, message)
 

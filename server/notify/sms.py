@@ -25,7 +25,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from . import smsparts
+from . import contacts, smsparts
 from .channels import Message, Outcome
 
 if TYPE_CHECKING:
@@ -103,10 +103,12 @@ class SmsSender:
         self.provider = provider
 
     def send(self, db: Database, account_id: str, message: Message) -> list[Outcome]:
-        row = db.read_sync(
-            lambda c: c.execute("SELECT phone FROM accounts WHERE id = ?", (account_id,)).fetchone()
-        )
-        if row is None or not row["phone"]:
+        phone = contacts.confirmed_address(db, account_id, "sms")
+        if phone is None:  # none, or not confirmed (ADR 0029): nothing to reach
             return []
-        answer = self.provider.submit(international(row["phone"]), smsparts.split(message.body), message.key)
+        return self.deliver(phone, message)
+
+    def deliver(self, phone: str, message: Message) -> list[Outcome]:
+        """One message to one number (a confirmation code goes to a number not yet confirmed)."""
+        answer = self.provider.submit(international(phone), smsparts.split(message.body), message.key)
         return [Outcome(self.kind, "sms", answer.accepted, answer.error, answer.retryable)]

@@ -1114,6 +1114,37 @@ def m027_search_words_scoped(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m028_contact_confirmation(db: sqlite_utils.Database) -> None:
+    """Nothing goes to an e-mail address or a phone number before the person
+    typed back a code sent there (ADR 0029): a typo must not send news to a
+    stranger. `email_confirmed` / `phone_confirmed` hold the address that was
+    confirmed, so a new address is unconfirmed by itself, whatever changed it.
+    Addresses given before this step count as confirmed: they were already
+    receiving messages, and stopping them silently would cost people news.
+    `contact_codes`: the one live code per account and channel (its HMAC, never
+    the code), for the address it was sent to, with the wrong attempts."""
+    db["accounts"].add_column("email_confirmed", str)
+    db["accounts"].add_column("phone_confirmed", str)
+    db.conn.execute(
+        "UPDATE accounts SET email_confirmed = nullif(email, ''), phone_confirmed = nullif(phone, '')"
+    )
+    db["contact_codes"].create(
+        {
+            "account_id": str,
+            "channel": str,  # email | sms
+            "address": str,
+            "code_hash": str,
+            "expires_at": str,
+            "attempts": int,
+            "created_at": str,
+        },
+        pk=("account_id", "channel"),
+        not_null={"address", "code_hash", "expires_at", "attempts", "created_at"},
+        foreign_keys=[("account_id", "accounts", "id")],
+    )
+
+
 def migrate(database: Database) -> list[str]:
     """Apply pending steps; return the names applied (empty when up to date)."""
     with database.exclusive() as conn:

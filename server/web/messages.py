@@ -19,7 +19,9 @@ MESSAGES: dict[str, str] = {
     ),
     "email_format": N_("Cette adresse électronique ne semble pas valide (exemple : nom@exemple.fr)."),
     "phone_format": N_("Ce numéro de téléphone ne semble pas valide (exemple : 06 12 34 56 78)."),
-    "quiet_format": N_("Indiquez les deux heures, comme 21:00 et 08:00, ou laissez-les vides toutes les deux."),
+    "quiet_format": N_(
+        "Indiquez les deux heures, comme 21:00 et 08:00, ou laissez-les vides toutes les deux."
+    ),
     # passkeys and ceremonies
     "expired": N_("Cette étape a expiré (au bout de quelques minutes). Recommencez, s’il vous plaît."),
     "invalid_response": N_(
@@ -60,7 +62,9 @@ MESSAGES: dict[str, str] = {
         "Ce navigateur a donné une adresse de notification que Sésame ne peut pas utiliser. Essayez"
         " avec un autre navigateur, ou recevez les nouvelles par courriel ou SMS."
     ),
-    "push_keys": N_("Ce navigateur a donné des clés de notification incomplètes. Réessayez d’activer les notifications."),
+    "push_keys": N_(
+        "Ce navigateur a donné des clés de notification incomplètes. Réessayez d’activer les notifications."
+    ),
     "last_passkey": N_(
         "C’est votre seule clé d’accès : ajoutez-en une autre avant de supprimer celle-ci, sinon"
         " vous ne pourriez plus vous connecter."
@@ -268,7 +272,9 @@ MESSAGES: dict[str, str] = {
     "mandate_ended": N_(
         "Le mandat de votre organisation pour cette personne a pris fin : ses données quittent cet appareil."
     ),
-    "organisation_unknown": N_("Aucune organisation agréée ne porte ce code. Vérifiez-le avec l’intervenant."),
+    "organisation_unknown": N_(
+        "Aucune organisation agréée ne porte ce code. Vérifiez-le avec l’intervenant."
+    ),
     "mandate_scope": N_("Choisissez l’un de vos dossiers, ou « tous mes dossiers »."),
     "mandate_expiry": N_("Choisissez une date de fin à venir, dans les trois ans."),
     "mandate_unknown": N_("Ce mandat n’existe pas, ou plus."),
@@ -281,12 +287,27 @@ MESSAGES: dict[str, str] = {
     "organisation_suspended": N_(
         "Votre organisation n’est pas (ou plus) acceptée : elle ne peut pas inviter d’intervenants."
     ),
+    # confirming an address (ADR 0029)
+    "contact_unavailable": N_("Ce service n’envoie pas encore de messages par ce moyen."),
+    "contact_not_sent": N_("Le code n’a pas pu partir pour l’instant. Réessayez dans quelques minutes."),
+    "contact_refused_email": N_(
+        "Cette adresse a refusé le message. Vérifiez-la sur votre compte, puis demandez un nouveau code."
+    ),
+    "contact_refused_sms": N_(
+        "Ce numéro n’a pas pu recevoir le SMS. Vérifiez-le sur votre compte, puis demandez un nouveau code."
+    ),
+    "code_missing": N_("Aucun code valable pour cette adresse : demandez-en un nouveau."),
+    "code_wrong": N_("Ce n’est pas le bon code. Vérifiez les 6 chiffres reçus."),
+    "code_used_up": N_("Trop d’essais avec ce code : il ne sert plus. Demandez-en un nouveau."),
 }
 
 # Confirmations shown after a redirect (?done=…).
 DONE: dict[str, str] = {
     "profile_saved": N_("Vos informations sont enregistrées."),
     "notify_saved": N_("Vos choix pour être prévenu sont enregistrés."),
+    "code_sent": N_("Le code est envoyé. Il sert 30 minutes."),
+    "email_confirmed": N_("Votre adresse électronique est confirmée : les messages de Sésame y partiront."),
+    "sms_confirmed": N_("Votre numéro est confirmé : les SMS de Sésame y partiront."),
     "passkey_added": N_("La nouvelle clé d’accès est enregistrée."),
     "passkey_renamed": N_("La clé d’accès est renommée."),
     "passkey_removed": N_("La clé d’accès est supprimée."),

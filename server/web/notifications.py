@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server import clock
-from server.notify import preferences
+from server.notify import channels, contacts, preferences
 from server.translation import N_
 
 from .common import form, redirect, run_command
@@ -56,6 +56,9 @@ def account_data(conn: sqlite3.Connection, account_id: str) -> dict[str, Any]:
         "notify_failures": [Sent(r["at"], r["channel"], False) for r in failures],
         "notify_log": [Sent(r["at"], r["channel"], bool(r["delivered"])) for r in log],
         "channel_names": CHANNEL_NAMES,
+        # Confirmed or not (ADR 0029), and whether this server sends by that means at all.
+        "contacts": contacts.contacts(conn, account_id, clock.now()),
+        "confirmable": set(channels.senders()) & set(contacts.CHANNELS),
     }
 
 
