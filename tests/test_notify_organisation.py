@@ -62,6 +62,8 @@ def test_the_organisation_is_told_without_a_name_and_its_workers_see_who_was_not
             assert p.name in reach.text
             assert "Sésame n’a pas pu joindre cette personne par SMS le 2 mars 2026." in reach.text
             assert "Votre organisation a été prévenue d’une nouvelle le" in reach.text
+            # The number was never confirmed (ADR 0029): the worker can help the person do it.
+            assert 'data-unconfirmed="sms"' in reach.text and 'data-unconfirmed="email"' not in reach.text
 
             # The mandate withdrawn: the organisation hears nothing more, its workers see nothing.
             assert run(app, person_actor(person), "mandate.revoke", mandate_id=mandate).applied

@@ -5,7 +5,7 @@ reach the person, and the last ones sent (when, how, delivered — never what)."
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -98,6 +98,7 @@ class Reach:
     display_name: str
     news: list[str]  # when the organisation was told this person has news (newest first)
     failures: list[Sent]  # messages to the person that could not reach them
+    unconfirmed: list[str] = field(default_factory=list)  # email | sms given, never confirmed (ADR 0029)
 
 
 def worker_data(conn: sqlite3.Connection, organisation_id: str | None) -> list[Reach]:
@@ -127,10 +128,15 @@ def worker_data(conn: sqlite3.Connection, organisation_id: str | None) -> list[R
                 person.display_name,
                 [r["created_at"] for r in news],
                 [Sent(r["at"], r["channel"], False) for r in failures],
+                [
+                    c.channel
+                    for c in contacts.contacts(conn, person.id, now).values()
+                    if c.address and not c.confirmed
+                ],
             )
         )
     # Those who could not be reached first: they are the ones to call.
-    return sorted(found, key=lambda r: (not r.failures, r.display_name.casefold()))
+    return sorted(found, key=lambda r: (not (r.failures or r.unconfirmed), r.display_name.casefold()))
 
 
 async def worker_reach(request: Request) -> Response:
