@@ -256,6 +256,9 @@ def test_no_axe_violations_on_organisation_pages(lang, admin, new_device_factory
     give_mandate(person, code)
     scan(person, "account with a mandate")
 
+    karim.goto("/worker/reach")
+    expect(karim.locator("[data-worker-reach] > li")).to_have_count(1)
+    scan(karim, "worker: reaching the people followed")
     karim.goto("/worker")
     scan(karim, "worker home (one person)")
     karim.locator("[data-people] li.card form[action$='/act'] button").first.click()

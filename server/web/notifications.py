@@ -109,6 +109,7 @@ def worker_data(conn: sqlite3.Connection, organisation_id: str | None) -> list[R
 
     now = clock.now()
     since = clock.iso(now - timedelta(days=FAILURE_DAYS))
+    sending = set(channels.senders())  # an address this server never writes to needs no code
     found = []
     for person in mandates.people_followed(conn, organisation_id, now):
         failures = conn.execute(
@@ -131,7 +132,7 @@ def worker_data(conn: sqlite3.Connection, organisation_id: str | None) -> list[R
                 [
                     c.channel
                     for c in contacts.contacts(conn, person.id, now).values()
-                    if c.address and not c.confirmed
+                    if c.address and not c.confirmed and c.channel in sending
                 ],
             )
         )
