@@ -143,6 +143,15 @@ def open_shelter(page: Page) -> None:
     expect(page.locator("html[data-shelter-ready]")).to_have_count(1)
 
 
+def protect_with_pin(page: Page, pin: str) -> None:
+    """Open shelter mode for the first time on this device and protect it with a PIN."""
+    open_shelter(page)
+    page.locator("#pin-new").fill(pin)
+    page.locator("#pin-again").fill(pin)
+    page.locator("[data-setup-pin] button").click()
+    expect(page.locator("#shelter-work")).to_be_visible()
+
+
 def new_person(page: Page, display_name: str, seed: int) -> None:
     page.locator("[data-new-person-box] summary").click()
     page.locator("#np-name").fill(display_name)
@@ -354,11 +363,7 @@ def test_unsent_work_of_a_revoked_person_stays_until_discarded(new_plain_context
     """PIN path; a person synced, then more work made offline, then the mandate ends."""
     server = fresh_server
     context, page, org_id, worker_id = worker_device(new_plain_context, server, admin, name)
-    open_shelter(page)
-    page.locator("#pin-new").fill("482913")
-    page.locator("#pin-again").fill("482913")
-    page.locator("[data-setup-pin] button").click()
-    expect(page.locator("#shelter-work")).to_be_visible()
+    protect_with_pin(page, "482913")
     who, message = f"Moussa Traoré {name}", f"Un message jamais parti {name}"
     new_person(page, who, 40)
     page.locator("[data-new-file] button").click()
@@ -412,11 +417,7 @@ def test_the_device_locks_itself_after_inactivity(new_plain_context, fresh_serve
     server = fresh_server
     context, page, _, _ = worker_device(new_plain_context, server, admin, name)
     page.clock.install()  # the page's timers, run forward by the test
-    open_shelter(page)
-    page.locator("#pin-new").fill("135790")
-    page.locator("#pin-again").fill("135790")
-    page.locator("[data-setup-pin] button").click()
-    expect(page.locator("#shelter-work")).to_be_visible()
+    protect_with_pin(page, "135790")
     context.set_offline(True)
     new_person(page, f"Farida Benali {name}", 50)
     page.clock.run_for("04:00")
@@ -426,6 +427,56 @@ def test_the_device_locks_itself_after_inactivity(new_plain_context, fresh_serve
     assert f"Farida Benali {name}" not in page.locator("main").inner_text()
     expect(page.locator("[data-handover] > li")).to_have_count(1)
     assert f"Farida Benali {name}" not in page.locator("main").inner_text()
+
+
+def test_the_pin_is_changed_and_the_old_one_opens_nothing(new_plain_context, fresh_server, admin, name):
+    """Someone saw the code: the worker changes it, offline, without losing anything."""
+    server = fresh_server
+    context, page, _, _ = worker_device(new_plain_context, server, admin, name)
+    protect_with_pin(page, "246810")
+    context.set_offline(True)
+    who = f"Aïssatou Ba {name}"
+    new_person(page, who, 60)
+    status = page.locator("[data-shelter-status]")
+
+    box = page.locator("[data-change-pin-box]")
+    box.locator("summary").click()
+    expect(page.locator("[data-current-pin]")).to_be_visible()
+    # A wrong current code changes nothing.
+    page.locator("#pin-current").fill("111111")
+    page.locator("#pin-change-new").fill("97531086")
+    page.locator("#pin-change-again").fill("97531086")
+    page.locator("[data-change-pin] button[type=submit]").click()
+    expect(status).to_contain_text("Le code actuel n’est pas le bon")
+    # The two new ones differ: said, nothing changed.
+    page.locator("#pin-current").fill("246810")
+    page.locator("#pin-change-again").fill("97531087")
+    page.locator("[data-change-pin] button[type=submit]").click()
+    expect(status).to_contain_text("Les deux codes ne sont pas les mêmes")
+    page.locator("#pin-change-again").fill("97531086")
+    page.locator("[data-change-pin] button[type=submit]").click()
+    expect(status).to_contain_text("Le code est changé")
+    expect(page.locator("#shelter-work")).to_be_visible()  # still open, the person still there
+    expect(page.locator("[data-person-name]")).to_have_text(who)
+
+    page.locator("[data-lock]").click()
+    expect(page.locator("#shelter-locked")).to_be_visible()
+    page.locator("#pin-unlock").fill("246810")
+    page.locator("[data-unlock-pin] button").click()
+    expect(status).to_contain_text("ne déverrouille pas")
+    expect(page.locator("#shelter-locked")).to_be_visible()
+    # After a reload too (the record kept, not the page's copy), only the new code opens.
+    page.reload()
+    expect(page.locator("html[data-shelter-ready]")).to_have_count(1)
+    page.locator("#pin-unlock").fill("246810")
+    page.locator("[data-unlock-pin] button").click()
+    expect(status).to_contain_text("ne déverrouille pas")
+    page.locator("#pin-unlock").fill("97531086")
+    page.locator("[data-unlock-pin] button").click()
+    expect(page.locator("#shelter-work")).to_be_visible()
+    expect(page.locator("[data-people] button", has_text=who)).to_have_count(1)
+    expect(page.locator("[data-handover] > li")).to_have_count(1)  # the unsent work, intact
+    assert_nothing_in_clear(page, [who, "246810", "97531086"])
 
 
 def test_a_day_offline_for_ten_people_syncs_each_under_their_own(

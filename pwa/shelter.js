@@ -97,6 +97,7 @@
 
   function unlocked() {
     show("work");
+    drawChangePin();
     $("#pin-unlock").value = "";
     say("");
     activity();
@@ -135,7 +136,11 @@
   $("[data-unlock-pin]").addEventListener("submit", function (event) {
     event.preventDefault();
     say(gettext("Déverrouillage…"));
-    vault.unlock(record, $("#pin-unlock").value).then(unlocked, function (error) {
+    // The record as kept now: the code may have been changed in another tab.
+    store.vaultOf(worker).then(function (kept) {
+      record = kept || record;
+      return vault.unlock(record, $("#pin-unlock").value);
+    }).then(unlocked, function (error) {
       $("#pin-unlock").value = "";
       say(problem(error));
     });
@@ -451,6 +456,40 @@
   setInterval(function () { if (vault.unlocked() && navigator.onLine) syncNow(); }, 60000);
 
   /* -- settings ----------------------------------------------------------------- */
+  var changing = $("[data-change-pin]");
+  changing.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var pin = $("#pin-change-new").value;
+    if (!/^\d{6,}$/.test(pin)) return say(gettext("Le code doit compter au moins 6 chiffres."));
+    if (pin !== $("#pin-change-again").value) return say(gettext("Les deux codes ne sont pas les mêmes."));
+    if (record.method === "prf") say(gettext("Utilisez votre clé d’accès…"));
+    else say(gettext("Protection de l’appareil…"));
+    store.vaultOf(worker).then(function (kept) {
+      record = kept || record;
+      return vault.changePin(record, $("#pin-current").value, pin);
+    }).then(function (fresh) {
+      return store.keepVault(fresh).then(function () {
+        record = fresh;
+        changing.reset();
+        drawChangePin();
+        $("[data-change-pin-box]").open = false;
+        say(gettext("Le code est changé : l’ancien ne déverrouille plus cet appareil."));
+      });
+    }, function (error) {
+      $("#pin-current").value = "";
+      say(error && error.kind === "wrong_secret" ? gettext("Le code actuel n’est pas le bon : rien n’a changé.") : problem(error));
+    });
+  });
+  /* With a passkey, no current code to type: the passkey is asked instead. */
+  function drawChangePin() {
+    var prfRecord = !!record && record.method === "prf";
+    $("[data-current-pin]").hidden = prfRecord;
+    $("#pin-current").required = !prfRecord;
+    $("[data-change-pin-title]").textContent = prfRecord
+      ? gettext("Utiliser un code plutôt que ma clé d’accès")
+      : gettext("Changer le code");
+  }
+
   var minutes = $("[data-lock-minutes]");
   minutes.addEventListener("change", function () {
     lockMinutes = parseInt(minutes.value, 10) || data.default_lock_minutes;

@@ -110,15 +110,50 @@
     });
   }
 
-  /* Unlock with the kept record: PIN or passkey. Resolves once keys are in memory. */
-  function unlock(record, pin) {
-    var kek = record.method === "pin"
+  /* The key-encryption key of a kept record: from the PIN, or the passkey's PRF. */
+  function kekOf(record, pin) {
+    return record.method === "pin"
       ? kekFromPin(pin || "", unb64(record.salt), record.iterations)
       : prf(unb64(record.salt), record.credentialId).then(function (found) {
         return kekFromSecret(found.secret, unb64(record.salt), record.worker);
       });
-    return kek.then(function (k) { return deviceKeyFrom(record, k); }).then(function (device) {
+  }
+
+  /* Unlock with the kept record: PIN or passkey. Resolves once keys are in memory. */
+  function unlock(record, pin) {
+    return kekOf(record, pin).then(function (k) { return deviceKeyFrom(record, k); }).then(function (device) {
       state = { worker: record.worker, device: device, people: {} };
+    });
+  }
+
+  /* A new PIN (or a PIN instead of the passkey): the same device key, wrapped
+   * again under a key from the new PIN, with a new salt. The person keys and
+   * everything they encrypt stay as they are: nothing to re-encrypt, nothing to
+   * lose if the page dies midway (the old record stays until the new one is
+   * kept). The current secret is asked again, even unlocked: a device left open
+   * must not let someone else take it over. The device key is extractable only
+   * inside this function, to be wrapped. Resolves the record to keep. */
+  function changePin(record, pin, newPin) {
+    return kekOf(record, pin).then(function (old) {
+      return subtle.unwrapKey("raw", unb64(record.wrapped), old, { name: "AES-GCM", iv: unb64(record.iv) },
+        { name: "AES-GCM", length: 256 }, true, ["wrapKey", "unwrapKey"]).catch(function () {
+        throw fail("wrong_secret");
+      });
+    }).then(function (device) {
+      var salt = random(16);
+      var iv = random(12);
+      return kekFromPin(newPin, salt, PIN_ITERATIONS).then(function (kek) {
+        return subtle.wrapKey("raw", device, kek, { name: "AES-GCM", iv: iv }).then(function (wrapped) {
+          var fresh = {
+            worker: record.worker, method: "pin", iv: b64(iv), wrapped: b64(wrapped),
+            created: record.created, changed: new Date().toISOString(), salt: b64(salt), iterations: PIN_ITERATIONS,
+          };
+          return deviceKeyFrom(fresh, kek).then(function (key) {
+            state = { worker: record.worker, device: key, people: state.people };
+            return fresh;
+          });
+        });
+      });
     });
   }
 
@@ -179,6 +214,7 @@
     setupPin: setupPin,
     setupPrf: setupPrf,
     unlock: unlock,
+    changePin: changePin,
     lock: lock,
     unlocked: unlocked,
     worker: function () { return state.worker; },
