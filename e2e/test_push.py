@@ -285,3 +285,32 @@ def test_account_page_lists_devices_says_which_stopped_and_passes_axe(new_device
         assert_no_horizontal_scroll(page)
         scan.check()
     set_language(page, "fr")
+
+
+# The browser's own subscription (Chromium here has no push service to make one): the
+# registered endpoint, as `pushManager.getSubscription()` would give it, with an
+# `unsubscribe()` that notes it was called.
+FAKE_SUBSCRIPTION = """(endpoint) => {
+  PushManager.prototype.getSubscription = function () {
+    return Promise.resolve({ endpoint, unsubscribe() {
+      localStorage.setItem("e2e-unsubscribed", endpoint);
+      return Promise.resolve(true);
+    } });
+  };
+}"""
+
+
+def test_signing_out_stops_this_browsers_notifications(new_device_factory, server, name):
+    """A phone shared with family: whoever signs out, their news stops showing on it."""
+    with Receiver() as receiver:
+        context, page = person(new_device_factory, name)
+        account = account_of(page)
+        register_on_page(page, receiver)
+        [endpoint] = push_data(page)["endpoints"]
+        context.add_init_script(script=f"({FAKE_SUBSCRIPTION})({json.dumps(endpoint)})")
+        page.goto("/dashboard")
+        page.locator("form[action='/signout'] button").click()
+        page.wait_for_url("**/signin?done=signed_out")
+        assert page.evaluate("() => localStorage.getItem('e2e-unsubscribed')") == endpoint
+    sql = "SELECT endpoint, removed_reason FROM push_subscriptions WHERE account_id = ?"
+    assert rows(server, sql, account) == [{"endpoint": endpoint, "removed_reason": "signed_out"}]

@@ -211,13 +211,32 @@
     if (fresh && navigator.onLine) tell({ type: "refresh", urls: JSON.parse(fresh.textContent) });
   });
 
+  /* Signing out of a phone shared with family: this browser stops receiving this
+   * account's notifications. The form names its subscription (the server ends it
+   * for this account) and the browser unsubscribes. Never holds the sign-out up. */
+  function forgetPush(form) {
+    if (!navigator.serviceWorker) return Promise.resolve();
+    var found = navigator.serviceWorker.getRegistration().then(function (registration) {
+      return registration && registration.pushManager ? registration.pushManager.getSubscription() : null;
+    }).then(function (subscription) {
+      if (!subscription) return null;
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "push_endpoint";
+      input.value = subscription.endpoint;
+      form.appendChild(input);
+      return subscription.unsubscribe();
+    }).catch(function () { /* the sign-out goes on: the server ends it at its next 404/410 */ });
+    return Promise.race([found, new Promise(function (resolve) { setTimeout(resolve, 3000); })]);
+  }
+
   document.querySelectorAll('form[action="/signout"]').forEach(function (form) {
     form.addEventListener("submit", function (event) {
       refreshIndicator().then(function (mine) {
         var waiting = mine.filter(function (e) { return e.state === "pending"; }).length;
         if (waiting && !window.confirm(format(gettext("Éléments pas encore envoyés : %(n)s. Ils resteront sur cet appareil et partiront quand vous vous reconnecterez. Se déconnecter ?"), { n: waiting }))) return;
         tell({ type: "forget-pages" });
-        form.submit();
+        return forgetPush(form).then(function () { form.submit(); });
       });
       event.preventDefault();
     });

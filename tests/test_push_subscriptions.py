@@ -7,11 +7,18 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from server import clock
 from server.auth.policy import Actor
 from server.commands import apply
 from server.notify import subscriptions, vapid, webpush
+from server.store.db import Database
+from server.store.migrations import migrate
 from sync.protocol import Command
 
 from .push_receiver import Receiver
@@ -199,3 +206,64 @@ def test_the_push_sender_is_registered_and_reaches_every_browser_once(app, setti
         assert {(o.error, o.retryable) for o in busy} == {("http_503", True)}
     # Nobody to reach: an empty list.
     assert sender.send(app.state.db, "someone-else", message) == []
+
+
+def test_signing_out_ends_only_this_browsers_subscription_of_this_account(app, make_person) -> None:
+    """A shared phone: the sign-out form names the browser's endpoint (pwa/sync.js)."""
+    amina, moussa = make_person(), make_person()
+    amina.signup("Amina")
+    moussa.signup("Moussa")
+    ids = app.state.db.read_sync(
+        lambda c: dict(c.execute("SELECT display_name, id FROM accounts").fetchall())
+    )
+    amina_id, moussa_id = ids["Amina"], ids["Moussa"]
+    with Receiver() as receiver:
+        phone, laptop, other = (receiver.new_subscription() for _ in range(3))
+        for who, browser in ((amina, phone), (amina, laptop), (moussa, other)):
+            assert (
+                who.client.post("/account/push", data=_form(browser), follow_redirects=False).status_code
+                == 303
+            )
+        # Moussa's endpoint named in Amina's sign-out ends nothing of his.
+        amina.client.post("/signout", data={"push_endpoint": other.endpoint})
+        amina.signin()
+        amina.client.post("/signout", data={"push_endpoint": phone.endpoint}, follow_redirects=False)
+
+    def live(account_id: str) -> list[str]:
+        return app.state.db.read_sync(lambda c: [s.endpoint for s in subscriptions.live(c, account_id)])
+
+    assert live(amina_id) == [laptop.endpoint] and live(moussa_id) == [other.endpoint]
+    reason = app.state.db.read_sync(
+        lambda c: c.execute(
+            "SELECT removed_reason FROM push_subscriptions WHERE endpoint = ?", (phone.endpoint,)
+        ).fetchone()[0]
+    )
+    assert reason == "signed_out"
+
+
+def test_whatever_a_sign_out_form_names_ends_nothing_else(tmp_path: Path) -> None:
+    db = Database(tmp_path / "a.db")
+    migrate(db)
+    db.write_sync(
+        lambda c: c.execute(
+            "INSERT INTO accounts (id, user_handle, display_name, language, role, created_at, version)"
+            " VALUES ('a', x'01', 'A', 'fr', 'applicant', '2026-01-01', 1)"
+        )
+    )
+    insert = (
+        "INSERT OR REPLACE INTO push_subscriptions (id, account_id, endpoint, p256dh, auth, label, created_at,"
+        " version) VALUES ('s', 'a', 'https://push.example/x', 'k', 'a', 'l', '2026-01-01', 1)"
+    )
+
+    @hypothesis_settings(max_examples=60, deadline=None)
+    @given(endpoint=st.text(max_size=3000))
+    def sign_out_naming(endpoint: str) -> None:
+        db.write_sync(lambda c: c.execute(insert))
+        ended = db.write_sync(subscriptions.signed_out, "a", endpoint, "2026-01-02")
+        assert ended == (1 if endpoint == "https://push.example/x" else 0)
+
+    try:
+        sign_out_naming()
+        sign_out_naming.hypothesis.inner_test("https://push.example/x")  # the one that ends it
+    finally:
+        db.close()

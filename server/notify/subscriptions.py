@@ -209,6 +209,17 @@ def gone(conn: sqlite3.Connection, subscription_id: str, at: str, reason: str = 
     )
 
 
+def signed_out(conn: sqlite3.Connection, account_id: str, endpoint: str, at: str) -> int:
+    """The person signed out of the browser that holds `endpoint` (its page says
+    which, and unsubscribes it): a phone shared with family stops showing this
+    account's news. Only that account's subscription; returns how many ended."""
+    return conn.execute(
+        "UPDATE push_subscriptions SET removed_at = ?, removed_reason = 'signed_out'"
+        " WHERE account_id = ? AND endpoint = ? AND removed_at IS NULL",
+        (at, account_id, endpoint[:ENDPOINT_MAX]),
+    ).rowcount
+
+
 HANDLERS = {
     "push.subscribe": subscribe,
     "push.unsubscribe": unsubscribe,

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from server import clock, translation
 from server.auth import flows, invitations, sessions, tokens
 from server.domain import geography, organisations
+from server.notify import subscriptions
 from server.translation import gettext
 from server.web.middleware import acting_cookie, clear_session_cookie, language_cookie, session_cookie
 
@@ -236,7 +237,17 @@ async def signin_finish(request: Request) -> Response:
 async def signout(request: Request) -> Response:
     session = request.state.session
     if session is not None:
-        await db(request).write(flows.sign_out, session)
+        # The page names this browser's push subscription (and unsubscribes it):
+        # a shared phone stops receiving this account's news (ADR 0024).
+        endpoint = (await form(request)).get("push_endpoint", "")
+        account_id = request.state.actor.account_id
+
+        def end(conn: Any) -> None:
+            if endpoint and account_id:
+                subscriptions.signed_out(conn, account_id, endpoint, clock.iso(clock.now()))
+            flows.sign_out(conn, session)
+
+        await db(request).write(end)
     response = redirect("/signin?done=signed_out")
     response.headers.append("set-cookie", clear_session_cookie(settings(request)))
     if request.state.acting_choice:
