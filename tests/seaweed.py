@@ -5,6 +5,7 @@ own folder and bucket, stopped at the end (ADR 0019)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -58,6 +59,19 @@ class Seaweed:
         }
 
 
+def port_flags() -> tuple[str, ...]:
+    """PORT_FLAGS and every other port `weed mini` opens by default in the
+    installed version: new versions add listeners (4.x: Lance on 9101), and two
+    test processes (pytest-xdist) starting one each must not both take it."""
+    try:
+        found = subprocess.run([weed_binary(), "mini", "-h"], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return PORT_FLAGS
+    text = found.stdout + found.stderr
+    listening = re.findall(r"^\s+-(\S*port\S*) int\n[^\n]*\(default [1-9][0-9]*\)", text, re.M)
+    return tuple(dict.fromkeys([*PORT_FLAGS, *listening]))
+
+
 def _free_ports(count: int) -> list[int]:
     sockets = []
     try:
@@ -101,7 +115,8 @@ def _answers(endpoint: str) -> bool:
 @contextmanager
 def running() -> Iterator[Seaweed]:
     folder = Path(tempfile.mkdtemp(prefix="sesame-seaweed-"))
-    ports = dict(zip(PORT_FLAGS, _free_ports(len(PORT_FLAGS)), strict=True))
+    flags = port_flags()
+    ports = dict(zip(flags, _free_ports(len(flags)), strict=True))
     env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
     argv = [
         weed_binary(),

@@ -42,6 +42,11 @@ class Staged:
     sha256: str
     size: int
     ref: str
+    # Left in place by `publish` (an object store): its owner removes it once the
+    # blob is recorded. A tus upload assembled in S3 parts is its own record of
+    # progress until then: deleted before the commit, a crash in between would
+    # leave neither parts nor staged bytes, and the upload would start again from 0.
+    kept: bool = False
 
     @property
     def path(self) -> Path:

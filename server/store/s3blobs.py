@@ -189,7 +189,8 @@ class S3BlobStore:
                 )
         except (BotoCoreError, ClientError) as error:
             raise Unavailable(f"S3: {error}") from error
-        self._forget(staged.ref)
+        if not staged.kept:
+            self._forget(staged.ref)
 
     def discard(self, staged: Staged) -> None:
         self._forget(staged.ref)

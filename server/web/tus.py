@@ -473,7 +473,8 @@ async def _finish(request: Request, upload: Upload) -> Upload | Response:
             found = domain_uploads.check(stream, limit=limits.max_file_bytes, accepted=None)
             if assembled is None:
                 return domain_uploads.keep(blob_store, stream, found.media_type or "", limits.max_file_bytes)
-        staged = Staged(assembled.sha256, assembled.size, assembled.ref)
+        # Kept until the blob is recorded; `_discard` removes it after the commit.
+        staged = Staged(assembled.sha256, assembled.size, assembled.ref, kept=True)
         return domain_uploads.Received(staged.sha256, staged.size, found.media_type or "", staged)
 
     try:
