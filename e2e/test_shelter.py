@@ -438,6 +438,7 @@ def test_the_pin_is_changed_and_the_old_one_opens_nothing(new_plain_context, fre
     who = f"Aïssatou Ba {name}"
     new_person(page, who, 60)
     status = page.locator("[data-shelter-status]")
+    said_here = page.locator("[data-change-pin-status]")  # the form's own line
 
     box = page.locator("[data-change-pin-box]")
     box.locator("summary").click()
@@ -447,15 +448,15 @@ def test_the_pin_is_changed_and_the_old_one_opens_nothing(new_plain_context, fre
     page.locator("#pin-change-new").fill("97531086")
     page.locator("#pin-change-again").fill("97531086")
     page.locator("[data-change-pin] button[type=submit]").click()
-    expect(status).to_contain_text("Le code actuel n’est pas le bon")
+    expect(said_here).to_contain_text("Le code actuel n’est pas le bon")
     # The two new ones differ: said, nothing changed.
     page.locator("#pin-current").fill("246810")
     page.locator("#pin-change-again").fill("97531087")
     page.locator("[data-change-pin] button[type=submit]").click()
-    expect(status).to_contain_text("Les deux codes ne sont pas les mêmes")
+    expect(said_here).to_contain_text("Les deux codes ne sont pas les mêmes")
     page.locator("#pin-change-again").fill("97531086")
     page.locator("[data-change-pin] button[type=submit]").click()
-    expect(status).to_contain_text("Le code est changé")
+    expect(said_here).to_contain_text("Le code est changé")
     expect(page.locator("#shelter-work")).to_be_visible()  # still open, the person still there
     expect(page.locator("[data-person-name]")).to_have_text(who)
 

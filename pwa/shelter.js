@@ -457,13 +457,15 @@
 
   /* -- settings ----------------------------------------------------------------- */
   var changing = $("[data-change-pin]");
+  // Its own status line: the sync's news on the page's line must not cover what happened here.
+  var changeStatus = $("[data-change-pin-status]");
+  function tellChange(text) { changeStatus.textContent = text || ""; }
   changing.addEventListener("submit", function (event) {
     event.preventDefault();
     var pin = $("#pin-change-new").value;
-    if (!/^\d{6,}$/.test(pin)) return say(gettext("Le code doit compter au moins 6 chiffres."));
-    if (pin !== $("#pin-change-again").value) return say(gettext("Les deux codes ne sont pas les mêmes."));
-    if (record.method === "prf") say(gettext("Utilisez votre clé d’accès…"));
-    else say(gettext("Protection de l’appareil…"));
+    if (!/^\d{6,}$/.test(pin)) return tellChange(gettext("Le code doit compter au moins 6 chiffres."));
+    if (pin !== $("#pin-change-again").value) return tellChange(gettext("Les deux codes ne sont pas les mêmes."));
+    tellChange(record.method === "prf" ? gettext("Utilisez votre clé d’accès…") : gettext("Protection de l’appareil…"));
     store.vaultOf(worker).then(function (kept) {
       record = kept || record;
       return vault.changePin(record, $("#pin-current").value, pin);
@@ -472,12 +474,11 @@
         record = fresh;
         changing.reset();
         drawChangePin();
-        $("[data-change-pin-box]").open = false;
-        say(gettext("Le code est changé : l’ancien ne déverrouille plus cet appareil."));
+        tellChange(gettext("Le code est changé : l’ancien ne déverrouille plus cet appareil."));
       });
     }, function (error) {
       $("#pin-current").value = "";
-      say(error && error.kind === "wrong_secret" ? gettext("Le code actuel n’est pas le bon : rien n’a changé.") : problem(error));
+      tellChange(error && error.kind === "wrong_secret" ? gettext("Le code actuel n’est pas le bon : rien n’a changé.") : problem(error));
     });
   });
   /* With a passkey, no current code to type: the passkey is asked instead. */
