@@ -33,6 +33,17 @@ def every_page(conn, q: inbox.Query) -> list[inbox.Row]:
         after = found.after
 
 
+def an_applicant(conn) -> str:
+    """An account to own files made straight in the database."""
+    owner = str(uuid.uuid4())
+    conn.execute(
+        "INSERT INTO accounts (id, user_handle, display_name, language, role, created_at, version)"
+        " VALUES (?, ?, 'A', 'fr', 'applicant', '2026', 1)",
+        (owner, uuid.uuid4().bytes * 2),
+    )
+    return owner
+
+
 def test_order_lapsed_first_unknown_last_and_keyset_pages(db):
     info = db.write_sync(lambda c: populate(c, 600, 100))
     conn = db.reader()
@@ -194,12 +205,7 @@ def test_a_search_reads_its_own_prefecture_and_follows_a_move(db):
     from server.store import search_words
 
     def make(conn):
-        owner = str(uuid.uuid4())
-        conn.execute(
-            "INSERT INTO accounts (id, user_handle, display_name, language, role, created_at, version)"
-            " VALUES (?, ?, 'A', 'fr', 'applicant', '2026', 1)",
-            (owner, uuid.uuid4().bytes * 2),
-        )
+        owner = an_applicant(conn)
         for n, (file_id, departement) in enumerate([("in75", "75"), ("in93", "93"), ("draft", None)], 1):
             conn.execute(
                 "INSERT INTO files (id, number, owner_id, procedure, grounds, status, departement, created_at,"
@@ -251,12 +257,7 @@ def test_any_name_is_found_by_its_words_and_any_search_answers(db, name, typed, 
     number = f"2026-{uuid.uuid4().int % 10**9:09d}"
 
     def make(conn):
-        owner = str(uuid.uuid4())
-        conn.execute(
-            "INSERT INTO accounts (id, user_handle, display_name, language, role, created_at, version)"
-            " VALUES (?, ?, 'A', 'fr', 'applicant', '2026', 1)",
-            (owner, uuid.uuid4().bytes * 2),
-        )
+        owner = an_applicant(conn)
         conn.execute(
             "INSERT INTO files (id, number, owner_id, procedure, grounds, status, departement, created_at,"
             " updated_at, submitted_at, version) VALUES (?, ?, ?, 'renewal', '[]', 'submitted', ?,"

@@ -121,14 +121,19 @@ def test_a_checksummed_chunk_that_fails_goes_back_across_a_part_boundary(app, pe
     assert done.headers["sesame-blob"] == hashlib.sha256(data).hexdigest()
 
 
-def test_a_last_patch_cut_after_its_parts_were_put_together_finishes_at_the_next_request(
-    app, settings, person
-) -> None:
+def all_but_the_last_patch(person) -> tuple[bytes, str, str]:
+    """A file of two parts (6 MB and 5 bytes) sent but for its last 5 bytes."""
     person.signup()
     data = samples.pdf(6 * MB + 5)
     url = create(person.client, data).headers["location"]
-    upload_id = url.rsplit("/", 1)[1]
     assert plain_patch(person.client, url, 0, data[: 6 * MB]).status_code == 204
+    return data, url, url.rsplit("/", 1)[1]
+
+
+def test_a_last_patch_cut_after_its_parts_were_put_together_finishes_at_the_next_request(
+    app, settings, person
+) -> None:
+    data, url, upload_id = all_but_the_last_patch(person)
     uploads = app.state.uploads
     if not isinstance(uploads, S3UploadStore):
         return  # on disk the `.part` file is the assembly: covered by test_tus.py
@@ -163,11 +168,7 @@ def test_a_last_patch_cut_after_its_blob_was_published_finishes_at_the_next_requ
     records it: the staged object stays (the upload's own record of its bytes) until the
     blob is recorded. Deleted at the copy, the upload went back to 0 after a crash there
     (seen once, tests/test_tus_s3_kill.py)."""
-    person.signup()
-    data = samples.pdf(6 * MB + 5)
-    url = create(person.client, data).headers["location"]
-    upload_id = url.rsplit("/", 1)[1]
-    assert plain_patch(person.client, url, 0, data[: 6 * MB]).status_code == 204
+    data, url, upload_id = all_but_the_last_patch(person)
     uploads = app.state.uploads
     if not isinstance(uploads, S3UploadStore):
         return  # on disk the blob is a rename of the `.part` file: covered by test_tus.py
